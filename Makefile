@@ -1,0 +1,61 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both set everything up first (a .venv from the
+# committed lockfile), so a fresh machine needs only Python 3.11 and make.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+UV_VERSION := 0.13.9
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+UI_PORT ?= 3000
+
+.PHONY: setup demo test lint ui ui-stop lock clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+		{ echo "Python 3.11 is required (found $$($(PYTHON) --version))"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+demo: setup
+	$(BIN)/qpv demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/dagster definitions validate -w workspace.yaml
+	$(BIN)/pytest
+
+# The Dagster UI (webserver + daemon) on 127.0.0.1, in the background; `make ui-stop` stops it by PID.
+# It reads the demo warehouse and data unless QPV_DATA_DIR / QPV_WAREHOUSE / QPV_DASHBOARDS_DIR say otherwise.
+ui: setup
+	@set -m; \
+	QPV_DATA_DIR=$${QPV_DATA_DIR:-$(CURDIR)/build/demo_data} \
+	QPV_WAREHOUSE=$${QPV_WAREHOUSE:-$(CURDIR)/warehouse/qpv.duckdb} \
+	QPV_DASHBOARDS_DIR=$${QPV_DASHBOARDS_DIR:-$(CURDIR)/build/dashboards} \
+	nohup $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT) > $(DAGSTER_HOME)/ui.log 2>&1 & \
+	echo $$! > $(DAGSTER_HOME)/ui.pid; \
+	for i in $$(seq 1 60); do \
+		if $(BIN)/python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$(UI_PORT)/server_info', timeout=1)" 2>/dev/null; then \
+			echo "Dagster UI: http://127.0.0.1:$(UI_PORT)  (stop: make ui-stop; log: $(DAGSTER_HOME)/ui.log)"; exit 0; fi; \
+		sleep 1; done; \
+	echo "the Dagster UI did not answer within 60 s; see $(DAGSTER_HOME)/ui.log"; exit 1
+
+ui-stop:
+	@if [ -f $(DAGSTER_HOME)/ui.pid ]; then kill -- -$$(cat $(DAGSTER_HOME)/ui.pid) 2>/dev/null || true; \
+		rm -f $(DAGSTER_HOME)/ui.pid; echo "Dagster UI stopped"; else echo "no Dagster UI running"; fi
+
+# Recompute the lockfile after editing the dependencies in pyproject.toml (needs the package registry).
+lock: setup
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf build warehouse .pytest_cache .ruff_cache $(DAGSTER_HOME)

@@ -1,0 +1,252 @@
+"""Data contracts: YAML files in `data_contracts/`, read into typed objects.
+
+A contract is the single source of truth about a dataset: its columns (names, aliases across editions, types,
+units, ranges, patterns, what a blank means) and its dataset-level rules (key, row counts, cross-column
+comparisons). The parser (`pipelines.parsing`) uses it to type the raw files, and `pipelines.validation`
+builds the Great Expectations suite from it. The shape follows the Open Data Contract Standard v3
+(`apiVersion`, `kind`, `schema[].properties[]`, `logicalTypeOptions`, `quality`), with a few project fields
+(`aliases`, `unit`, `blank`) that ODCS leaves to custom properties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from pipelines.paths import CONTRACTS_DIR
+
+LogicalType = Literal["string", "number", "integer"]
+_LOGICAL_TYPES = ("string", "number", "integer")
+_BLANK_MEANINGS = ("secret", "absent", "interdit")
+
+
+class ContractError(ValueError):
+    """A contract file is malformed (a bug in the project, not in the data)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    logical_type: LogicalType
+    description: str
+    aliases: tuple[str, ...] = ()
+    unit: str | None = None
+    required: bool = False  # the column must be present in every edition
+    nullable: bool = True  # a blank cell is allowed
+    blank: str = "secret"  # what a blank cell means: secret statistique, absent (not produced), interdit
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    allowed_values: tuple[Any, ...] | None = None
+
+
+@dataclass(frozen=True)
+class CompareRule:
+    """`left >= right` on every row where both are present (e.g. APRES50 >= APRES100)."""
+
+    left: str
+    operator: Literal[">=", ">"]
+    right: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    version: str
+    title: str
+    description: str
+    producer: str
+    license: str
+    official_url: str
+    cadence: str
+    freshness: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    row_count_min: int | None = None
+    row_count_max: int | None = None
+    exclude_from_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    compare_rules: tuple[CompareRule, ...] = ()
+    path: Path | None = None
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def alias_map(self) -> dict[str, str]:
+        """Every accepted header (canonical name or alias, upper-cased) -> canonical column name."""
+        mapping: dict[str, str] = {}
+        for col in self.columns:
+            for header in (col.name, *col.aliases):
+                key = header.strip().upper()
+                if key in mapping and mapping[key] != col.name:
+                    raise ContractError(f"{self.path}: header {header!r} maps to two columns")
+                mapping[key] = col.name
+        return mapping
+
+
+def _expect_keys(where: str, data: dict, allowed: set[str], required: set[str]) -> None:
+    unknown = set(data) - allowed
+    if unknown:
+        raise ContractError(f"{where}: unknown keys {sorted(unknown)} (allowed: {sorted(allowed)})")
+    missing = required - set(data)
+    if missing:
+        raise ContractError(f"{where}: missing keys {sorted(missing)}")
+
+
+_COLUMN_KEYS = {
+    "name",
+    "logicalType",
+    "description",
+    "aliases",
+    "unit",
+    "required",
+    "nullable",
+    "blank",
+    "logicalTypeOptions",
+    "primaryKey",
+    "examples",
+}
+_OPTION_KEYS = {"minimum", "maximum", "pattern", "allowedValues"}
+
+
+def _parse_column(where: str, data: dict) -> Column:
+    _expect_keys(where, data, _COLUMN_KEYS, {"name", "logicalType", "description"})
+    if data["logicalType"] not in _LOGICAL_TYPES:
+        raise ContractError(f"{where}: logicalType must be one of {_LOGICAL_TYPES}")
+    blank = data.get("blank", "secret")
+    if blank not in _BLANK_MEANINGS:
+        raise ContractError(f"{where}: blank must be one of {_BLANK_MEANINGS}")
+    options = data.get("logicalTypeOptions") or {}
+    _expect_keys(f"{where}.logicalTypeOptions", options, _OPTION_KEYS, set())
+    allowed = options.get("allowedValues")
+    return Column(
+        name=data["name"],
+        logical_type=data["logicalType"],
+        description=data["description"].strip(),
+        aliases=tuple(data.get("aliases") or ()),
+        unit=data.get("unit"),
+        required=bool(data.get("required", False)),
+        nullable=bool(data.get("nullable", True)),
+        blank=blank,
+        minimum=options.get("minimum"),
+        maximum=options.get("maximum"),
+        pattern=options.get("pattern"),
+        allowed_values=tuple(allowed) if allowed is not None else None,
+    )
+
+
+def load_contract(path: str | Path) -> Contract:
+    """Read and check one contract file."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{path}: invalid YAML: {exc}") from exc
+    where = str(path)
+    _expect_keys(
+        where,
+        doc,
+        {
+            "apiVersion",
+            "kind",
+            "id",
+            "name",
+            "version",
+            "status",
+            "domain",
+            "description",
+            "producer",
+            "license",
+            "officialUrl",
+            "cadence",
+            "freshness",
+            "schema",
+        },
+        {"apiVersion", "kind", "name", "version", "description", "producer", "license", "schema"},
+    )
+    if doc["kind"] != "DataContract":
+        raise ContractError(f"{where}: kind must be DataContract")
+    if len(doc["schema"]) != 1:
+        raise ContractError(f"{where}: exactly one schema object per contract")
+    obj = doc["schema"][0]
+    _expect_keys(
+        f"{where}.schema[0]",
+        obj,
+        {"name", "physicalName", "description", "properties", "quality"},
+        {"name", "properties"},
+    )
+    columns = tuple(
+        _parse_column(f"{where}.schema[0].properties[{i}]", p) for i, p in enumerate(obj["properties"])
+    )
+    names = [c.name for c in columns]
+    if len(set(names)) != len(names):
+        raise ContractError(f"{where}: duplicate column names")
+    key = tuple(p["name"] for p in obj["properties"] if p.get("primaryKey"))
+
+    row_min = row_max = None
+    compare: list[CompareRule] = []
+    exclude: dict[str, tuple[str, ...]] = {}
+    for i, rule in enumerate(obj.get("quality") or []):
+        rwhere = f"{where}.schema[0].quality[{i}]"
+        kind = rule.get("rule")
+        if kind == "rowCount":
+            _expect_keys(rwhere, rule, {"rule", "description", "mustBeBetween"}, {"rule", "mustBeBetween"})
+            row_min, row_max = rule["mustBeBetween"]
+        elif kind == "compare":
+            _expect_keys(
+                rwhere, rule, {"rule", "description", "left", "operator", "right"}, {"rule", "left", "right"}
+            )
+            for col in (rule["left"], rule["right"]):
+                if col not in names:
+                    raise ContractError(f"{rwhere}: unknown column {col}")
+            compare.append(
+                CompareRule(
+                    rule["left"], rule.get("operator", ">="), rule["right"], rule.get("description", "")
+                )
+            )
+        elif kind == "excludeRows":
+            # Rows that are not observations (e.g. the "Ensemble des QPV" aggregate row) are kept in raw
+            # but excluded from the column rules: {column: [values]}.
+            _expect_keys(
+                rwhere, rule, {"rule", "description", "column", "values"}, {"rule", "column", "values"}
+            )
+            exclude[rule["column"]] = tuple(rule["values"])
+        else:
+            raise ContractError(f"{rwhere}: unknown rule {kind!r} (rowCount, compare, excludeRows)")
+
+    return Contract(
+        name=doc["name"],
+        version=str(doc["version"]),
+        title=(doc["description"].get("title") or doc["name"]).strip(),
+        description=(doc["description"].get("purpose") or "").strip(),
+        producer=doc["producer"],
+        license=doc["license"],
+        official_url=doc.get("officialUrl", ""),
+        cadence=doc.get("cadence", ""),
+        freshness=doc.get("freshness", ""),
+        columns=columns,
+        key=key,
+        row_count_min=row_min,
+        row_count_max=row_max,
+        exclude_from_rules=exclude,
+        compare_rules=tuple(compare),
+        path=path,
+    )
+
+
+def contract_path(relative: str) -> Path:
+    return CONTRACTS_DIR / relative
+
+
+def all_contract_files() -> list[Path]:
+    return sorted(CONTRACTS_DIR.rglob("*.yaml"))

@@ -1,0 +1,211 @@
+"""Reading the producers' files: plain functions, no Dagster, testable on small inline inputs.
+
+Files are read with Polars as text, then typed column by column from the contract. Every value that does not
+fit its type is reported with the file, the line (as a text editor numbers it: the header is line 1) and the
+column (name and position), and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.contracts import Contract
+from pipelines.registry import ReadOptions, Source
+
+LINEAGE_COLUMNS = ("millesime", "_fichier", "_sha256", "_ligne")
+# Thousands separators seen in the official files: U+202F (narrow no-break space), U+00A0, ordinary space.
+_THOUSANDS = "[\u202f\u00a0 \t]"
+
+
+class InputError(ValueError):
+    """Bad input data: the message names the file, the line and the column."""
+
+    def __init__(self, file: str, message: str, line: int | None = None, column: str | None = None):
+        self.file, self.line, self.column = file, line, column
+        where = file
+        if line is not None:
+            where += f", line {line}"
+        if column is not None:
+            where += f", column {column}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    relative: str  # path relative to the data directory, as stored in `_fichier`
+    millesime: int
+    sha256: str
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def discover_files(source: Source, root: Path) -> list[SourceFile]:
+    """The files of `source` present under `root/<folder>`, one per edition, oldest first."""
+    folder = root / source.folder
+    if not folder.is_dir():
+        return []
+    found: dict[int, SourceFile] = {}
+    for path in sorted(folder.iterdir()):
+        match = source.file_regex.fullmatch(path.name)
+        if not match or not path.is_file():
+            continue
+        millesime = int(match.group("millesime"))
+        if millesime in found:
+            raise InputError(str(path), f"edition {millesime} also provided by {found[millesime].relative}")
+        found[millesime] = SourceFile(
+            path=path,
+            relative=path.relative_to(root).as_posix(),
+            millesime=millesime,
+            sha256=sha256_of(path),
+        )
+    return [found[k] for k in sorted(found)]
+
+
+def read_header(path: Path, options: ReadOptions) -> list[str]:
+    """The header cells as written (BOM removed), including the empty trailing ones."""
+    with path.open("r", encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+    if not first.strip():
+        raise InputError(str(path), "empty file (no header line)", line=1)
+    return next(csv.reader(io.StringIO(first), delimiter=options.separator, quotechar=options.quote_char))
+
+
+def read_text_table(path: Path, options: ReadOptions, label: str | None = None) -> pl.DataFrame:
+    """Every named column as text (blank cell -> null), plus `_ligne`, the line number in the file.
+
+    Unnamed columns (the ANCT exports end every line with hundreds of empty `;` cells) are dropped;
+    header names are stripped of spaces (IPRO 2019 has `EVOL_CA_N_E `).
+    """
+    label = label or str(path)
+    header = read_header(path, options)
+    names = [h.strip() for h in header]
+    positions = [i for i, n in enumerate(names) if n]
+    duplicates = {n for n in names if n and names.count(n) > 1}
+    if duplicates:
+        raise InputError(label, f"duplicate column names in header: {sorted(duplicates)}", line=1)
+    try:
+        frame = pl.read_csv(
+            path,
+            separator=options.separator,
+            quote_char=options.quote_char,
+            has_header=False,
+            skip_rows=1,
+            infer_schema=False,
+            new_columns=[n or f"__unnamed_{i}" for i, n in enumerate(names)],
+            truncate_ragged_lines=False,
+            encoding="utf8",
+        )
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        raise InputError(label, f"cannot be read as a '{options.separator}'-separated file: {exc}") from exc
+    frame = frame.select(
+        [pl.col(names[i]).str.strip_chars().replace("", None) for i in positions]
+    ).with_row_index("_ligne", offset=2)
+    return frame.with_columns(pl.col("_ligne").cast(pl.Int64))
+
+
+def clean_number(expr: pl.Expr, decimal_comma: bool = True) -> pl.Expr:
+    """Text -> Float64: strips thousands separators, reads the decimal comma. Unparseable -> null."""
+    text = expr.str.replace_all(_THOUSANDS, "")
+    if decimal_comma:
+        text = text.str.replace(",", ".", literal=True)
+    return text.cast(pl.Float64, strict=False)
+
+
+def type_columns(
+    frame: pl.DataFrame, contract: Contract, options: ReadOptions, label: str
+) -> tuple[pl.DataFrame, list[str]]:
+    """Rename aliases to canonical names, check required columns, cast each column to its contract type.
+
+    Raises InputError naming the file, line and column of the first value that is not of its type.
+    Columns of the contract absent from this edition are added as nulls, so every edition has the same shape.
+    Returns the typed frame and the columns of the file that the contract does not describe (dropped).
+    """
+    aliases = contract.alias_map()
+    header_position = {c: i + 1 for i, c in enumerate(frame.columns) if c != "_ligne"}
+    renames: dict[str, str] = {}
+    unknown: list[str] = []
+    for col in frame.columns:
+        if col == "_ligne":
+            continue
+        canonical = aliases.get(col.upper())
+        if canonical is None:
+            unknown.append(col)
+        else:
+            if canonical in renames.values():
+                raise InputError(label, f"columns {col} and {canonical} are the same contract column", line=1)
+            renames[col] = canonical
+    present = set(renames.values())
+    missing_required = [c.name for c in contract.columns if c.required and c.name not in present]
+    if missing_required:
+        raise InputError(
+            label,
+            f"required column(s) missing: {missing_required}"
+            + (f"; column(s) not in the contract: {unknown}" if unknown else "")
+            + f" (contract {contract.name} {contract.version})",
+            line=1,
+        )
+    frame = frame.drop(unknown).rename(renames)
+    source_name = {v: k for k, v in renames.items()}
+
+    casts = []
+    for col in contract.columns:
+        if col.name not in present:
+            dtype = pl.String if col.logical_type == "string" else pl.Float64
+            if col.logical_type == "integer":
+                dtype = pl.Int64
+            casts.append(pl.lit(None, dtype=dtype).alias(col.name))
+            continue
+        if col.logical_type == "string":
+            continue
+        parsed = clean_number(pl.col(col.name), options.decimal_comma)
+        bad = frame.filter(pl.col(col.name).is_not_null() & parsed.is_null())
+        if col.logical_type == "integer" and bad.is_empty():
+            bad = frame.filter(parsed.is_not_null() & (parsed != parsed.round(0)))
+        if not bad.is_empty():
+            row = bad.row(0, named=True)
+            header = source_name[col.name]
+            raise InputError(
+                label,
+                f"{row[col.name]!r} is not {'an integer' if col.logical_type == 'integer' else 'a number'}"
+                f" ({bad.height} such value(s) in this column)",
+                line=row["_ligne"],
+                column=f"{header} (no. {header_position[header]})",
+            )
+        casts.append(parsed.cast(pl.Int64).alias(col.name) if col.logical_type == "integer" else parsed)
+    frame = frame.with_columns(casts)
+    return frame.select(contract.column_names + ["_ligne"]), unknown
+
+
+def load_source(source: Source, files: list[SourceFile]) -> tuple[pl.DataFrame, dict[str, list[str]]]:
+    """All editions of a source as one typed frame with lineage columns; also the undeclared columns per file."""
+    contract = source.load_contract()
+    frames, undeclared = [], {}
+    for sf in files:
+        text = read_text_table(sf.path, source.read, label=sf.relative)
+        typed, unknown = type_columns(text, contract, source.read, sf.relative)
+        if unknown:
+            undeclared[sf.relative] = unknown
+        frames.append(
+            typed.with_columns(
+                pl.lit(sf.millesime, dtype=pl.Int32).alias("millesime"),
+                pl.lit(sf.relative).alias("_fichier"),
+                pl.lit(sf.sha256).alias("_sha256"),
+            )
+        )
+    if not frames:
+        return pl.DataFrame(), undeclared
+    combined = pl.concat(frames, how="vertical")
+    return combined.select(list(LINEAGE_COLUMNS) + contract.column_names), undeclared

@@ -1,0 +1,56 @@
+"""The typed source registry: every dataset is declared once, as data.
+
+Producers declare their sources in `assets/<producer>/__init__.py` (a `SOURCES` list); the asset factory
+(`assets/factory.py`) turns each entry into a raw asset plus its blocking contract check. Adding a source
+never edits `pipelines/definitions.py`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pipelines.contracts import Contract, contract_path, load_contract
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How the producer writes its delimited files."""
+
+    separator: str = ";"
+    decimal_comma: bool = True  # "44,6"; thousands separators (U+202F, U+00A0, space) are always stripped
+    quote_char: str = '"'
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str  # raw table `raw.<name>` = Dagster asset key `raw/<name>`
+    producer: str  # package under assets/ and folder under data_contracts/
+    title: str  # French, shown in the Dagster UI and the docs
+    folder: str  # folder of the data directory holding the producer's files, laid out as published
+    file_pattern: str  # regex on the file name, with a named group `millesime`
+    official_url: str  # the producer's page or file (the live client fetches from there)
+    contract: str  # contract file, relative to data_contracts/
+    geographie: str  # qpv2015 | qpv2024 | commune | iris | ...
+    format: Literal["csv"] = "csv"
+    read: ReadOptions = field(default_factory=ReadOptions)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
+            raise ValueError(f"source name {self.name!r} must be a lower-case identifier")
+        if "(?P<millesime>" not in self.file_pattern:
+            raise ValueError(f"source {self.name}: file_pattern needs a (?P<millesime>...) group")
+
+    @property
+    def file_regex(self) -> re.Pattern[str]:
+        return re.compile(self.file_pattern)
+
+    def load_contract(self) -> Contract:
+        return _cached_contract(self.contract)
+
+
+@functools.cache
+def _cached_contract(relative: str) -> Contract:
+    return load_contract(contract_path(relative))

@@ -1,0 +1,121 @@
+"""Run the whole asset graph in process (what `qpv run` and `make demo` do), with a progress callback.
+
+The same definitions as the code location are used, bound to explicit paths instead of environment variables.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dagster import DagsterInstance, logger
+
+from pipelines.definitions import ALL_JOB, build_definitions
+from pipelines.resources import resources_for
+
+StepCallback = Callable[[str, str], None]  # (step key, "STEP_SUCCESS" | "STEP_FAILURE" | ...)
+
+
+class PipelineError(RuntimeError):
+    """The run failed: the message says which step or check, and why, in one readable block."""
+
+
+@dataclass
+class RunSummary:
+    success: bool
+    steps_succeeded: list[str] = field(default_factory=list)
+    steps_failed: list[str] = field(default_factory=list)
+    steps_skipped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    failed_checks: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _StepHandler(logging.Handler):
+    def __init__(self, callback: StepCallback):
+        super().__init__(level=logging.DEBUG)
+        self.callback = callback
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event")
+        if event is not None and event.step_key and event.event_type_value.startswith("STEP_"):
+            self.callback(event.step_key, event.event_type_value)
+
+
+def _progress_logger(callback: StepCallback | None):
+    @logger(description="Forwards step events to the CLI progress bar; prints nothing.")
+    def progress(_init_context):
+        log = logging.getLogger("qpv.run")
+        log.handlers.clear()
+        log.addHandler(logging.NullHandler())  # else Python's last-resort handler echoes warnings to stderr
+        log.propagate = False
+        log.setLevel(logging.DEBUG)
+        if callback is not None:
+            log.addHandler(_StepHandler(callback))
+        return log
+
+    return progress
+
+
+def count_steps(data_dir: str | Path = ".", warehouse_path: str | Path = ":memory:") -> int:
+    defs = build_definitions(resources_for(data_dir, warehouse_path, "."))
+    return len(defs.resolve_job_def(ALL_JOB).nodes_in_topological_order)
+
+
+def run_pipeline(
+    data_dir: str | Path,
+    warehouse_path: str | Path,
+    dashboards_dir: str | Path,
+    on_step: StepCallback | None = None,
+) -> RunSummary:
+    """Materialize every asset and run every check. Raises PipelineError when anything failed."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise PipelineError(f"{data_dir}: data directory not found")
+    defs = build_definitions(
+        resources_for(data_dir.resolve(), Path(warehouse_path).resolve(), dashboards_dir),
+        loggers={"qpv_progress": _progress_logger(on_step)},
+    )
+    job = defs.resolve_job_def(ALL_JOB)
+    result = job.execute_in_process(
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        run_config={"loggers": {"qpv_progress": {}}},  # only ours: no console spew
+    )
+    summary = RunSummary(success=result.success)
+    for event in result.all_events:
+        if event.event_type_value == "STEP_SUCCESS":
+            summary.steps_succeeded.append(event.step_key)
+        elif event.event_type_value == "STEP_SKIPPED":
+            summary.steps_skipped.append(event.step_key)
+        elif event.event_type_value == "STEP_FAILURE":
+            summary.steps_failed.append(event.step_key)
+            error = event.event_specific_data.error
+            if error.cls_name == "DagsterAssetCheckFailedError":
+                continue  # reported below with the check's own evidence
+            cause = error
+            while cause.cause is not None and "Error occurred while executing" in cause.message:
+                cause = cause.cause
+            summary.errors.append(f"{event.step_key}: {cause.message.strip()}")
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            summary.failed_checks.append(
+                {
+                    "asset": evaluation.asset_key.to_user_string(),
+                    "check": evaluation.check_name,
+                    "description": evaluation.description,
+                }
+            )
+    if summary.failed_checks or summary.steps_failed or not summary.success:
+        lines = ["the run failed; nothing downstream of the failure was written"]
+        lines += [
+            f"check {c['asset']}:{c['check']} failed: {c['description']}" for c in summary.failed_checks
+        ]
+        lines += summary.errors
+        if summary.steps_skipped:
+            lines.append(f"skipped: {', '.join(sorted(summary.steps_skipped))}")
+        raise PipelineError("\n".join(lines))
+    return summary

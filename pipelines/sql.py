@@ -1,0 +1,60 @@
+"""SQL files of `sql/<layer>/<table>.sql`: one file per table, file stem = table name = asset key."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.paths import SQL_DIR
+
+LAYERS = ("staging", "intermediate", "marts")  # the schema of each SQL table is its folder
+_REFERENCE = re.compile(r"\b(raw|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+
+
+@dataclass(frozen=True)
+class SqlModel:
+    schema: str
+    name: str
+    path: Path
+
+    @property
+    def text(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @property
+    def description(self) -> str:
+        """The leading `--` comment lines (grain and source), as the Dagster UI shows them."""
+        lines = []
+        for line in self.text.splitlines():
+            if not line.startswith("--"):
+                break
+            lines.append(line[2:].strip())
+        return "\n".join(lines)
+
+    def references(self) -> list[tuple[str, str]]:
+        """Tables this model reads (schema, name), from `schema.table` references in its text."""
+        refs = {m.groups() for m in _REFERENCE.finditer(_strip_comments(self.text))}
+        refs.discard((self.schema, self.name))
+        return sorted(refs)
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"--[^\n]*", "", text)
+
+
+def discover_models(sql_dir: Path = SQL_DIR) -> list[SqlModel]:
+    models = []
+    for layer in LAYERS:
+        for path in sorted((sql_dir / layer).glob("*.sql")):
+            models.append(SqlModel(schema=layer, name=path.stem, path=path))
+    return models
+
+
+def load_sql(name: str, sql_dir: Path = SQL_DIR) -> str:
+    """The text of a model by table name (`stg_anct_revn`) or qualified name (`marts.indicateurs_qpv`)."""
+    schema, _, table = name.rpartition(".")
+    for model in discover_models(sql_dir):
+        if model.name == table and (not schema or model.schema == schema):
+            return model.text
+    raise KeyError(f"no SQL model {name!r} under {sql_dir}")

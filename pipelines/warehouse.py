@@ -1,0 +1,70 @@
+"""The DuckDB warehouse: one file, four schemas, the spatial extension loaded on every connection."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+SCHEMAS = ("raw", "staging", "intermediate", "marts")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened or an extension cannot be loaded."""
+
+
+def spatial_extension_path() -> Path:
+    """Path of the spatial extension shipped by the pinned `duckdb-extension-spatial` wheel.
+
+    `INSTALL spatial` would download from the internet; the wheel ships the binary built for this exact
+    DuckDB version, so we LOAD it by path.
+    """
+    import duckdb_extension_spatial  # the wheel's package; importing it touches no network
+
+    base = Path(duckdb_extension_spatial.__file__).parent / "extensions"
+    candidate = base / f"v{duckdb.__version__}" / "spatial.duckdb_extension"
+    if not candidate.exists():
+        found = sorted(p.parent.name for p in base.glob("*/spatial.duckdb_extension"))
+        raise WarehouseError(
+            f"DuckDB {duckdb.__version__} has no matching spatial extension (wheel ships {found}); "
+            "pin duckdb and duckdb-extension-spatial to the same version"
+        )
+    return candidate
+
+
+def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (or an in-memory database when `path` is None) with spatial loaded."""
+    if path is not None:
+        path = Path(path)
+        if read_only and not path.exists():
+            raise WarehouseError(f"{path}: no such warehouse (run `qpv run` or `make demo` first)")
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path) if path is not None else ":memory:", read_only=read_only)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{path}: cannot open the warehouse: {exc}") from exc
+    try:
+        # LOAD accepts no bound parameter; the path comes from the installed wheel, not from user input.
+        extension = spatial_extension_path().as_posix().replace("'", "''")
+        con.execute(f"LOAD '{extension}'")
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"cannot load the spatial extension: {exc}") from exc
+    if not read_only:
+        for schema in SCHEMAS:
+            con.execute(f"create schema if not exists {schema}")
+    return con
+
+
+@contextlib.contextmanager
+def connection(
+    path: str | Path | None = None, *, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
