@@ -83,7 +83,13 @@ def read_header(path: Path, options: ReadOptions) -> list[str]:
     return next(csv.reader(io.StringIO(first), delimiter=options.separator, quotechar=options.quote_char))
 
 
-def read_text_table(path: Path, options: ReadOptions, label: str | None = None) -> pl.DataFrame:
+@dataclass(frozen=True)
+class TextTable:
+    frame: pl.DataFrame  # `_ligne` (line number in the file) + every named column, as text
+    positions: dict[str, int]  # column name -> its number in the file (1-based), for error messages
+
+
+def read_text_table(path: Path, options: ReadOptions, label: str | None = None) -> TextTable:
     """Every named column as text (blank cell -> null), plus `_ligne`, the line number in the file.
 
     Unnamed columns (the ANCT exports end every line with hundreds of empty `;` cells) are dropped;
@@ -110,10 +116,9 @@ def read_text_table(path: Path, options: ReadOptions, label: str | None = None) 
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
         raise InputError(label, f"cannot be read as a '{options.separator}'-separated file: {exc}") from exc
-    frame = frame.select(
-        [pl.col(names[i]).str.strip_chars().replace("", None) for i in positions]
-    ).with_row_index("_ligne", offset=2)
-    return frame.with_columns(pl.col("_ligne").cast(pl.Int64))
+    frame = frame.select([pl.col(names[i]).str.strip_chars().replace("", None) for i in positions])
+    frame = frame.with_row_index("_ligne", offset=2).with_columns(pl.col("_ligne").cast(pl.Int64))
+    return TextTable(frame=frame, positions={names[i]: i + 1 for i in positions})
 
 
 def clean_number(expr: pl.Expr, decimal_comma: bool = True) -> pl.Expr:
@@ -125,7 +130,7 @@ def clean_number(expr: pl.Expr, decimal_comma: bool = True) -> pl.Expr:
 
 
 def type_columns(
-    frame: pl.DataFrame, contract: Contract, options: ReadOptions, label: str
+    table: TextTable, contract: Contract, options: ReadOptions, label: str
 ) -> tuple[pl.DataFrame, list[str]]:
     """Rename aliases to canonical names, check required columns, cast each column to its contract type.
 
@@ -134,7 +139,7 @@ def type_columns(
     Returns the typed frame and the columns of the file that the contract does not describe (dropped).
     """
     aliases = contract.alias_map()
-    header_position = {c: i + 1 for i, c in enumerate(frame.columns) if c != "_ligne"}
+    frame = table.frame
     renames: dict[str, str] = {}
     unknown: list[str] = []
     for col in frame.columns:
@@ -182,7 +187,7 @@ def type_columns(
                 f"{row[col.name]!r} is not {'an integer' if col.logical_type == 'integer' else 'a number'}"
                 f" ({bad.height} such value(s) in this column)",
                 line=row["_ligne"],
-                column=f"{header} (no. {header_position[header]})",
+                column=f"{header} (no. {table.positions[header]})",
             )
         casts.append(parsed.cast(pl.Int64).alias(col.name) if col.logical_type == "integer" else parsed)
     frame = frame.with_columns(casts)

@@ -82,11 +82,13 @@ class ValidationReport:
         }
 
 
-def build_suite(contract: Contract, name: str | None = None):
+def build_suite(contract: Contract, context=None):
     """The Great Expectations suite of a contract. Each expectation's `meta` says which rule it enforces."""
     import great_expectations as gx
 
-    suite = gx.ExpectationSuite(name=name or f"{contract.name}_{contract.version}")
+    context = context or _quiet_context()  # GX 1.x builds suites inside an active data context
+
+    suite = context.suites.add(gx.ExpectationSuite(name=f"{contract.name}_{contract.version}"))
     e = gx.expectations
 
     def add(expectation, rule: str, column: str | None, description: str) -> None:
@@ -193,7 +195,7 @@ def validate_frame(
 ) -> ValidationReport:
     """Validate a pandas frame (raw table with lineage columns) against its contract, edition by edition."""
     context = _quiet_context()
-    suite = context.suites.add(build_suite(contract))
+    suite = build_suite(contract, context)
     batch_definition = (
         context.data_sources.add_pandas("contracts")
         .add_dataframe_asset(contract.name)

@@ -1,0 +1,66 @@
+"""Shared fixtures. Tests that need the real extracts read them from ../shared/data (never copied here)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.runner import run_pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+QPV = str(Path(sys.executable).parent / "qpv")
+
+
+def require_shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{SHARED_DATA} is missing: CI must have ../shared beside the clone")
+        pytest.skip(f"{SHARED_DATA} not present")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    return require_shared_data()
+
+
+@pytest.fixture(scope="session")
+def real_warehouse(shared_data: Path, tmp_path_factory) -> Path:
+    """The whole graph materialized once on the real extracts, into a temporary DuckDB file."""
+    out = tmp_path_factory.mktemp("real")
+    warehouse = out / "qpv.duckdb"
+    run_pipeline(shared_data, warehouse, out / "dashboards")
+    return warehouse
+
+
+@pytest.fixture
+def revn_copy(shared_data: Path, tmp_path: Path):
+    """A data folder holding copies of the real REVN files, to corrupt one of them in a test."""
+
+    def make(edit=None, edition: int = 2019) -> Path:
+        folder = tmp_path / "data" / "anct_onpv_qpv2015"
+        folder.mkdir(parents=True)
+        for src in sorted((shared_data / "anct_onpv_qpv2015").glob("REVN_*.csv")):
+            shutil.copy(src, folder / src.name)
+        if edit is not None:
+            target = folder / f"REVN_{edition}.csv"
+            text = target.read_bytes().decode("utf-8")
+            edited = edit(text)
+            assert edited != text, "the edit changed nothing"
+            target.write_bytes(edited.encode("utf-8"))
+        return tmp_path / "data"
+
+    return make
+
+
+def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess:
+    result = subprocess.run([QPV, *args], capture_output=True, text=True, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"qpv {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result

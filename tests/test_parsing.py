@@ -1,0 +1,162 @@
+"""Tier 1: parsing and cleaning, on small inline inputs including the nasty ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.contracts import load_contract
+from pipelines.parsing import InputError, clean_number, discover_files, read_text_table, type_columns
+from pipelines.registry import ReadOptions, Source
+
+NNBSP = "\u202f"
+
+
+def test_clean_number_handles_french_formats():
+    values = [f"1{NNBSP}075", "44,6", "-9,5", "1\u00a0193\u00a0700", " 12 ", "0", None, "abc", "1.5"]
+    out = pl.Series(values).to_frame("v").select(clean_number(pl.col("v"))).to_series().to_list()
+    assert out == [1075.0, 44.6, -9.5, 1193700.0, 12.0, 0.0, None, None, 1.5]
+
+
+def test_clean_number_point_decimal_when_not_comma():
+    out = pl.Series(["1,5", "2.25"]).to_frame("v").select(clean_number(pl.col("v"), decimal_comma=False))
+    assert out.to_series().to_list() == [None, 2.25]
+
+
+def _write(tmp_path: Path, name: str, text: str, bom: bool = True) -> Path:
+    path = tmp_path / name
+    path.write_bytes(("\ufeff" if bom else "").encode() + text.replace("\n", "\r\n").encode("utf-8"))
+    return path
+
+
+ANCT_LIKE = (
+    "CODGEO;LIBGEO;TP60;A;EVOL_X ;;;;\n"
+    "Ensemble;Ensemble des QPV;;1\u202f428\u202f500;;;;;\n"
+    "QP059077;Les Oliveaux;41,1;1\u202f000;2;;;;\n"
+    "QP02A001;Quartier corse;;;;;;;\n"
+)
+
+
+def test_read_text_table_drops_trailing_columns_and_numbers_lines(tmp_path):
+    table = read_text_table(_write(tmp_path, "REVN_2019.csv", ANCT_LIKE), ReadOptions())
+    frame = table.frame
+    assert table.positions == {"CODGEO": 1, "LIBGEO": 2, "TP60": 3, "A": 4, "EVOL_X": 5}
+    assert frame.columns == ["_ligne", "CODGEO", "LIBGEO", "TP60", "A", "EVOL_X"]
+    assert frame["_ligne"].to_list() == [2, 3, 4]
+    assert frame["CODGEO"].to_list() == ["Ensemble", "QP059077", "QP02A001"]
+    assert frame["TP60"].to_list() == [None, "41,1", None]  # blank = null, not ""
+
+
+def test_read_text_table_quoted_fields_without_bom(tmp_path):
+    path = _write(tmp_path, "x.csv", '"CODGEO";"POP_MUN"\n"QP001001";6490\n', bom=False)
+    frame = read_text_table(path, ReadOptions()).frame
+    assert frame.select("CODGEO", "POP_MUN").rows() == [("QP001001", "6490")]
+
+
+def test_read_text_table_rejects_duplicate_header(tmp_path):
+    with pytest.raises(InputError, match="duplicate column names"):
+        read_text_table(_write(tmp_path, "d.csv", "A;A\n1;2\n"), ReadOptions())
+
+
+def test_read_text_table_rejects_empty_file(tmp_path):
+    with pytest.raises(InputError, match="empty file"):
+        read_text_table(_write(tmp_path, "e.csv", "", bom=False), ReadOptions())
+
+
+CONTRACT = """
+apiVersion: v3.0.2
+kind: DataContract
+name: tiny
+version: 0.1.0
+description: {title: Tiny, purpose: test}
+producer: test
+license: test
+schema:
+  - name: tiny
+    properties:
+      - {name: CODGEO, logicalType: string, primaryKey: true, required: true, nullable: false, description: code}
+      - {name: TP60, logicalType: number, required: true, description: taux}
+      - {name: A, logicalType: integer, description: foyers}
+      - {name: APPA, logicalType: integer, aliases: [ARSA_OLD], description: prime}
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(CONTRACT)
+    return load_contract(path)
+
+
+def test_type_columns_types_and_fills_absent_columns(tmp_path, tiny):
+    text = read_text_table(_write(tmp_path, "t.csv", ANCT_LIKE), ReadOptions())
+    typed, unknown = type_columns(text, tiny, ReadOptions(), "t.csv")
+    assert unknown == ["LIBGEO", "EVOL_X"]
+    assert typed.schema["TP60"] == pl.Float64 and typed.schema["A"] == pl.Int64
+    assert typed["A"].to_list() == [1428500, 1000, None]
+    assert typed["APPA"].to_list() == [None, None, None]  # absent from this edition: null, same shape
+
+
+def test_type_columns_maps_aliases(tmp_path, tiny):
+    text = read_text_table(
+        _write(tmp_path, "t.csv", "CODGEO;TP60;ARSA_OLD\nQP001001;3,5;12\n"), ReadOptions()
+    )
+    typed, _ = type_columns(text, tiny, ReadOptions(), "t.csv")
+    assert typed["APPA"].to_list() == [12]
+
+
+def test_bad_number_names_file_line_and_column(tmp_path, tiny):
+    bad = ANCT_LIKE.replace("41,1", "4I,1")
+    text = read_text_table(_write(tmp_path, "REVN_2019.csv", bad), ReadOptions())
+    with pytest.raises(InputError) as info:
+        type_columns(text, tiny, ReadOptions(), "anct/REVN_2019.csv")
+    message = str(info.value)
+    assert "anct/REVN_2019.csv, line 3, column TP60 (no. 3)" in message
+    assert "'4I,1' is not a number" in message
+
+
+def test_decimal_in_integer_column_is_refused(tmp_path, tiny):
+    text = read_text_table(_write(tmp_path, "t.csv", "CODGEO;TP60;A\nQP001001;3;12,5\n"), ReadOptions())
+    with pytest.raises(InputError, match=r"line 2, column A \(no. 3\): '12,5' is not an integer"):
+        type_columns(text, tiny, ReadOptions(), "t.csv")
+
+
+def test_missing_required_column_is_named(tmp_path, tiny):
+    text = read_text_table(_write(tmp_path, "t.csv", "CODGEO;TAUX_PAUVRETE\nQP001001;3\n"), ReadOptions())
+    with pytest.raises(InputError) as info:
+        type_columns(text, tiny, ReadOptions(), "t.csv")
+    assert "required column(s) missing: ['TP60']" in str(info.value)
+    assert "not in the contract: ['TAUX_PAUVRETE']" in str(info.value)
+
+
+def test_discover_files_one_per_edition(tmp_path):
+    folder = tmp_path / "anct_onpv_qpv2015"
+    folder.mkdir()
+    for name in ["REVN_2019.csv", "REVN_2017.csv", "REVN_2019.csv.bak", "IPRO_2019.csv", "REVN_20x9.csv"]:
+        (folder / name).write_text("CODGEO\n")
+    source = Source(
+        name="anct_revn",
+        producer="anct",
+        title="t",
+        folder="anct_onpv_qpv2015",
+        file_pattern=r"REVN_(?P<millesime>\d{4})\.csv",
+        official_url="https://example.invalid",
+        contract="anct/revn.yaml",
+        geographie="qpv2015",
+    )
+    files = discover_files(source, tmp_path)
+    assert [(f.relative, f.millesime) for f in files] == [
+        ("anct_onpv_qpv2015/REVN_2017.csv", 2017),
+        ("anct_onpv_qpv2015/REVN_2019.csv", 2019),
+    ]
+    assert len(files[0].sha256) == 64
+    assert discover_files(source, tmp_path / "nowhere") == []
+
+
+def test_source_declaration_is_checked():
+    with pytest.raises(ValueError, match="millesime"):
+        Source("x", "p", "t", "f", r"X_\d{4}\.csv", "u", "c", "g")
+    with pytest.raises(ValueError, match="lower-case"):
+        Source("Bad-Name", "p", "t", "f", r"X_(?P<millesime>\d{4})\.csv", "u", "c", "g")
