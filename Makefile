@@ -21,7 +21,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
-	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+# DAGSTER_HOME with telemetry off (dagster.yaml), for the UI and the dagster CLI.
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@
 
 demo: setup
 	$(BIN)/qpv demo
@@ -30,13 +33,13 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml
 	$(BIN)/pytest
 
 # The Dagster UI (webserver + daemon) on 127.0.0.1, in the background; `make ui-stop` stops it by PID.
 # It reads the demo warehouse and data unless QPV_DATA_DIR / QPV_WAREHOUSE / QPV_DASHBOARDS_DIR say otherwise.
-ui: setup
+ui: setup $(DAGSTER_HOME)/dagster.yaml
 	@set -m; \
 	QPV_DATA_DIR=$${QPV_DATA_DIR:-$(CURDIR)/build/demo_data} \
 	QPV_WAREHOUSE=$${QPV_WAREHOUSE:-$(CURDIR)/warehouse/qpv.duckdb} \
