@@ -44,7 +44,9 @@ def test_errors_are_one_clear_message_not_a_traceback(tmp_path):
     assert result.stderr.startswith("Erreur : ") and "no such warehouse" in result.stderr
     assert "Traceback" not in result.stderr
 
-    result = run_cli("run", "--data-dir", str(tmp_path / "nowhere"), "--warehouse", str(tmp_path / "w.duckdb"))
+    result = run_cli(
+        "run", "--data-dir", str(tmp_path / "nowhere"), "--warehouse", str(tmp_path / "w.duckdb")
+    )
     assert result.returncode == 1 and "data directory not found" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -58,5 +60,7 @@ def test_bad_data_error_names_file_line_and_column(revn_copy, tmp_path):
 
 
 def test_dashboards_command(real_warehouse, tmp_path):
-    result = run_cli("dashboards", "--warehouse", str(real_warehouse), "--out", str(tmp_path / "d"), check=True)
+    result = run_cli(
+        "dashboards", "--warehouse", str(real_warehouse), "--out", str(tmp_path / "d"), check=True
+    )
     assert (tmp_path / "d" / "pauvrete.html").exists() and "index.html" in result.stdout
