@@ -94,6 +94,7 @@ def pauvrete_revenu(df: pd.DataFrame) -> go.Figure:
     fig.update_layout(
         title=f"Taux de pauvreté et revenu disponible médian par quartier (millésime {latest})",
         xaxis_title="Revenu disponible médian par unité de consommation (€ par an)",
+        xaxis_tickformat=",.0f",  # 12 000, not 12k
         yaxis_title="Taux de pauvreté au seuil de 60 % (%)",
         **FRENCH_LAYOUT,
     )
