@@ -7,6 +7,8 @@ blank offline).
 from __future__ import annotations
 
 import html
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,13 +121,22 @@ def render_index(out_dir: Path, pages: list[Page]) -> Path:
 
 
 def render_all(warehouse_path: str | Path, out_dir: str | Path) -> list[Path]:
-    """Write every page and the shared plotly.min.js into `out_dir`; returns the files written."""
+    """Write every page and the shared plotly.min.js into `out_dir`; returns the files written.
+
+    Pages are rendered into a temporary folder first and moved into place only when all succeeded, so a
+    failure never leaves a half-written set of pages over the published ones.
+    """
     from pipelines.warehouse import connection
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
-    with connection(warehouse_path, read_only=True) as con:
-        pages = [render_pauvrete(con, out_dir)]
-    index = render_index(out_dir, pages)
-    return [index, *(out_dir / p.file for p in pages), out_dir / PLOTLY_JS]
+    with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=f".{out_dir.name}-") as tmp:
+        staging = Path(tmp)
+        (staging / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
+        with connection(warehouse_path, read_only=True) as con:
+            pages = [render_pauvrete(con, staging)]
+        render_index(staging, pages)
+        names = ["index.html", *(p.file for p in pages), PLOTLY_JS]
+        for name in names:
+            os.replace(staging / name, out_dir / name)
+    return [out_dir / name for name in names]
