@@ -1,0 +1,52 @@
+"""`qpv demo` end to end (a real subprocess): demo files generated, whole graph run, marts and pages written,
+and the poverty figures in the mart equal what the generator wrote into the REVN files (its truth.json)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipelines.warehouse import connection
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    paths = {"data": out / "data", "warehouse": out / "qpv.duckdb", "dashboards": out / "dash"}
+    result = run_cli("demo", "--data-dir", str(paths["data"]), "--warehouse", str(paths["warehouse"]),
+                     "--dashboards", str(paths["dashboards"]), check=True)  # fmt: skip
+    return paths, result
+
+
+def test_demo_prints_what_it_produced_and_how_to_look(demo_run):
+    paths, result = demo_run
+    assert "marts.indicateurs_qpv" in result.stdout and "marts.ref_indicateurs" in result.stdout
+    assert str(paths["dashboards"] / "index.html") in result.stdout
+    assert "qpv sql" in result.stdout and "make ui" in result.stdout
+    assert (paths["dashboards"] / "index.html").exists() and (paths["dashboards"] / "pauvrete.html").exists()
+
+
+def test_demo_marts_match_the_generator_truth(demo_run):
+    paths, _ = demo_run
+    truth = json.loads((paths["data"] / "truth.json").read_text())["qpv2015"]
+    with connection(paths["warehouse"], read_only=True) as con:
+        rows = con.execute(
+            "select code_qp, millesime, indicateur, valeur, secret from marts.indicateurs_qpv"
+        ).fetchall()
+    got = {(c, m, i): (v, s) for c, m, i, v, s in rows}
+    assert {c for c, _, _ in got} == set(truth)
+    checked = secret = 0
+    for code, editions in truth.items():
+        for millesime, values in editions.items():
+            for column, indicateur in (("TP60", "taux_pauvrete_60"), ("DISP_Q2", "revenu_median_uc")):
+                valeur, is_secret = got[(code, int(millesime), indicateur)]
+                expected = values[column]
+                if expected is None:
+                    assert valeur is None and is_secret
+                    secret += 1
+                else:
+                    assert valeur == pytest.approx(expected) and not is_secret
+                checked += 1
+    assert checked == len(got) and secret > 0  # every mart row checked, the secret path included
