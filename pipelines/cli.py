@@ -30,7 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
+out = Console(soft_wrap=True)  # commands printed for copy-paste must not be wrapped
 err = Console(stderr=True)
 
 

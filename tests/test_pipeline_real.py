@@ -129,3 +129,13 @@ def test_missing_source_files_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(PipelineError, match=r"no file matches REVN_"):
         run_pipeline(tmp_path / "empty", tmp_path / "w.duckdb", tmp_path / "dash")
+
+
+def test_national_reference_value_of_domain_md(real_warehouse):
+    # DOMAIN.md §4: across the 1,350 QPV of REVN_2019 with a published TP60, the median is 43.1, range 20.3-81.5.
+    [(n, median, low, high)] = _query(
+        real_warehouse,
+        "select count(valeur), median(valeur), min(valeur), max(valeur) from marts.indicateurs_qpv "
+        "where millesime = 2019 and indicateur = 'taux_pauvrete_60'",
+    )
+    assert (n, round(median, 1), low, high) == (1350, 43.1, 20.3, 81.5)
