@@ -5,13 +5,13 @@ Adding a producer = a package under assets/ with a SOURCES list, added to PRODUC
 
 from __future__ import annotations
 
-from assets import anct
+from assets import anct, caf, france_travail, insee, sirene
 from assets.factory import contract_check, raw_asset, sql_asset
 from dashboards.asset import dashboard_pages
 from pipelines.registry import Source
 from pipelines.sql import discover_models
 
-PRODUCERS = (anct,)
+PRODUCERS = (anct, insee, caf, france_travail, sirene)
 
 
 def all_sources() -> list[Source]:

@@ -15,7 +15,7 @@ from dagster import (
     asset_check,
 )
 
-from pipelines.parsing import load_source
+from pipelines.loaders import LoadReport, empty_frame, get_loader, write_frame
 from pipelines.registry import Source
 from pipelines.resources import DuckDBWarehouse, LocalSourceClient
 from pipelines.sql import SqlModel
@@ -26,23 +26,22 @@ class NoInputFilesError(FileNotFoundError):
     pass
 
 
-def write_raw_table(con: duckdb.DuckDBPyConnection, table: str, frame) -> None:
-    """Replace `raw.<table>` with the frame in one transaction (a failed load leaves the old table)."""
-    con.register("incoming_frame", frame.to_arrow())
+def publish_raw_table(con: duckdb.DuckDBPyConnection, name: str, incoming: str) -> None:
+    """Swap `incoming` in as `raw.<name>` in one transaction: readers see the old table or the new one."""
+    con.execute("begin transaction")
     try:
-        con.execute("begin transaction")
-        con.execute(f"create or replace table raw.{table} as select * from incoming_frame")  # noqa: S608
+        con.execute(f"drop table if exists raw.{name}")
+        con.execute(f"alter table {incoming} rename to {name}")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    finally:
-        con.unregister("incoming_frame")
 
 
 def raw_asset(source: Source) -> AssetsDefinition:
     contract = source.load_contract()
     key = AssetKey(["raw", source.name])
+    load = get_loader(source.loader)
 
     @asset(
         key=key,
@@ -50,7 +49,7 @@ def raw_asset(source: Source) -> AssetsDefinition:
         kinds={"duckdb", source.format},
         description=(
             f"{source.title}\n\nSource: {contract.producer} — {source.official_url}\n"
-            f"Files: `{source.folder}/{source.file_pattern}`, every edition found. Grain: one row per line of "
+            f"Files: `{source.folder}/{source.file_pattern}`, every edition found. Grain: one row per record of "
             f"the producer's file, typed by the contract `data_contracts/{source.contract}`, "
             "with lineage columns millesime, _fichier, _sha256, _ligne."
         ),
@@ -64,23 +63,34 @@ def raw_asset(source: Source) -> AssetsDefinition:
         context: AssetExecutionContext, source_client: LocalSourceClient, warehouse: DuckDBWarehouse
     ) -> MaterializeResult:
         files = source_client.files(source)
-        if not files:
+        if not files and source.required:
             raise NoInputFilesError(
                 f"{source_client.root}/{source.folder}: no file matches {source.file_pattern} for {source.name}"
             )
-        frame, undeclared = load_source(source, files)
-        for name, columns in undeclared.items():
-            context.log.warning(f"{name}: columns not described by the contract (not loaded): {columns}")
+        incoming = f"raw.{source.name}__incoming"
         with warehouse.connect() as con:
-            write_raw_table(con, source.name, frame)
+            if files:
+                report = load(source, files, con, incoming)
+            else:
+                context.log.warning(
+                    f"{source.name}: no file in {source.folder}/ of the data folder; empty table"
+                )
+                report = LoadReport(rows=write_frame(con, incoming, empty_frame(contract)))
+            publish_raw_table(con, source.name, incoming)
+        for name, columns in report.undeclared.items():
+            context.log.warning(f"{name}: columns not described by the contract (not loaded): {columns}")
         return MaterializeResult(
             metadata={
-                "rows": len(frame),
-                "editions": MetadataValue.json([f.millesime for f in files]),
+                "rows": report.rows,
+                "editions": MetadataValue.json(sorted({f.millesime for f in files})),
                 "files": MetadataValue.json(
                     [{"file": f.relative, "millesime": f.millesime, "sha256": f.sha256} for f in files]
                 ),
-                "undeclared_columns": MetadataValue.json(undeclared),
+                "undeclared_columns": MetadataValue.json(report.undeclared),
+                **{
+                    k: MetadataValue.json(v) if isinstance(v, (list, dict)) else v
+                    for k, v in report.notes.items()
+                },
             }
         )
 

@@ -62,7 +62,9 @@ def discover_files(source: Source, root: Path) -> list[SourceFile]:
         match = source.file_regex.fullmatch(path.name)
         if not match or not path.is_file():
             continue
-        millesime = int(match.group("millesime"))
+        millesime = (
+            int(match.group("millesime")) if source.fixed_millesime is None else source.fixed_millesime
+        )
         if millesime in found:
             raise InputError(str(path), f"edition {millesime} also provided by {found[millesime].relative}")
         found[millesime] = SourceFile(

@@ -25,23 +25,49 @@ class ReadOptions:
 
 
 @dataclass(frozen=True)
+class LiveSpec:
+    """Where the live client finds the official files of a source.
+
+    kind "direct": `urls` maps an edition to its official file URL.
+    kind "datagouv": `dataset` is a data.gouv.fr dataset id; `resource_title` a regex on resource titles, with
+    an optional `(?P<millesime>...)` group (else the edition is the resource's last_modified year).
+    """
+
+    kind: Literal["direct", "datagouv"]
+    urls: tuple[tuple[int, str], ...] = ()
+    dataset: str | None = None
+    resource_title: str | None = None
+    resource_format: str | None = None
+
+
+@dataclass(frozen=True)
 class Source:
     name: str  # raw table `raw.<name>` = Dagster asset key `raw/<name>`
     producer: str  # package under assets/ and folder under data_contracts/
     title: str  # French, shown in the Dagster UI and the docs
     folder: str  # folder of the data directory holding the producer's files, laid out as published
-    file_pattern: str  # regex on the file name, with a named group `millesime`
+    file_pattern: str  # regex on the file name; its `millesime` group gives the edition
     official_url: str  # the producer's page or file (the live client fetches from there)
     contract: str  # contract file, relative to data_contracts/
     geographie: str  # qpv2015 | qpv2024 | commune | iris | ...
-    format: Literal["csv"] = "csv"
+    format: Literal["csv", "csv_zip", "geojson", "parquet"] = "csv"
     read: ReadOptions = field(default_factory=ReadOptions)
+    loader: str = "delimited"  # key in pipelines.loaders.LOADERS
+    # Edition of files whose name carries none (a reference table published once, a monthly stock): a fixed
+    # label, documented in the contract. Exactly one of `millesime` group / fixed_millesime must be given.
+    fixed_millesime: int | None = None
+    required: bool = False  # a data folder without this source's files is an error (else: empty raw table)
+    live: LiveSpec | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
             raise ValueError(f"source name {self.name!r} must be a lower-case identifier")
-        if "(?P<millesime>" not in self.file_pattern:
-            raise ValueError(f"source {self.name}: file_pattern needs a (?P<millesime>...) group")
+        has_group = "(?P<millesime>" in self.file_pattern
+        if has_group == (self.fixed_millesime is not None):
+            raise ValueError(
+                f"source {self.name}: give the edition either by a (?P<millesime>...) group in file_pattern "
+                "or by fixed_millesime, not both"
+            )
 
     @property
     def file_regex(self) -> re.Pattern[str]:

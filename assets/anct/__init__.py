@@ -12,5 +12,6 @@ SOURCES = [
         official_url="https://www.insee.fr/fr/statistiques/2500477",
         contract="anct/revn.yaml",
         geographie="qpv2015",
+        required=True,
     ),
 ]

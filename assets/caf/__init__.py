@@ -1,0 +1,5 @@
+"""CNAF: allocataires by IRIS and commune."""
+
+from pipelines.registry import Source
+
+SOURCES: list[Source] = []
