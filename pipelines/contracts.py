@@ -70,6 +70,9 @@ class Contract:
     row_count_max: int | None = None
     exclude_from_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
     compare_rules: tuple[CompareRule, ...] = ()
+    # A file column the contract does not describe: "reject" (schema drift is an error naming the new and the
+    # absent columns: frozen, fully described series) or "ignore" (producers that add columns without notice).
+    unknown_columns: Literal["reject", "ignore"] = "ignore"
     path: Path | None = None
 
     def column(self, name: str) -> Column:
@@ -170,6 +173,7 @@ def load_contract(path: str | Path) -> Contract:
             "officialUrl",
             "cadence",
             "freshness",
+            "unknownColumns",
             "schema",
         },
         {"apiVersion", "kind", "name", "version", "description", "producer", "license", "schema"},
@@ -224,7 +228,11 @@ def load_contract(path: str | Path) -> Contract:
         else:
             raise ContractError(f"{rwhere}: unknown rule {kind!r} (rowCount, compare, excludeRows)")
 
+    unknown_columns = doc.get("unknownColumns", "ignore")
+    if unknown_columns not in ("reject", "ignore"):
+        raise ContractError(f"{where}: unknownColumns must be reject or ignore")
     return Contract(
+        unknown_columns=unknown_columns,
         name=doc["name"],
         version=str(doc["version"]),
         title=(doc["description"].get("title") or doc["name"]).strip(),

@@ -155,6 +155,14 @@ def type_columns(
                 raise InputError(label, f"columns {col} and {canonical} are the same contract column", line=1)
             renames[col] = canonical
     present = set(renames.values())
+    if unknown and contract.unknown_columns == "reject":
+        absent = [c.name for c in contract.columns if c.name not in present]
+        raise InputError(
+            label,
+            f"schema drift: column(s) not in the contract: {unknown}; contract column(s) absent from this file: "
+            f"{absent} (contract {contract.name} {contract.version}: add the new names as columns or aliases)",
+            line=1,
+        )
     missing_required = [c.name for c in contract.columns if c.required and c.name not in present]
     if missing_required:
         raise InputError(

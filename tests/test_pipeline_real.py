@@ -139,3 +139,25 @@ def test_national_reference_value_of_domain_md(real_warehouse):
         "where millesime = 2019 and indicateur = 'taux_pauvrete_60'",
     )
     assert (n, round(median, 1), low, high) == (1350, 43.1, 20.3, 81.5)
+
+
+def test_schema_drift_names_the_new_and_the_missing_columns(revn_copy, tmp_path):
+    # REVN_2021 with PMIMP renamed to PART_IMPOSES and BREV removed (header and every row).
+    def drift(text: str) -> str:
+        lines = text.split("\r\n")
+        header = lines[0].split(";")
+        brev = header.index("BREV")
+        header[header.index("PMIMP")] = "PART_IMPOSES"
+        rows = [
+            ";".join(c for i, c in enumerate(line.split(";")) if i != brev)
+            for line in [";".join(header), *lines[1:]]
+        ]
+        return "\r\n".join(rows)
+
+    data = revn_copy(drift, edition=2021)
+    with pytest.raises(PipelineError) as info:
+        run_pipeline(data, tmp_path / "w.duckdb", tmp_path / "dash")
+    message = str(info.value)
+    assert "anct_onpv_qpv2015/REVN_2021.csv, line 1: schema drift" in message
+    assert "not in the contract: ['PART_IMPOSES']" in message
+    assert "'PMIMP'" in message.split("absent from this file:")[1] and "'BREV'" in message.split("absent")[1]
