@@ -5,6 +5,9 @@ Adding a producer = a package under assets/ with a SOURCES list, added to PRODUC
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from assets import anct, caf, france_travail, insee, sirene
 from assets.factory import contract_check, raw_asset, sql_asset
 from dashboards.asset import dashboard_pages
@@ -14,8 +17,16 @@ from pipelines.sql import discover_models
 PRODUCERS = (anct, insee, caf, france_travail, sirene)
 
 
+def _producer_sources(package) -> list[Source]:
+    """SOURCES of a producer package and of its modules (a producer may split its declarations by theme)."""
+    sources = list(getattr(package, "SOURCES", []))
+    for module in pkgutil.iter_modules(package.__path__):
+        sources += getattr(importlib.import_module(f"{package.__name__}.{module.name}"), "SOURCES", [])
+    return sources
+
+
 def all_sources() -> list[Source]:
-    sources = [s for producer in PRODUCERS for s in producer.SOURCES]
+    sources = [s for producer in PRODUCERS for s in _producer_sources(producer)]
     names = [s.name for s in sources]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:

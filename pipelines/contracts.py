@@ -18,8 +18,8 @@ import yaml
 
 from pipelines.paths import CONTRACTS_DIR
 
-LogicalType = Literal["string", "number", "integer"]
-_LOGICAL_TYPES = ("string", "number", "integer")
+LogicalType = Literal["string", "number", "integer", "geometry"]
+_LOGICAL_TYPES = ("string", "number", "integer", "geometry")
 _BLANK_MEANINGS = ("secret", "absent", "interdit")
 
 
@@ -41,6 +41,9 @@ class Column:
     maximum: float | None = None
     pattern: str | None = None
     allowed_values: tuple[Any, ...] | None = None
+    # "error" stops the run (blocking check); "warn" reports the violation without blocking, for known
+    # producer defects that the staging layer repairs (documented in the column's description).
+    severity: Literal["error", "warn"] = "error"
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class Contract:
     # A file column the contract does not describe: "reject" (schema drift is an error naming the new and the
     # absent columns: frozen, fully described series) or "ignore" (producers that add columns without notice).
     unknown_columns: Literal["reject", "ignore"] = "ignore"
+    # Cell values that mean "no value" besides the blank cell (Filosofi's ns / nd / s markers): read as null.
+    null_values: tuple[str, ...] = ()
     path: Path | None = None
 
     def column(self, name: str) -> Column:
@@ -118,6 +123,7 @@ _COLUMN_KEYS = {
     "logicalTypeOptions",
     "primaryKey",
     "examples",
+    "severity",
 }
 _OPTION_KEYS = {"minimum", "maximum", "pattern", "allowedValues"}
 
@@ -132,7 +138,10 @@ def _parse_column(where: str, data: dict) -> Column:
     options = data.get("logicalTypeOptions") or {}
     _expect_keys(f"{where}.logicalTypeOptions", options, _OPTION_KEYS, set())
     allowed = options.get("allowedValues")
+    if data.get("severity", "error") not in ("error", "warn"):
+        raise ContractError(f"{where}: severity must be error or warn")
     return Column(
+        severity=data.get("severity", "error"),
         name=data["name"],
         logical_type=data["logicalType"],
         description=data["description"].strip(),
@@ -174,6 +183,7 @@ def load_contract(path: str | Path) -> Contract:
             "cadence",
             "freshness",
             "unknownColumns",
+            "nullValues",
             "schema",
         },
         {"apiVersion", "kind", "name", "version", "description", "producer", "license", "schema"},
@@ -233,6 +243,7 @@ def load_contract(path: str | Path) -> Contract:
         raise ContractError(f"{where}: unknownColumns must be reject or ignore")
     return Contract(
         unknown_columns=unknown_columns,
+        null_values=tuple(str(v) for v in doc.get("nullValues") or ()),
         name=doc["name"],
         version=str(doc["version"]),
         title=(doc["description"].get("title") or doc["name"]).strip(),

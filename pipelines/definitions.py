@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dagster import Definitions, define_asset_job
 
-from assets import all_assets, all_checks
+from assets import all_assets, all_checks, all_sources
 from pipelines.resources import resources_from_env
+from pipelines.sensors import build_new_files_sensor
 
 ALL_JOB = "tout_materialiser"
 
@@ -16,6 +17,7 @@ def build_definitions(resources: dict, loggers: dict | None = None) -> Definitio
         assets=all_assets(),
         asset_checks=all_checks(),
         jobs=[define_asset_job(ALL_JOB, selection="*", description="Every asset and check, in order.")],
+        sensors=[build_new_files_sensor(all_sources(), ALL_JOB)],
         resources=resources,
     )
 

@@ -173,6 +173,11 @@ def type_columns(
             line=1,
         )
     frame = frame.drop(unknown).rename(renames)
+    if contract.null_values:
+        markers = list(contract.null_values)
+        frame = frame.with_columns(
+            [pl.when(pl.col(c).is_in(markers)).then(None).otherwise(pl.col(c)).alias(c) for c in present]
+        )
     source_name = {v: k for k, v in renames.items()}
 
     casts = []

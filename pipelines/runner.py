@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dagster import DagsterInstance, logger
+from dagster import AssetCheckSeverity, DagsterInstance, logger
 
 from pipelines.definitions import ALL_JOB, build_definitions
 from pipelines.resources import resources_for
@@ -101,7 +101,7 @@ def run_pipeline(
                 cause = cause.cause
             summary.errors.append(f"{event.step_key}: {cause.message.strip()}")
     for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed:
+        if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR:
             summary.failed_checks.append(
                 {
                     "asset": evaluation.asset_key.to_user_string(),

@@ -27,10 +27,12 @@ class RuleFailure:
     millesime: int | None
     unexpected_count: int
     examples: list[dict[str, Any]] = field(default_factory=list)
+    severity: str = "error"
 
     def one_line(self) -> str:
         where = f"column {self.column}" if self.column else "table"
-        text = f"[{self.rule}] {where}, edition {self.millesime}: {self.description}; {self.unexpected_count} row(s)"
+        level = "" if self.severity == "error" else f"{self.severity}: "
+        text = f"{level}[{self.rule}] {where}, edition {self.millesime}: {self.description}; {self.unexpected_count} row(s)"
         if self.examples:
             ex = self.examples[0]
             loc = ", ".join(f"{k} {v}" for k, v in ex.items() if v is not None)
@@ -48,16 +50,28 @@ class ValidationReport:
     excluded_rows: int = 0
 
     @property
+    def errors(self) -> list[RuleFailure]:
+        return [f for f in self.failures if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[RuleFailure]:
+        return [f for f in self.failures if f.severity != "error"]
+
+    @property
     def passed(self) -> bool:
-        return not self.failures
+        """No blocking rule failed (warnings may remain)."""
+        return not self.errors
 
     def summary(self) -> str:
-        if self.passed:
+        if not self.failures:
             return (
                 f"contract {self.contract} {self.version}: {self.expectations} expectations passed "
                 f"on {self.rows} rows"
             )
-        lines = [f"contract {self.contract} {self.version}: {len(self.failures)} rule(s) failed"]
+        lines = [
+            f"contract {self.contract} {self.version}: {len(self.errors)} rule(s) failed, "
+            f"{len(self.warnings)} warning(s)"
+        ]
         lines += [f"  - {f.one_line()}" for f in self.failures]
         return "\n".join(lines)
 
@@ -67,10 +81,12 @@ class ValidationReport:
             "rows_checked": self.rows,
             "rows_excluded_from_rules": self.excluded_rows,
             "expectations_evaluated": self.expectations,
-            "rules_failed": len(self.failures),
+            "rules_failed": len(self.errors),
+            "warnings": len(self.warnings),
             "failures": [
                 {
                     "rule": f.rule,
+                    "severity": f.severity,
                     "column": f.column,
                     "description": f.description,
                     "millesime": f.millesime,
@@ -91,8 +107,8 @@ def build_suite(contract: Contract, context=None):
     suite = context.suites.add(gx.ExpectationSuite(name=f"{contract.name}_{contract.version}"))
     e = gx.expectations
 
-    def add(expectation, rule: str, column: str | None, description: str) -> None:
-        expectation.meta = {"rule": rule, "column": column, "description": description}
+    def add(expectation, rule: str, column: str | None, description: str, severity: str = "error") -> None:
+        expectation.meta = {"rule": rule, "column": column, "description": description, "severity": severity}
         suite.add_expectation(expectation)
 
     if contract.row_count_min is not None or contract.row_count_max is not None:
@@ -115,7 +131,13 @@ def build_suite(contract: Contract, context=None):
         )
     for col in contract.columns:
         if not col.nullable:
-            add(e.ExpectColumnValuesToNotBeNull(column=col.name), "not_null", col.name, "no blank allowed")
+            add(
+                e.ExpectColumnValuesToNotBeNull(column=col.name),
+                "not_null",
+                col.name,
+                "no blank allowed",
+                col.severity,
+            )
         if col.minimum is not None or col.maximum is not None:
             add(
                 e.ExpectColumnValuesToBeBetween(
@@ -124,6 +146,7 @@ def build_suite(contract: Contract, context=None):
                 "range",
                 col.name,
                 f"value in [{col.minimum}, {col.maximum}]" + (f" {col.unit}" if col.unit else ""),
+                col.severity,
             )
         if col.pattern:
             add(
@@ -131,6 +154,7 @@ def build_suite(contract: Contract, context=None):
                 "pattern",
                 col.name,
                 f"matches {col.pattern}",
+                col.severity,
             )
         if col.allowed_values is not None:
             add(
@@ -138,6 +162,7 @@ def build_suite(contract: Contract, context=None):
                 "allowed_values",
                 col.name,
                 f"one of {list(col.allowed_values)}",
+                col.severity,
             )
     for rule in contract.compare_rules:
         add(
@@ -233,6 +258,7 @@ def validate_frame(
                     millesime=_py(edition),
                     unexpected_count=int(count),
                     examples=_examples(part, list(indexes), contract, columns),
+                    severity=meta.get("severity", "error"),
                 )
             )
     return ValidationReport(

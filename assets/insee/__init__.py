@@ -1,5 +1,57 @@
-"""INSEE: Code officiel géographique, EPCI composition, Filosofi by IRIS, QPV perimeters (published by ANCT)."""
+"""INSEE: Code officiel géographique (communes, EPCI membership, départements) and Filosofi by IRIS."""
 
-from pipelines.registry import Source
+from pipelines.registry import LiveSpec, ReadOptions, Source
 
-SOURCES: list[Source] = []
+COMMA = ReadOptions(separator=",", decimal_comma=False)
+
+SOURCES = [
+    Source(
+        name="insee_cog_communes",
+        producer="insee",
+        title="Code officiel géographique : communes au 1er janvier",
+        folder="cog_insee",
+        # the official name is v_commune_<year>.csv; copies in the wild are named cog_<year>0101.csv
+        file_pattern=r"(?:v_commune_|cog_)(?P<millesime>\d{4})(?:0101)?\.csv",
+        official_url="https://www.insee.fr/fr/statistiques/fichier/7766585/v_commune_2024.csv",
+        contract="insee/cog_communes.yaml",
+        geographie="commune",
+        read=COMMA,
+        live=LiveSpec(
+            kind="direct",
+            urls=((2024, "https://www.insee.fr/fr/statistiques/fichier/7766585/v_commune_2024.csv"),),
+        ),
+    ),
+    Source(
+        name="insee_communes_epci",
+        producer="insee",
+        title="Appartenance des communes aux EPCI, départements et régions",
+        folder="cog_insee",
+        file_pattern=r"com_epci_dep_reg\.csv",
+        fixed_millesime=2023,  # the file states no vintage; its geography is about 2023 [à vérifier]
+        official_url="https://www.insee.fr/fr/information/2510634",
+        contract="insee/communes_epci.yaml",
+        geographie="commune",
+    ),
+    Source(
+        name="insee_departements",
+        producer="insee",
+        title="Départements et régions",
+        folder="cog_insee",
+        file_pattern=r"departements_france\.csv",
+        fixed_millesime=2024,
+        official_url="https://www.insee.fr/fr/information/7766585",
+        contract="insee/departements.yaml",
+        geographie="departement",
+        read=COMMA,
+    ),
+    Source(
+        name="insee_filosofi_iris",
+        producer="insee",
+        title="Revenus disponibles et pauvreté par IRIS (Filosofi)",
+        folder="caf_insee_iris",
+        file_pattern=r"BASE_TD_FILO_(?:DISP_)?IRIS_(?P<millesime>\d{4})(?:_DISP)?\.csv",
+        official_url="https://www.insee.fr/fr/statistiques/8229323",
+        contract="insee/filosofi_iris.yaml",
+        geographie="iris",
+    ),
+]

@@ -134,8 +134,8 @@ def caf_iris_csv(profiles: list[dict], seed: int) -> bytes:
             v[name] = part
         v["A_ETUD"] = round(a * rng.uniform(0.01, 0.05))
         v["A_NETUD_24"] = round(a * rng.uniform(0.04, 0.08))
-        v["AAL"] = round(a * rng.uniform(0.15, 0.25))
         v["AAPL"] = round(a * (0.2 + 0.3 * p["qpv_share"]))
+        v["AAL"] = v["AAPL"] + round(a * rng.uniform(0.05, 0.15))  # every APL claimant has a housing aid
         v["AAAH"] = round(a * rng.uniform(0.05, 0.1))
         v["APPA"] = round(a * rng.uniform(0.15, 0.25))
         v["ARSAS"] = round(a * (0.08 + 0.2 * p["qpv_share"]))

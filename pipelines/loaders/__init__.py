@@ -59,14 +59,15 @@ def _discover() -> None:
         importlib.import_module(f"{__name__}.{module.name}")
 
 
-POLARS_TYPES = {"string": pl.String, "number": pl.Float64, "integer": pl.Int64}
+SQL_TYPES = {"string": "varchar", "number": "double", "integer": "bigint", "geometry": "geometry"}
 
 
-def empty_frame(contract: Contract) -> pl.DataFrame:
-    """The raw table's shape with no row: lineage columns + contract columns, typed."""
-    schema = {"millesime": pl.Int32, "_fichier": pl.String, "_sha256": pl.String, "_ligne": pl.Int64}
-    schema.update({c.name: POLARS_TYPES[c.logical_type] for c in contract.columns})
-    return pl.DataFrame(schema=schema)
+def create_empty_table(con: duckdb.DuckDBPyConnection, table: str, contract: Contract) -> int:
+    """The raw table's shape with no row (source absent from the data folder): lineage + contract columns."""
+    columns = ["millesime integer", "_fichier varchar", "_sha256 varchar", "_ligne bigint"]
+    columns += [f"{c.name} {SQL_TYPES[c.logical_type]}" for c in contract.columns]
+    con.execute(f"create or replace table {table} ({', '.join(columns)})")
+    return 0
 
 
 def write_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:

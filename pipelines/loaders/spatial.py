@@ -1,0 +1,78 @@
+"""Vector files (GeoJSON, zipped GeoJSON, GeoPackage, shapefile) into DuckDB spatial geometries.
+
+Read with the spatial extension's `ST_Read` (GDAL), columns selected by name from the contract, geometry kept
+as GEOMETRY. The producer switched the QPV 2024 perimeters from a plain GeoJSON to a ZIP holding one: the
+first bytes are sniffed (`PK` = zip, read through GDAL's /vsizip/), whatever the extension says.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import duckdb
+
+from pipelines.loaders import SQL_TYPES, LoadReport, register
+from pipelines.parsing import InputError, SourceFile
+from pipelines.registry import Source
+
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
+
+
+def gdal_path(path: Path, label: str) -> str:
+    """The path GDAL should open: the file itself, or the vector member of a zip (refusing unsafe names)."""
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic[:2] != b"PK":
+        return str(path)
+    with zipfile.ZipFile(path) as archive:
+        members = [m for m in archive.namelist() if m.lower().endswith(VECTOR_SUFFIXES)]
+    for member in members:
+        if member.startswith("/") or ".." in Path(member).parts:
+            raise InputError(label, f"unsafe member name in zip: {member!r}")
+    if len(members) != 1:
+        raise InputError(label, f"expected one vector file in the zip, found {members or 'none'}")
+    return f"/vsizip/{path}/{members[0]}"
+
+
+@register("spatial")
+def load_spatial(
+    source: Source, files: list[SourceFile], con: duckdb.DuckDBPyConnection, table: str
+) -> LoadReport:
+    contract = source.load_contract()
+    undeclared: dict[str, list[str]] = {}
+    rows = 0
+    for index, sf in enumerate(files):
+        path = gdal_path(sf.path, sf.relative)
+        try:
+            described = con.execute("describe select * from ST_Read(?)", [path]).fetchall()
+        except duckdb.Error as exc:
+            raise InputError(sf.relative, f"cannot be read as a vector file: {exc}") from exc
+        available = {name.lower(): name for name, *_ in described}
+        missing = [c.name for c in contract.columns if c.required and c.name.lower() not in available]
+        if missing:
+            raise InputError(sf.relative, f"required attribute(s) missing: {missing}")
+        known = {c.name.lower() for c in contract.columns} | {"ogc_fid"}
+        extra = [name for low, name in available.items() if low not in known]
+        if extra:
+            undeclared[sf.relative] = extra
+        select = []
+        for col in contract.columns:
+            if col.name.lower() not in available:
+                select.append(f"cast(null as {SQL_TYPES[col.logical_type]}) as {col.name}")
+            elif col.logical_type == "geometry":
+                select.append(f'"{available[col.name.lower()]}" as {col.name}')
+            else:
+                value = f'"{available[col.name.lower()]}"'
+                for marker in contract.null_values:  # producer's "no value" markers (contract data, quoted)
+                    value = f"nullif(cast({value} as varchar), '{marker.replace(chr(39), chr(39) * 2)}')"
+                select.append(f"cast({value} as {SQL_TYPES[col.logical_type]}) as {col.name}")
+        # Identifiers come from the contract and the file's own attribute names; values are bound.
+        query = (
+            f"select cast(? as integer) as millesime, ? as _fichier, ? as _sha256, "  # noqa: S608
+            f"row_number() over () as _ligne, {', '.join(select)} from ST_Read(?)"
+        )
+        verb = f"create or replace table {table} as " if index == 0 else f"insert into {table} "
+        con.execute(verb + query, [sf.millesime, sf.relative, sf.sha256, path])
+        rows = con.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+    return LoadReport(rows=rows, undeclared=undeclared)
