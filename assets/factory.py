@@ -17,7 +17,7 @@ from dagster import (
 
 from pipelines.loaders import LoadReport, create_empty_table, get_loader
 from pipelines.registry import Source
-from pipelines.resources import DuckDBWarehouse, LocalSourceClient
+from pipelines.resources import DuckDBWarehouse, SourceClient
 from pipelines.sql import SqlModel
 from pipelines.validation import validate_frame
 
@@ -60,7 +60,7 @@ def raw_asset(source: Source) -> AssetsDefinition:
         },
     )
     def _raw(
-        context: AssetExecutionContext, source_client: LocalSourceClient, warehouse: DuckDBWarehouse
+        context: AssetExecutionContext, source_client: SourceClient, warehouse: DuckDBWarehouse
     ) -> MaterializeResult:
         files = source_client.files(source)
         if not files and source.required:

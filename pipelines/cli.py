@@ -22,7 +22,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.paths import DEFAULT_DASHBOARDS_DIR, DEFAULT_DEMO_DATA_DIR, DEFAULT_WAREHOUSE
+from pipelines.paths import (
+    DEFAULT_ARCHIVE_DIR,
+    DEFAULT_DASHBOARDS_DIR,
+    DEFAULT_DEMO_DATA_DIR,
+    DEFAULT_WAREHOUSE,
+)
 
 app = typer.Typer(
     help="Observatoire économique des quartiers prioritaires (QPV).",
@@ -49,17 +54,18 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     import duckdb
 
     from pipelines.contracts import ContractError
+    from pipelines.live import LiveSourceError
     from pipelines.parsing import InputError
     from pipelines.runner import PipelineError
     from pipelines.warehouse import WarehouseError
 
-    return (PipelineError, WarehouseError, InputError, ContractError, duckdb.Error, OSError)
+    return (PipelineError, WarehouseError, InputError, ContractError, LiveSourceError, duckdb.Error, OSError)
 
 
-def _run_with_progress(data_dir: Path, warehouse: Path, dashboards: Path) -> None:
+def _run_with_progress(data_dir: Path | None, warehouse: Path, dashboards: Path, source_client=None) -> None:
     from pipelines.runner import count_steps, run_pipeline
 
-    total = count_steps(data_dir, warehouse)
+    total = count_steps(data_dir or ".", warehouse)
     with Progress(
         TextColumn("[bold blue]{task.description}"),
         BarColumn(),
@@ -77,7 +83,7 @@ def _run_with_progress(data_dir: Path, warehouse: Path, dashboards: Path) -> Non
             elif event in ("STEP_SUCCESS", "STEP_FAILURE"):
                 progress.advance(task)
 
-        run_pipeline(data_dir, warehouse, dashboards, on_step=on_step)
+        run_pipeline(data_dir, warehouse, dashboards, on_step=on_step, source_client=source_client)
         progress.update(task, description="terminé")
 
 
@@ -135,6 +141,73 @@ def demo(
         "where indicateur = 'taux_pauvrete_60' limit 10\""
     )
     out.print("  make ui    (interface Dagster sur http://127.0.0.1:3000)")
+
+
+def _dry_run(archive: Path, data_dir: Path | None) -> None:
+    """One line per source and edition: name, edition(s), official URL, last archived retrieval. No network."""
+    from assets import all_sources
+    from pipelines.live import LiveSourceClient
+    from pipelines.parsing import discover_files
+
+    client = LiveSourceClient(archive_root=str(archive), offline=True)
+    typer.echo("# qpv refresh --dry-run: what a refresh would fetch (no network call)")
+    typer.echo("# source\tmillésime\turl\tarchivé le")
+    for source in all_sources():
+        if source.live is None:
+            known = sorted({f.millesime for f in discover_files(source, data_dir)}) if data_dir else []
+            editions = ",".join(map(str, known)) or "-"
+            typer.echo(f"{source.name}\t{editions}\t{source.official_url}\tlocal only (no file URL declared)")
+            continue
+        for row in client.plan(source):
+            edition = row.get("edition")
+            typer.echo(
+                f"{source.name}\t{edition if edition is not None else 'catalogue'}\t{row.get('url') or ''}"
+                f"\t{(row.get('retrieved_at') or '-')[:19]}"
+            )
+
+
+@app.command()
+def refresh(
+    dry_run: bool = typer.Option(False, "--dry-run", help="List the URLs and editions; download nothing."),
+    archive: Path = typer.Option(DEFAULT_ARCHIVE_DIR, "--archive", help="Raw archive (content-addressed)."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Local folder for the sources that declare no official file URL (ANCT 2015)."
+    ),
+    warehouse: Path = typer.Option(DEFAULT_WAREHOUSE, "--warehouse"),
+    dashboards: Path = typer.Option(DEFAULT_DASHBOARDS_DIR, "--dashboards"),
+) -> None:
+    """Fetch every source from its official URL into the raw archive, then run the pipeline on it."""
+    if dry_run:
+        _guard(_dry_run, archive, data_dir)
+        return
+    from assets import all_sources
+    from pipelines.live import LiveSourceClient
+    from pipelines.resources import ArchiveOrLocalSourceClient
+
+    client = LiveSourceClient(archive_root=str(archive))
+
+    def _fetch_all() -> None:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+        ) as bar:
+            tasks: dict[str, int] = {}
+
+            def on_bytes(url: str, done: int, total: int | None) -> None:
+                if url not in tasks:
+                    tasks[url] = bar.add_task(url.rsplit("/", 1)[-1][:60], total=total)
+                bar.update(tasks[url], completed=done, total=total)
+
+            for source in all_sources():
+                if source.live is not None:
+                    for retrieval in client.refresh(source, progress=on_bytes):
+                        err.print(f"{source.name} {retrieval.edition}: {retrieval.outcome} ({retrieval.url})")
+
+    _guard(_fetch_all)
+    source_client = ArchiveOrLocalSourceClient(
+        archive_root=str(archive), data_dir=str(data_dir) if data_dir else None
+    )
+    _guard(_run_with_progress, data_dir, warehouse, dashboards, source_client)
+    out.print(f"Entrepôt : {warehouse}\nTableaux de bord : {dashboards / 'index.html'}")
 
 
 @app.command()

@@ -12,19 +12,52 @@ from pipelines.parsing import SourceFile, discover_files
 from pipelines.registry import Source
 
 
-class LocalSourceClient(ConfigurableResource):
-    """The local client: a folder laid out like the producers' official files (`../shared/data` is one).
+class SourceClient(ConfigurableResource):
+    """Where the raw assets get a source's files: `files(source)` -> one SourceFile per edition."""
 
-    The live client (HTTP from the official URLs into a raw archive) will offer the same `files()` method.
-    """
-
-    root: str
+    @property
+    def root(self) -> str:
+        raise NotImplementedError
 
     def files(self, source: Source) -> list[SourceFile]:
-        root = Path(self.root)
+        raise NotImplementedError
+
+
+class LocalSourceClient(SourceClient):
+    """The local client: a folder laid out like the producers' official files (`../shared/data` is one)."""
+
+    data_dir: str
+
+    @property
+    def root(self) -> str:
+        return self.data_dir
+
+    def files(self, source: Source) -> list[SourceFile]:
+        root = Path(self.data_dir)
         if not root.is_dir():
             raise FileNotFoundError(f"{root}: data directory not found")
         return discover_files(source, root)
+
+
+class ArchiveOrLocalSourceClient(SourceClient):
+    """After `qpv refresh` downloaded the live sources: their archived files, and the local folder for sources
+    that declare no official URL (the frozen ANCT 2015-geography files)."""
+
+    archive_root: str
+    data_dir: str | None = None
+
+    @property
+    def root(self) -> str:
+        return self.archive_root
+
+    def files(self, source: Source) -> list[SourceFile]:
+        from pipelines.live import LiveSourceClient
+
+        if source.live is not None:
+            return LiveSourceClient(archive_root=self.archive_root, offline=True).files(source)
+        if self.data_dir is None:
+            return []
+        return LocalSourceClient(data_dir=self.data_dir).files(source)
 
 
 class DuckDBWarehouse(ConfigurableResource):
@@ -42,10 +75,15 @@ class DashboardOutput(ConfigurableResource):
     out_dir: str
 
 
-def resources_for(data_dir: str | Path, warehouse_path: str | Path, dashboards_dir: str | Path) -> dict:
-    """Resources bound to explicit paths (CLI, tests)."""
+def resources_for(
+    data_dir: str | Path | None,
+    warehouse_path: str | Path,
+    dashboards_dir: str | Path,
+    source_client: SourceClient | None = None,
+) -> dict:
+    """Resources bound to explicit paths (CLI, tests); the local client on `data_dir` unless one is given."""
     return {
-        "source_client": LocalSourceClient(root=str(data_dir)),
+        "source_client": source_client or LocalSourceClient(data_dir=str(data_dir)),
         "warehouse": DuckDBWarehouse(path=str(warehouse_path)),
         "dashboards": DashboardOutput(out_dir=str(dashboards_dir)),
     }
@@ -54,7 +92,7 @@ def resources_for(data_dir: str | Path, warehouse_path: str | Path, dashboards_d
 def resources_from_env() -> dict:
     """Resources for the Dagster code location: QPV_DATA_DIR, QPV_WAREHOUSE, QPV_DASHBOARDS_DIR (read at run time)."""
     return {
-        "source_client": LocalSourceClient(root=EnvVar("QPV_DATA_DIR")),
+        "source_client": LocalSourceClient(data_dir=EnvVar("QPV_DATA_DIR")),
         "warehouse": DuckDBWarehouse(path=EnvVar("QPV_WAREHOUSE")),
         "dashboards": DashboardOutput(out_dir=EnvVar("QPV_DASHBOARDS_DIR")),
     }

@@ -14,7 +14,7 @@ from typing import Any
 from dagster import AssetCheckSeverity, DagsterInstance, logger
 
 from pipelines.definitions import ALL_JOB, build_definitions
-from pipelines.resources import resources_for
+from pipelines.resources import SourceClient, resources_for
 
 StepCallback = Callable[[str, str], None]  # (step key, "STEP_SUCCESS" | "STEP_FAILURE" | ...)
 
@@ -66,17 +66,23 @@ def count_steps(data_dir: str | Path = ".", warehouse_path: str | Path = ":memor
 
 
 def run_pipeline(
-    data_dir: str | Path,
+    data_dir: str | Path | None,
     warehouse_path: str | Path,
     dashboards_dir: str | Path,
     on_step: StepCallback | None = None,
+    source_client: SourceClient | None = None,
 ) -> RunSummary:
-    """Materialize every asset and run every check. Raises PipelineError when anything failed."""
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise PipelineError(f"{data_dir}: data directory not found")
+    """Materialize every asset and run every check. Raises PipelineError when anything failed.
+
+    Files come from the local folder `data_dir`, or from `source_client` when given (e.g. the raw archive).
+    """
+    if source_client is None:
+        data_dir = Path(data_dir)
+        if not data_dir.is_dir():
+            raise PipelineError(f"{data_dir}: data directory not found")
+        data_dir = data_dir.resolve()
     defs = build_definitions(
-        resources_for(data_dir.resolve(), Path(warehouse_path).resolve(), dashboards_dir),
+        resources_for(data_dir, Path(warehouse_path).resolve(), dashboards_dir, source_client),
         loggers={"qpv_progress": _progress_logger(on_step)},
     )
     job = defs.resolve_job_def(ALL_JOB)

@@ -10,7 +10,7 @@ import json
 
 from dagster import AssetKey, AssetSelection, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
-from pipelines.resources import LocalSourceClient
+from pipelines.resources import SourceClient
 
 
 def build_new_files_sensor(sources: list, job_name: str):
@@ -21,7 +21,7 @@ def build_new_files_sensor(sources: list, job_name: str):
         description="Watches the data folder: a new edition or changed bytes of a source's file start a run of "
         "that source and everything downstream.",
     )
-    def nouveaux_fichiers(context: SensorEvaluationContext, source_client: LocalSourceClient):
+    def nouveaux_fichiers(context: SensorEvaluationContext, source_client: SourceClient):
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
         current: dict[str, str] = {}
         changed_sources: dict[str, list[str]] = {}

@@ -1,0 +1,35 @@
+"""The live client: official files fetched over HTTPS into an immutable raw archive.
+
+- `client.LiveSourceClient` — the Dagster resource, same `files(source)` as `LocalSourceClient`.
+- `http.HttpFetcher` — allow-listed, retried, conditional, resumable, size-limited downloads.
+- `archive.RawArchive` — content-addressed read-only files plus the append-only `manifest.jsonl`.
+- `content` — sniffing (HTML refused, ZIP vs JSON) and safe zip reading (`open_zip_member`).
+Nothing here touches the network or the disk at import time.
+"""
+
+from pipelines.live.archive import RawArchive, Retrieval
+from pipelines.live.client import LiveSourceClient, Refresher, Target, live_spec
+from pipelines.live.content import EXPECTED_KINDS, open_zip_member, safe_members, sniff_file, sniff_kind
+from pipelines.live.errors import LiveSourceError
+from pipelines.live.http import DEFAULT_ALLOWED_HOSTS, Download, HttpFetcher, HttpPolicy, Progress, Validators
+
+__all__ = [
+    "DEFAULT_ALLOWED_HOSTS",
+    "EXPECTED_KINDS",
+    "Download",
+    "HttpFetcher",
+    "HttpPolicy",
+    "LiveSourceClient",
+    "LiveSourceError",
+    "Progress",
+    "RawArchive",
+    "Refresher",
+    "Retrieval",
+    "Target",
+    "Validators",
+    "live_spec",
+    "open_zip_member",
+    "safe_members",
+    "sniff_file",
+    "sniff_kind",
+]

@@ -1,0 +1,12 @@
+"""The one exception type of the live client."""
+
+from __future__ import annotations
+
+
+class LiveSourceError(RuntimeError):
+    """Anything that stops a live retrieval. `url` is the URL (or, for an archive check, the file) concerned."""
+
+    def __init__(self, url: str, message: str):
+        self.url = url
+        self.reason = message
+        super().__init__(f"{url}: {message}")
