@@ -98,16 +98,30 @@ class ValidationReport:
         }
 
 
-def build_suite(contract: Contract, context=None):
-    """The Great Expectations suite of a contract. Each expectation's `meta` says which rule it enforces."""
+TABLE_RULES = frozenset({"row_count"})  # evaluated per edition; every other rule on all editions at once
+
+
+def build_suite(
+    contract: Contract,
+    context=None,
+    part: str = "all",
+    edition_column: str = "millesime",
+    name: str | None = None,
+):
+    """The Great Expectations suite of a contract. Each expectation's `meta` says which rule it enforces.
+
+    `part`: "all", "rows" (every rule but the per-edition table rules) or "table" (those only).
+    """
     import great_expectations as gx
 
     context = context or _quiet_context()  # GX 1.x builds suites inside an active data context
 
-    suite = context.suites.add(gx.ExpectationSuite(name=f"{contract.name}_{contract.version}"))
+    suite = context.suites.add(gx.ExpectationSuite(name=name or f"{contract.name}_{contract.version}_{part}"))
     e = gx.expectations
 
     def add(expectation, rule: str, column: str | None, description: str, severity: str = "error") -> None:
+        if (part == "rows" and rule in TABLE_RULES) or (part == "table" and rule not in TABLE_RULES):
+            return
         expectation.meta = {"rule": rule, "column": column, "description": description, "severity": severity}
         suite.add_expectation(expectation)
 
@@ -122,9 +136,7 @@ def build_suite(contract: Contract, context=None):
         )
     if contract.key:
         add(
-            e.ExpectCompoundColumnsToBeUnique(column_list=list(contract.key))
-            if len(contract.key) > 1
-            else e.ExpectColumnValuesToBeUnique(column=contract.key[0]),
+            e.ExpectCompoundColumnsToBeUnique(column_list=[edition_column, *contract.key]),
             "unique_key",
             ",".join(contract.key),
             f"key ({', '.join(contract.key)}) unique within an edition",
@@ -215,29 +227,59 @@ def _py(value: Any) -> Any:
     return value
 
 
+_CACHE: dict = {}
+
+
+def _validation_setup(contract: Contract, edition_column: str):
+    """One ephemeral GX context per process, and each contract's suites built once (building a large suite
+    takes seconds; a process that validates the same contract again, as tests do, reuses it)."""
+    if "context" not in _CACHE:
+        context = _quiet_context()
+        _CACHE.update(
+            context=context, source=context.data_sources.add_pandas("contracts"), suites={}, batches={}
+        )
+    context = _CACHE["context"]
+    key = (repr(contract), edition_column)
+    if key not in _CACHE["suites"]:
+        n = len(_CACHE["suites"])
+        _CACHE["suites"][key] = tuple(
+            build_suite(
+                contract, context, part, edition_column, name=f"{contract.name}_{contract.version}_{part}_{n}"
+            )
+            for part in ("rows", "table")
+        )
+        _CACHE["batches"][key] = (
+            _CACHE["source"]
+            .add_dataframe_asset(f"{contract.name}_{n}")
+            .add_batch_definition_whole_dataframe("batch")
+        )
+    row_suite, table_suite = _CACHE["suites"][key]
+    return context, row_suite, table_suite, _CACHE["batches"][key]
+
+
 def validate_frame(
     frame: pd.DataFrame, contract: Contract, edition_column: str = "millesime"
 ) -> ValidationReport:
-    """Validate a pandas frame (raw table with lineage columns) against its contract, edition by edition."""
-    context = _quiet_context()
-    suite = build_suite(contract, context)
-    batch_definition = (
-        context.data_sources.add_pandas("contracts")
-        .add_dataframe_asset(contract.name)
-        .add_batch_definition_whole_dataframe("edition")
-    )
+    """Validate a pandas frame (raw table with lineage columns) against its contract.
 
+    Row rules run once over every edition (the key is unique per edition); row counts run edition by edition.
+    """
     mask = pd.Series(False, index=frame.index)
     for column, values in contract.exclude_from_rules.items():
         mask |= frame[column].isin(values)
     checked = frame[~mask]
+    if checked.empty:  # a source absent from the data folder: nothing to check (row counts are per edition)
+        return ValidationReport(contract.name, contract.version, 0, 0, [], int(mask.sum()))
 
-    failures: list[RuleFailure] = []
-    editions = sorted(checked[edition_column].dropna().unique()) if edition_column in checked else [None]
-    for edition in editions:
-        part = checked if edition is None else checked[checked[edition_column] == edition]
-        batch = batch_definition.get_batch(batch_parameters={"dataframe": part})
-        result = batch.validate(suite, result_format={"result_format": "COMPLETE"})
+    context, row_suite, table_suite, batch_definition = _validation_setup(contract, edition_column)
+
+    def run(suite, data: pd.DataFrame, edition) -> list[RuleFailure]:
+        if not suite.expectations:
+            return []
+        result = batch_definition.get_batch(batch_parameters={"dataframe": data}).validate(
+            suite, result_format={"result_format": "COMPLETE"}
+        )
+        found = []
         for res in result.results:
             if res.success:
                 continue
@@ -250,22 +292,33 @@ def validate_frame(
             count = details.get("unexpected_count")
             if count is None:  # table-level expectation (row count)
                 count = int(details.get("observed_value") or 0)
-            failures.append(
+            if edition is None and indexes and edition_column in data:
+                edition = data.loc[indexes[0], edition_column]  # the edition of the first offending row
+            found.append(
                 RuleFailure(
                     rule=meta.get("rule", res.expectation_config.type),
                     column=meta.get("column"),
                     description=meta.get("description", ""),
                     millesime=_py(edition),
                     unexpected_count=int(count),
-                    examples=_examples(part, list(indexes), contract, columns),
+                    examples=_examples(data, list(indexes), contract, columns)
+                    if edition_column in data
+                    else [],
                     severity=meta.get("severity", "error"),
                 )
             )
+        return found
+
+    failures = run(row_suite, checked, None)
+    if edition_column in checked:
+        editions = checked[edition_column]
+        for edition in sorted(editions.dropna().unique()):
+            failures += run(table_suite, checked.loc[editions == edition, [edition_column]], edition)
     return ValidationReport(
         contract=contract.name,
         version=contract.version,
         rows=len(checked),
-        expectations=len(suite.expectations),
+        expectations=len(row_suite.expectations) + len(table_suite.expectations),
         failures=failures,
         excluded_rows=int(mask.sum()),
     )

@@ -38,9 +38,9 @@ def test_every_row_of_the_reference_files_is_loaded(real_warehouse, shared_data,
 
 def test_commune_codes_keep_leading_zeros_and_names(real_warehouse):
     # cog_20240101.csv line 2; com_epci_dep_reg.csv line 32362
-    assert _query(real_warehouse, "select LIBELLE, DEP, millesime from raw.insee_cog_communes where COM = '01001'") == [
-        ("L'Abergement-Clémenciat", "01", 2024)
-    ]
+    assert _query(
+        real_warehouse, "select LIBELLE, DEP, millesime from raw.insee_cog_communes where COM = '01001'"
+    ) == [("L'Abergement-Clémenciat", "01", 2024)]
     assert _query(
         real_warehouse,
         "select lib_commune, code_departement, code_epci, lib_epci, lib_region from staging.stg_communes "
@@ -68,25 +68,34 @@ def test_filosofi_and_caf_values_read_off_the_files(real_warehouse):
         "code_commune from staging.stg_caf_iris where code_iris = '010040101'",
     ) == [(501, 36, 168, 83, "01004")]
     # blanks are secret (null), never 0
-    [(blank_tp60,)] = _query(real_warehouse, "select count(*) from raw.insee_filosofi_iris where DISP_TP60 is null")
+    [(blank_tp60,)] = _query(
+        real_warehouse, "select count(*) from raw.insee_filosofi_iris where DISP_TP60 is null"
+    )
     assert blank_tp60 == 2827
 
 
 def test_qpv2024_perimeters(real_warehouse, shared_data):
-    features = json.loads((shared_data / "anct_qpv2024" / "qpv2024_simplified.geojson").read_text())["features"]
+    features = json.loads((shared_data / "anct_qpv2024" / "qpv2024_simplified.geojson").read_text())[
+        "features"
+    ]
     multi = sum(1 for f in features if ", " in f["properties"]["insee_com"])
     assert _query(real_warehouse, "select count(*), count(distinct code_qp) from staging.stg_qpv2024") == [
         (len(features), len(features))
     ]
-    assert _query(real_warehouse, "select count(*) from staging.stg_qpv2024 where len(codes_communes) > 1") == [
-        (multi,)
-    ]
+    assert _query(
+        real_warehouse, "select count(*) from staging.stg_qpv2024 where len(codes_communes) > 1"
+    ) == [(multi,)]
     [(lib, communes, epci, ha, valid)] = _query(
         real_warehouse,
         "select lib_qp, codes_communes, codes_epci, surface_ha, ST_IsValid(geom) from staging.stg_qpv2024 "
         "where code_qp = 'QN00101M'",
     )
-    assert (lib, communes, epci, valid) == ("Grande Reyssouze Terre Des Fleurs", ["01053"], ["200071751"], True)
+    assert (lib, communes, epci, valid) == (
+        "Grande Reyssouze Terre Des Fleurs",
+        ["01053"],
+        ["200071751"],
+        True,
+    )
     assert 10 < ha < 200  # a few dozen hectares
     # the simplified copy has self-intersecting outlines: reported as a warning by the contract, repaired here
     [(repaired, still_invalid)] = _query(

@@ -1,0 +1,453 @@
+"""SIRENE stocks (StockEtablissement, StockUniteLegale) and the geolocation file, from Parquet or from the CSV zip.
+
+The national files hold ~35 M rows (several GB), so nothing here holds a whole file in memory:
+- Parquet: DuckDB `read_parquet`, columns selected by name, typed in SQL, inserted in one streaming statement;
+- CSV zip: the member is decompressed as it is read (`zipfile`, never extracted to disk), parsed by
+  `pyarrow.csv.open_csv` block by block (every column as text, `CSV_BLOCK_BYTES` of text per block), and each
+  block is checked and inserted into DuckDB before the next one is read.
+
+Columns are matched to the contract by name, case-insensitively (some copies of the geolocation file have
+upper-case headers): the table carries the contract's names. Columns the contract does not describe (SIRENE adds
+some without notice, e.g. `activitePrincipaleNAF25*` in December 2025) are not loaded and are reported in
+`LoadReport.undeclared`. Identifiers stay text; a value that does not fit its contract type stops the load with
+the file, the line (CSV: line in the file, header = 1; Parquet: data row number, from 1) and the column.
+
+The file names carry no edition: the source's `fixed_millesime` is a conventional label, and the stock date seen
+in the data (latest `dateDernierTraitement*`) is recorded in the report notes. When both formats of the same
+stock are given, the Parquet file is read and the zip is skipped (said in the notes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from pipelines.contracts import Column, Contract
+from pipelines.loaders import LoadReport, register
+from pipelines.loaders.zipsafe import GIB, member_label, open_archive, open_member
+from pipelines.parsing import InputError, SourceFile
+from pipelines.registry import Source
+
+# Text of the CSV read per block: bounds the memory of the zip path (a block is one Arrow table of strings,
+# a few times this size at most). 16 MB is ~60,000 StockEtablissement rows.
+CSV_BLOCK_BYTES = 16 << 20
+# Largest decompressed size accepted for a SIRENE zip (the national StockEtablissement CSV is under 10 GB).
+MAX_EXPANDED_BYTES = 64 * GIB
+# DuckDB's own memory (buffer cache included) is capped at this while a stock loads, unless the warehouse is
+# already configured lower: with the Python side (one CSV block, the libraries), a load stays within 4 GB.
+# Measured: 10 M rows loaded with ~1.6 GB peak RSS under a 1 GB cap, 3 GB without a cap on a 23 GB machine.
+LOAD_MEMORY_LIMIT = 2 * GIB
+SQL_TYPES = {"string": "varchar", "number": "double", "integer": "bigint"}
+_THOUSANDS_SQL = "'[\u202f\u00a0 \t]'"
+_BLOCK_VIEW = "sirene_csv_block"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+# --- Columns: file header -> contract -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnMatch:
+    canonical: str  # contract column name
+    header: str  # as written in the file
+    position: int  # 1-based position in the file, for error messages
+
+
+def match_columns(
+    header: list[str], contract: Contract, label: str, line: int | None
+) -> tuple[list[ColumnMatch], list[str]]:
+    """Contract columns found in `header` (case-insensitive, aliases accepted) and the undeclared ones."""
+    aliases = contract.alias_map()
+    seen: dict[str, str] = {}
+    matches: list[ColumnMatch] = []
+    unknown: list[str] = []
+    for position, raw in enumerate(header, start=1):
+        name = raw.strip()
+        if not name:
+            continue
+        canonical = aliases.get(name.upper())
+        if canonical is None:
+            unknown.append(name)
+            continue
+        if canonical in seen:
+            raise InputError(
+                label,
+                f"columns {seen[canonical]!r} and {name!r} are the same contract column {canonical}",
+                line,
+            )
+        seen[canonical] = name
+        matches.append(ColumnMatch(canonical, name, position))
+    present = set(seen)
+    if unknown and contract.unknown_columns == "reject":
+        absent = [c.name for c in contract.columns if c.name not in present]
+        raise InputError(
+            label,
+            f"schema drift: column(s) not in the contract: {unknown}; contract column(s) absent from this file: "
+            f"{absent} (contract {contract.name} {contract.version}: add the new names as columns or aliases)",
+            line,
+        )
+    missing = [c.name for c in contract.columns if c.required and c.name not in present]
+    if missing:
+        raise InputError(
+            label,
+            f"required column(s) missing: {missing}"
+            + (f"; column(s) not in the contract: {unknown}" if unknown else "")
+            + f" (contract {contract.name} {contract.version})",
+            line,
+        )
+    return matches, unknown
+
+
+# --- Typing in SQL --------------------------------------------------------------------------------------
+
+
+def _text_expr(ref: str, contract: Contract) -> str:
+    """A cell as trimmed text, blank and the contract's null markers (e.g. `[ND]`) -> NULL."""
+    text = f"nullif(trim(cast({ref} as varchar)), '')"
+    if contract.null_values:
+        markers = ", ".join(quote_literal(m) for m in contract.null_values)
+        text = f"(case when {text} in ({markers}) then null else {text} end)"
+    return text
+
+
+def _number_text(ref: str, decimal_comma: bool) -> str:
+    if not decimal_comma:
+        return ref
+    return f"replace(regexp_replace({ref}, {_THOUSANDS_SQL}, '', 'g'), ',', '.')"
+
+
+def _bad_expr(col: Column, decimal_comma: bool) -> str:
+    ref = quote_ident(col.name)
+    parsed = f"try_cast({_number_text(ref, decimal_comma)} as double)"
+    bad = f"{ref} is not null and ({parsed} is null or not isfinite({parsed})"
+    if col.logical_type == "integer":
+        bad += f" or {parsed} <> round({parsed})"
+    return bad + ")"
+
+
+def _typed_expr(col: Column, present: set[str], decimal_comma: bool) -> str:
+    ref = quote_ident(col.name)
+    if col.name not in present:
+        return f"cast(null as {SQL_TYPES[col.logical_type]}) as {ref}"
+    if col.logical_type == "string":
+        return ref
+    number = f"cast({_number_text(ref, decimal_comma)} as double)"
+    if col.logical_type == "integer":
+        number = f"cast({number} as bigint)"
+    return f"{number} as {ref}"
+
+
+@dataclass(frozen=True)
+class TextRelation:
+    """`select _ligne, <contract columns as text> from <relation>`: what the checks and the insert read."""
+
+    sql: str
+    matches: list[ColumnMatch]
+
+    @property
+    def present(self) -> set[str]:
+        return {m.canonical for m in self.matches}
+
+
+def text_relation(relation: str, line_expr: str, refs: dict[str, str], matches, contract) -> TextRelation:
+    """refs: canonical name -> SQL reference of the file column in `relation`."""
+    cells = [f"{line_expr} as _ligne"]
+    cells += [f"{_text_expr(refs[m.canonical], contract)} as {quote_ident(m.canonical)}" for m in matches]
+    return TextRelation(f"(select {', '.join(cells)} from {relation}) as src", list(matches))  # noqa: S608
+
+
+def check_values(
+    con: duckdb.DuckDBPyConnection,
+    src: TextRelation,
+    contract: Contract,
+    decimal_comma: bool,
+    label: str,
+    params: dict,
+    count_in_message: bool,
+) -> None:
+    """Raise InputError at the first value (lowest line) that does not fit its numeric contract type."""
+    numeric = [c for c in contract.columns if c.logical_type != "string" and c.name in src.present]
+    if not numeric:
+        return
+    aggregates = []
+    for col in numeric:
+        bad = _bad_expr(col, decimal_comma)
+        aggregates += [f"min(_ligne) filter (where {bad})", f"count(*) filter (where {bad})"]
+    result = con.execute(f"select {', '.join(aggregates)} from {src.sql}", params).fetchone()  # noqa: S608
+    offending = [
+        (result[2 * i], col, result[2 * i + 1]) for i, col in enumerate(numeric) if result[2 * i] is not None
+    ]
+    if not offending:
+        return
+    line, col, count = min(offending, key=lambda item: item[0])
+    [(value,)] = con.execute(
+        f"select {quote_ident(col.name)} from {src.sql} where _ligne = $line",  # noqa: S608
+        {**params, "line": line},
+    ).fetchall()
+    match = next(m for m in src.matches if m.canonical == col.name)
+    kind = "an integer" if col.logical_type == "integer" else "a number"
+    raise InputError(
+        label,
+        f"{value!r} is not {kind}" + (f" ({count} such value(s) in this column)" if count_in_message else ""),
+        line=line,
+        column=f"{match.header} (no. {match.position})",
+    )
+
+
+def create_table(con: duckdb.DuckDBPyConnection, table: str, contract: Contract) -> None:
+    columns = ["millesime integer", "_fichier varchar", "_sha256 varchar", "_ligne bigint"]
+    columns += [f"{quote_ident(c.name)} {SQL_TYPES[c.logical_type]}" for c in contract.columns]
+    # `table` is built by the raw asset (`raw.<source>__incoming`), never user input.
+    con.execute(f"create or replace table {table} ({', '.join(columns)})")
+
+
+def insert_typed(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    src: TextRelation,
+    contract: Contract,
+    decimal_comma: bool,
+    params: dict,
+) -> None:
+    typed = [_typed_expr(c, src.present, decimal_comma) for c in contract.columns]
+    con.execute(
+        f"insert into {table} select cast($millesime as integer), $fichier, $sha256, _ligne, "  # noqa: S608
+        f"{', '.join(typed)} from {src.sql}",
+        params,
+    )
+
+
+# --- Formats --------------------------------------------------------------------------------------------
+
+
+def sniff_format(path: Path, label: str) -> str:
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic == b"PAR1":
+        return "parquet"
+    if magic[:2] == b"PK":
+        return "zip"
+    raise InputError(label, f"neither a Parquet file nor a zip (first bytes {magic!r})")
+
+
+def choose_files(files: list[SourceFile]) -> tuple[list[SourceFile], list[str]]:
+    """One file per stock: the Parquet file when the same stock (same name stem) is also given as a zip."""
+    groups: dict[tuple[int, str], list[SourceFile]] = {}
+    for sf in files:
+        groups.setdefault((sf.millesime, sf.path.stem), []).append(sf)
+    chosen, skipped = [], []
+    for group in groups.values():
+        group = sorted(group, key=lambda f: (f.path.suffix.lower() != ".parquet", f.relative))
+        chosen.append(group[0])
+        skipped += [
+            f"{f.relative}: same stock as {group[0].relative}, which is read (Parquet preferred)"
+            for f in group[1:]
+        ]
+    return chosen, skipped
+
+
+def load_parquet(
+    con: duckdb.DuckDBPyConnection, table: str, source: Source, sf: SourceFile
+) -> tuple[list[str], dict]:
+    contract = source.load_contract()
+    try:
+        schema = pq.read_schema(sf.path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(sf.relative, f"cannot be read as Parquet: {exc}") from exc
+    matches, unknown = match_columns(list(schema.names), contract, sf.relative, None)
+    refs = {m.canonical: quote_ident(m.header) for m in matches}
+    src = text_relation(
+        "read_parquet($path, file_row_number = true)", "file_row_number + 1", refs, matches, contract
+    )
+    params = {"path": str(sf.path)}
+    try:
+        check_values(
+            con, src, contract, source.read.decimal_comma, sf.relative, params, count_in_message=True
+        )
+        insert_typed(
+            con,
+            table,
+            src,
+            contract,
+            source.read.decimal_comma,
+            {**params, "millesime": sf.millesime, "fichier": sf.relative, "sha256": sf.sha256},
+        )
+    except duckdb.Error as exc:
+        raise InputError(sf.relative, f"cannot be loaded from Parquet: {exc}") from exc
+    return unknown, {}
+
+
+def _read_header(archive, info, label: str, preferred: str) -> tuple[list[str], str]:
+    with open_member(archive, info, label, MAX_EXPANDED_BYTES) as handle:
+        first = handle.readline(4 << 20)
+    text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    if not text.strip():
+        raise InputError(label, "empty file (no header line)", line=1)
+
+    def fields(sep: str) -> list[str]:
+        return next(csv.reader(io.StringIO(text), delimiter=sep))
+
+    # The stocks are `,`-separated, the geolocation file `;`: trust the source's separator unless the header
+    # clearly says otherwise.
+    separator = max([preferred, ",", ";", "\t"], key=lambda sep: (len(fields(sep)), sep == preferred))
+    return fields(separator), separator
+
+
+def load_csv_zip(
+    con: duckdb.DuckDBPyConnection, table: str, source: Source, sf: SourceFile
+) -> tuple[list[str], dict]:
+    contract = source.load_contract()
+    archive, infos = open_archive(sf.path, sf.relative, MAX_EXPANDED_BYTES)
+    with archive:
+        members = [i for i in infos if i.filename.lower().endswith(".csv")]
+        if len(members) != 1:
+            raise InputError(
+                sf.relative, f"expected one CSV file in the zip, found {[i.filename for i in infos]}"
+            )
+        info = members[0]
+        label = member_label(sf.relative, info.filename)
+        header, separator = _read_header(archive, info, label, source.read.separator)
+        matches, unknown = match_columns(header, contract, label, 1)
+        names = [f"_c{i}" for i in range(len(header))]
+        refs = {m.canonical: names[m.position - 1] for m in matches}
+        src = text_relation(_BLOCK_VIEW, "_ligne", refs, matches, contract)
+        read_options = pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=CSV_BLOCK_BYTES)
+        parse_options = pacsv.ParseOptions(
+            delimiter=separator, quote_char=source.read.quote_char, newlines_in_values=True
+        )
+        convert_options = pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            include_columns=[names[m.position - 1] for m in matches],
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        )
+        params = {"millesime": sf.millesime, "fichier": sf.relative, "sha256": sf.sha256}
+        rows = blocks = max_rows = max_bytes = 0
+        with open_member(archive, info, label, MAX_EXPANDED_BYTES) as handle:
+            try:
+                reader = pacsv.open_csv(
+                    handle,
+                    read_options=read_options,
+                    parse_options=parse_options,
+                    convert_options=convert_options,
+                )
+                for batch in reader:
+                    if batch.num_rows == 0:
+                        continue
+                    first_line = rows + 2  # the header is line 1
+                    block = pa.Table.from_batches([batch]).append_column(
+                        "_ligne", pa.array(range(first_line, first_line + batch.num_rows), pa.int64())
+                    )
+                    con.register(_BLOCK_VIEW, block)
+                    try:
+                        check_values(
+                            con, src, contract, source.read.decimal_comma, label, {}, count_in_message=False
+                        )
+                        insert_typed(con, table, src, contract, source.read.decimal_comma, params)
+                    finally:
+                        con.unregister(_BLOCK_VIEW)
+                    rows += batch.num_rows
+                    blocks += 1
+                    max_rows = max(max_rows, batch.num_rows)
+                    max_bytes = max(max_bytes, block.nbytes)
+                    del block, batch
+            except pa.ArrowInvalid as exc:
+                raise InputError(label, f"cannot be read as CSV after line {rows + 1}: {exc}") from exc
+    notes = {
+        "csv_separator": separator,
+        "csv_blocks": blocks,
+        "csv_max_rows_per_block": max_rows,
+        "csv_max_block_bytes": max_bytes,
+    }
+    return unknown, notes
+
+
+def _stock_date(con: duckdb.DuckDBPyConnection, table: str, contract: Contract, relative: str) -> str | None:
+    """The latest processing date in the stock: the closest thing to its date that the file holds."""
+    columns = [c.name for c in contract.columns if c.name.startswith("dateDernierTraitement")]
+    if not columns:
+        return None
+    [(latest,)] = con.execute(
+        f"select max({quote_ident(columns[0])}) from {table} where _fichier = $f",  # noqa: S608
+        {"f": relative},
+    ).fetchall()
+    return latest
+
+
+_SIZE_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+_SIZE_UNITS.update({"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12})
+
+
+def _size_in_bytes(text: str) -> float | None:
+    number, _, unit = text.strip().partition(" ")
+    try:
+        return float(number) * _SIZE_UNITS[unit]
+    except (ValueError, KeyError):
+        return None
+
+
+@contextlib.contextmanager
+def memory_cap(con: duckdb.DuckDBPyConnection, limit: int) -> Iterator[None]:
+    """Lower DuckDB's memory_limit to `limit` bytes for the duration of a load (never raise it), then restore
+    it (to the precision DuckDB prints it with: one decimal)."""
+    [(previous,)] = con.execute("select current_setting('memory_limit')").fetchall()
+    current = _size_in_bytes(previous)
+    if current is not None and current <= limit:
+        yield
+        return
+    con.execute(f"set memory_limit = '{limit >> 20} MiB'")
+    try:
+        yield
+    finally:
+        con.execute(f"set memory_limit = {quote_literal(previous)}")
+
+
+@register("sirene")
+def load_sirene(
+    source: Source, files: list[SourceFile], con: duckdb.DuckDBPyConnection, table: str
+) -> LoadReport:
+    contract = source.load_contract()
+    chosen, skipped = choose_files(files)
+    create_table(con, table, contract)
+    undeclared: dict[str, list[str]] = {}
+    notes: dict = {"formats_read": {}}
+    if source.fixed_millesime is not None:
+        notes["millesime_label"] = (
+            f"{source.fixed_millesime} is a conventional label: the file names carry no date (see the contract)"
+        )
+    if skipped:
+        notes["files_skipped"] = skipped
+    for sf in chosen:
+        kind = sniff_format(sf.path, sf.relative)
+        with memory_cap(con, LOAD_MEMORY_LIMIT):
+            if kind == "parquet":
+                unknown, extra = load_parquet(con, table, source, sf)
+            else:
+                unknown, extra = load_csv_zip(con, table, source, sf)
+        notes["formats_read"][sf.relative] = "parquet" if kind == "parquet" else "csv in zip (streamed)"
+        notes.update(extra)
+        if unknown:
+            undeclared[sf.relative] = unknown
+        stock_date = _stock_date(con, table, contract, sf.relative)
+        notes.setdefault("stock_date_observed", {})[sf.relative] = (
+            stock_date or "unknown: the file has no dateDernierTraitement column"
+        )
+    rows = con.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+    return LoadReport(rows=rows, undeclared=undeclared, notes=notes)
