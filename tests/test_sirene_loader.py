@@ -374,6 +374,8 @@ def test_duckdb_memory_is_capped_during_a_load_and_restored(con):
     before = limit()
     with sirene_loader.memory_cap(con, sirene_loader.LOAD_MEMORY_LIMIT):
         assert limit() == "2.0 GiB"
+        assert con.execute("select current_setting('preserve_insertion_order')").fetchone() == (False,)
+    assert con.execute("select current_setting('preserve_insertion_order')").fetchone() == (True,)
     restored = sirene_loader._size_in_bytes(limit())
     assert restored == pytest.approx(
         sirene_loader._size_in_bytes(before), rel=0.02
