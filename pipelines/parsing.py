@@ -53,11 +53,15 @@ def sha256_of(path: Path) -> str:
 
 
 def discover_files(source: Source, root: Path) -> list[SourceFile]:
-    """The files of `source` present under `root/<folder>`, one per edition, oldest first."""
+    """The files of `source` present under `root/<folder>`, one per edition, oldest first.
+
+    Two files for one edition is an error, unless the source publishes the same data in several formats
+    (`prefer_suffixes`, e.g. SIRENE's Parquet and CSV zip): then the preferred format is taken.
+    """
     folder = root / source.folder
     if not folder.is_dir():
         return []
-    found: dict[int, SourceFile] = {}
+    candidates: dict[int, list[Path]] = {}
     for path in sorted(folder.iterdir()):
         match = source.file_regex.fullmatch(path.name)
         if not match or not path.is_file():
@@ -65,15 +69,26 @@ def discover_files(source: Source, root: Path) -> list[SourceFile]:
         millesime = (
             int(match.group("millesime")) if source.fixed_millesime is None else source.fixed_millesime
         )
-        if millesime in found:
-            raise InputError(str(path), f"edition {millesime} also provided by {found[millesime].relative}")
-        found[millesime] = SourceFile(
-            path=path,
-            relative=path.relative_to(root).as_posix(),
-            millesime=millesime,
-            sha256=sha256_of(path),
+        candidates.setdefault(millesime, []).append(path)
+    found = []
+    for millesime in sorted(candidates):
+        paths = candidates[millesime]
+        if len(paths) > 1:
+            ranked = [p for suffix in source.prefer_suffixes for p in paths if p.name.endswith(suffix)]
+            if len({p.name.rsplit(".", 1)[0] for p in paths}) > 1 or not ranked:
+                others = ", ".join(p.relative_to(root).as_posix() for p in paths[1:])
+                raise InputError(str(paths[0]), f"edition {millesime} also provided by {others}")
+            paths = ranked[:1]
+        path = paths[0]
+        found.append(
+            SourceFile(
+                path=path,
+                relative=path.relative_to(root).as_posix(),
+                millesime=millesime,
+                sha256=sha256_of(path),
+            )
         )
-    return [found[k] for k in sorted(found)]
+    return found
 
 
 def read_header(path: Path, options: ReadOptions) -> list[str]:

@@ -57,6 +57,8 @@ class Source:
     # label, documented in the contract. Exactly one of `millesime` group / fixed_millesime must be given.
     fixed_millesime: int | None = None
     required: bool = False  # a data folder without this source's files is an error (else: empty raw table)
+    # The same edition published in several formats (same file stem): the first suffix present is read.
+    prefer_suffixes: tuple[str, ...] = ()
     live: LiveSpec | None = None
 
     def __post_init__(self) -> None:

@@ -160,3 +160,27 @@ def test_source_declaration_is_checked():
         Source("x", "p", "t", "f", r"X_\d{4}\.csv", "u", "c", "g")
     with pytest.raises(ValueError, match="lower-case"):
         Source("Bad-Name", "p", "t", "f", r"X_(?P<millesime>\d{4})\.csv", "u", "c", "g")
+
+
+def test_same_edition_in_two_formats_takes_the_preferred_one(tmp_path):
+    from assets.sirene import SOURCES as SIRENE
+
+    stock = next(s for s in SIRENE if s.name == "sirene_etablissements")
+    folder = tmp_path / "sirene"
+    folder.mkdir()
+    (folder / "StockEtablissement_utf8.zip").write_bytes(b"PK")
+    assert [f.relative for f in discover_files(stock, tmp_path)] == ["sirene/StockEtablissement_utf8.zip"]
+    (folder / "StockEtablissement_utf8.parquet").write_bytes(b"PAR1")
+    assert [f.relative for f in discover_files(stock, tmp_path)] == ["sirene/StockEtablissement_utf8.parquet"]
+
+
+def test_two_files_of_one_edition_without_preference_is_an_error(tmp_path):
+    folder = tmp_path / "cog_insee"
+    folder.mkdir()
+    (folder / "cog_20240101.csv").write_text("TYPECOM\n")
+    (folder / "v_commune_2024.csv").write_text("TYPECOM\n")
+    from assets.insee import SOURCES as INSEE
+
+    cog = next(s for s in INSEE if s.name == "insee_cog_communes")
+    with pytest.raises(InputError, match="edition 2024 also provided by cog_insee/v_commune_2024.csv"):
+        discover_files(cog, tmp_path)

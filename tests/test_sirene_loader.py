@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from assets.sirene import ANY_FORMAT, PARQUET_ONLY, SOURCES
+from assets.sirene import SOURCES
 from pipelines.demo import generate_demo_data
 from pipelines.loaders import get_loader
 from pipelines.loaders import sirene as sirene_loader
@@ -34,8 +34,8 @@ load_sirene = get_loader("sirene")
 
 
 def any_format(source):
-    """The source as it will be registered once discovery accepts both formats (see assets/sirene)."""
-    return dataclasses.replace(source, file_pattern=source.file_pattern.replace(PARQUET_ONLY, ANY_FORMAT))
+    """The source as registered: its pattern matches both formats (discovery prefers the Parquet file)."""
+    return source
 
 
 @pytest.fixture(scope="module")

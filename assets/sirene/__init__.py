@@ -4,15 +4,13 @@ The stocks are monthly and their file names carry no date: `fixed_millesime` is 
 contracts), and the loader records the stock date seen in the data in the asset metadata.
 
 Formats: the loader reads the Parquet file or the CSV zip (streamed, never extracted), and prefers the Parquet
-file when it is given both. The file patterns below match only the Parquet files for now, because
-`pipelines.parsing.discover_files` refuses two files of the same edition: the demo folder holds both formats.
-`ANY_FORMAT` is the pattern to use once discovery accepts the same stock in several formats (see the loader).
+file when it is given both. Both formats match the file patterns; when a folder holds both (as the demo does), discovery keeps the
+Parquet file (`prefer_suffixes`).
 """
 
 from pipelines.registry import LiveSpec, ReadOptions, Source
 
 SIRENE_MILLESIME = 2025  # conventional edition label of "the stock in the data folder" (see the contracts)
-PARQUET_ONLY = r"\.parquet"
 ANY_FORMAT = r"\.(?:parquet|zip)"
 STOCK = "https://object.files.data.gouv.fr/data-pipeline-open/siren/stock"
 GEOLOC = "https://object.files.data.gouv.fr/data-pipeline-open/siren/geoloc"
@@ -25,7 +23,8 @@ SOURCES = [
         producer="sirene",
         title="Établissements du répertoire SIRENE (stock mensuel)",
         folder="sirene",
-        file_pattern=r"StockEtablissement_utf8" + PARQUET_ONLY,
+        file_pattern=r"StockEtablissement_utf8" + ANY_FORMAT,
+        prefer_suffixes=(".parquet", ".zip"),
         fixed_millesime=SIRENE_MILLESIME,
         official_url=f"{STOCK}/StockEtablissement_utf8.parquet",
         contract="sirene/etablissements.yaml",
@@ -46,7 +45,8 @@ SOURCES = [
         producer="sirene",
         title="Unités légales du répertoire SIRENE (stock mensuel)",
         folder="sirene",
-        file_pattern=r"StockUniteLegale_utf8" + PARQUET_ONLY,
+        file_pattern=r"StockUniteLegale_utf8" + ANY_FORMAT,
+        prefer_suffixes=(".parquet", ".zip"),
         fixed_millesime=SIRENE_MILLESIME,
         official_url=f"{STOCK}/StockUniteLegale_utf8.parquet",
         contract="sirene/unites_legales.yaml",
@@ -66,7 +66,8 @@ SOURCES = [
         producer="sirene",
         title="Géolocalisation des établissements SIRENE (QPV 2024, IRIS, commune)",
         folder="sirene",
-        file_pattern=r"GeolocalisationEtablissement_Sirene_pour_etudes_statistiques_utf8" + PARQUET_ONLY,
+        file_pattern=r"GeolocalisationEtablissement_Sirene_pour_etudes_statistiques_utf8" + ANY_FORMAT,
+        prefer_suffixes=(".parquet", ".zip"),
         fixed_millesime=SIRENE_MILLESIME,
         official_url=f"{GEOLOC}/GeolocalisationEtablissement_Sirene_pour_etudes_statistiques_utf8.parquet",
         contract="sirene/geolocalisation.yaml",
