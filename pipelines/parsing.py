@@ -112,30 +112,102 @@ def read_text_table(path: Path, options: ReadOptions, label: str | None = None) 
     Unnamed columns (the ANCT exports end every line with hundreds of empty `;` cells) are dropped;
     header names are stripped of spaces (IPRO 2019 has `EVOL_CA_N_E `).
     """
-    label = label or str(path)
-    header = read_header(path, options)
+    return text_table_from(path, read_header(path, options), options, label or str(path))
+
+
+def text_table_from(
+    source: Path | io.BytesIO,
+    header: list[str],
+    options: ReadOptions,
+    label: str,
+    header_only_is_empty: bool = False,
+) -> TextTable:
+    """The text table of a delimited file (a path, or UTF-8 bytes such as a zip member) whose header is given."""
     names = [h.strip() for h in header]
     positions = [i for i, n in enumerate(names) if n]
     duplicates = {n for n in names if n and names.count(n) > 1}
     if duplicates:
         raise InputError(label, f"duplicate column names in header: {sorted(duplicates)}", line=1)
+    columns = [n or f"__unnamed_{i}" for i, n in enumerate(names)]
     try:
         frame = pl.read_csv(
-            path,
+            source,
             separator=options.separator,
             quote_char=options.quote_char,
             has_header=False,
             skip_rows=1,
             infer_schema=False,
-            new_columns=[n or f"__unnamed_{i}" for i, n in enumerate(names)],
+            new_columns=columns,
             truncate_ragged_lines=False,
             encoding="utf8",
         )
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+    except pl.exceptions.NoDataError as exc:
+        if not header_only_is_empty:
+            raise InputError(
+                label, f"cannot be read as a '{options.separator}'-separated file: {exc}"
+            ) from exc
+        frame = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+    except pl.exceptions.ComputeError as exc:
         raise InputError(label, f"cannot be read as a '{options.separator}'-separated file: {exc}") from exc
     frame = frame.select([pl.col(names[i]).str.strip_chars().replace("", None) for i in positions])
     frame = frame.with_row_index("_ligne", offset=2).with_columns(pl.col("_ligne").cast(pl.Int64))
     return TextTable(frame=frame, positions={names[i]: i + 1 for i in positions})
+
+
+@dataclass(frozen=True)
+class ColumnMatch:
+    canonical: str  # contract column name
+    header: str  # as written in the file
+    position: int  # 1-based position in the file, for error messages
+
+
+def match_columns(
+    header: list[str], contract: Contract, label: str, line: int | None
+) -> tuple[list[ColumnMatch], list[str]]:
+    """Contract columns found in `header` (case-insensitive, aliases accepted) and the undeclared ones.
+
+    Raises InputError on schema drift (`unknownColumns: reject`: names the new and the absent columns), on two
+    headers for one contract column, and on missing required columns.
+    """
+    aliases = contract.alias_map()
+    seen: dict[str, str] = {}
+    matches: list[ColumnMatch] = []
+    unknown: list[str] = []
+    for position, raw in enumerate(header, start=1):
+        name = raw.strip()
+        if not name:
+            continue
+        canonical = aliases.get(name.upper())
+        if canonical is None:
+            unknown.append(name)
+            continue
+        if canonical in seen:
+            raise InputError(
+                label,
+                f"columns {seen[canonical]!r} and {name!r} are the same contract column {canonical}",
+                line,
+            )
+        seen[canonical] = name
+        matches.append(ColumnMatch(canonical, name, position))
+    present = set(seen)
+    if unknown and contract.unknown_columns == "reject":
+        absent = [c.name for c in contract.columns if c.name not in present]
+        raise InputError(
+            label,
+            f"schema drift: column(s) not in the contract: {unknown}; contract column(s) absent from this file: "
+            f"{absent} (contract {contract.name} {contract.version}: add the new names as columns or aliases)",
+            line,
+        )
+    missing = [c.name for c in contract.columns if c.required and c.name not in present]
+    if missing:
+        raise InputError(
+            label,
+            f"required column(s) missing: {missing}"
+            + (f"; column(s) not in the contract: {unknown}" if unknown else "")
+            + f" (contract {contract.name} {contract.version})",
+            line,
+        )
+    return matches, unknown
 
 
 def clean_number(expr: pl.Expr, decimal_comma: bool = True) -> pl.Expr:
@@ -155,38 +227,10 @@ def type_columns(
     Columns of the contract absent from this edition are added as nulls, so every edition has the same shape.
     Returns the typed frame and the columns of the file that the contract does not describe (dropped).
     """
-    aliases = contract.alias_map()
     frame = table.frame
-    renames: dict[str, str] = {}
-    unknown: list[str] = []
-    for col in frame.columns:
-        if col == "_ligne":
-            continue
-        canonical = aliases.get(col.upper())
-        if canonical is None:
-            unknown.append(col)
-        else:
-            if canonical in renames.values():
-                raise InputError(label, f"columns {col} and {canonical} are the same contract column", line=1)
-            renames[col] = canonical
+    matches, unknown = match_columns([c for c in frame.columns if c != "_ligne"], contract, label, 1)
+    renames = {m.header: m.canonical for m in matches}
     present = set(renames.values())
-    if unknown and contract.unknown_columns == "reject":
-        absent = [c.name for c in contract.columns if c.name not in present]
-        raise InputError(
-            label,
-            f"schema drift: column(s) not in the contract: {unknown}; contract column(s) absent from this file: "
-            f"{absent} (contract {contract.name} {contract.version}: add the new names as columns or aliases)",
-            line=1,
-        )
-    missing_required = [c.name for c in contract.columns if c.required and c.name not in present]
-    if missing_required:
-        raise InputError(
-            label,
-            f"required column(s) missing: {missing_required}"
-            + (f"; column(s) not in the contract: {unknown}" if unknown else "")
-            + f" (contract {contract.name} {contract.version})",
-            line=1,
-        )
     frame = frame.drop(unknown).rename(renames)
     if contract.null_values:
         markers = list(contract.null_values)

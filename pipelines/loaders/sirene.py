@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from pipelines.contracts import Column, Contract
 from pipelines.loaders import LoadReport, register
 from pipelines.loaders.zipsafe import GIB, member_label, open_archive, open_member
-from pipelines.parsing import InputError, SourceFile
+from pipelines.parsing import ColumnMatch, InputError, SourceFile, match_columns
 from pipelines.registry import Source
 
 # Text of the CSV read per block: bounds the memory of the zip path (a block is one Arrow table of strings,
@@ -60,58 +60,6 @@ def quote_literal(value: str) -> str:
 
 
 # --- Columns: file header -> contract -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ColumnMatch:
-    canonical: str  # contract column name
-    header: str  # as written in the file
-    position: int  # 1-based position in the file, for error messages
-
-
-def match_columns(
-    header: list[str], contract: Contract, label: str, line: int | None
-) -> tuple[list[ColumnMatch], list[str]]:
-    """Contract columns found in `header` (case-insensitive, aliases accepted) and the undeclared ones."""
-    aliases = contract.alias_map()
-    seen: dict[str, str] = {}
-    matches: list[ColumnMatch] = []
-    unknown: list[str] = []
-    for position, raw in enumerate(header, start=1):
-        name = raw.strip()
-        if not name:
-            continue
-        canonical = aliases.get(name.upper())
-        if canonical is None:
-            unknown.append(name)
-            continue
-        if canonical in seen:
-            raise InputError(
-                label,
-                f"columns {seen[canonical]!r} and {name!r} are the same contract column {canonical}",
-                line,
-            )
-        seen[canonical] = name
-        matches.append(ColumnMatch(canonical, name, position))
-    present = set(seen)
-    if unknown and contract.unknown_columns == "reject":
-        absent = [c.name for c in contract.columns if c.name not in present]
-        raise InputError(
-            label,
-            f"schema drift: column(s) not in the contract: {unknown}; contract column(s) absent from this file: "
-            f"{absent} (contract {contract.name} {contract.version}: add the new names as columns or aliases)",
-            line,
-        )
-    missing = [c.name for c in contract.columns if c.required and c.name not in present]
-    if missing:
-        raise InputError(
-            label,
-            f"required column(s) missing: {missing}"
-            + (f"; column(s) not in the contract: {unknown}" if unknown else "")
-            + f" (contract {contract.name} {contract.version})",
-            line,
-        )
-    return matches, unknown
 
 
 # --- Typing in SQL --------------------------------------------------------------------------------------

@@ -27,7 +27,14 @@ import polars as pl
 from pipelines.contracts import Contract
 from pipelines.loaders import LoadReport, empty_frame, register, write_frame
 from pipelines.loaders.zipsafe import member_label, open_archive, read_member
-from pipelines.parsing import LINEAGE_COLUMNS, InputError, SourceFile, TextTable, type_columns
+from pipelines.parsing import (
+    LINEAGE_COLUMNS,
+    InputError,
+    SourceFile,
+    TextTable,
+    text_table_from,
+    type_columns,
+)
 from pipelines.registry import ReadOptions, Source
 
 # Largest decompressed size accepted for such an archive (a per-QPV table is well under 10 MB).
@@ -150,31 +157,8 @@ def read_text_bytes(data: bytes, options: ReadOptions, label: str) -> tuple[Text
     if not first.strip():
         raise InputError(label, "empty file (no header line)", line=1)
     header = next(csv.reader(io.StringIO(first), delimiter=options.separator, quotechar=options.quote_char))
-    names = [h.strip() for h in header]
-    positions = [i for i, n in enumerate(names) if n]
-    duplicates = {n for n in names if n and names.count(n) > 1}
-    if duplicates:
-        raise InputError(label, f"duplicate column names in header: {sorted(duplicates)}", line=1)
     payload = data if encoding == "utf-8" else text.encode("utf-8")
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(payload),
-            separator=options.separator,
-            quote_char=options.quote_char,
-            has_header=False,
-            skip_rows=1,
-            infer_schema=False,
-            new_columns=[n or f"__unnamed_{i}" for i, n in enumerate(names)],
-            truncate_ragged_lines=False,
-            encoding="utf8",
-        )
-    except pl.exceptions.NoDataError:
-        frame = pl.DataFrame(schema={n or f"__unnamed_{i}": pl.String for i, n in enumerate(names)})
-    except pl.exceptions.ComputeError as exc:
-        raise InputError(label, f"cannot be read as a '{options.separator}'-separated file: {exc}") from exc
-    frame = frame.select([pl.col(names[i]).str.strip_chars().replace("", None) for i in positions])
-    frame = frame.with_row_index("_ligne", offset=2).with_columns(pl.col("_ligne").cast(pl.Int64))
-    return TextTable(frame=frame, positions={names[i]: i + 1 for i in positions}), encoding
+    return text_table_from(io.BytesIO(payload), header, options, label, header_only_is_empty=True), encoding
 
 
 def _members(infos, relative: str):
