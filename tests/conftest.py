@@ -64,3 +64,18 @@ def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     if check and result.returncode != 0:
         raise AssertionError(f"qpv {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory) -> Path:
+    """The synthetic demo generated and the whole graph materialized once, in process; returns the DuckDB file.
+
+    The demo folder (with the generator's truth.json) is `demo_warehouse.parent / "data"`.
+    """
+    from pipelines.demo.generator import generate_demo_data
+
+    out = tmp_path_factory.mktemp("demo_session")
+    generate_demo_data(out / "data")
+    warehouse = out / "qpv.duckdb"
+    run_pipeline(out / "data", warehouse, out / "dashboards")
+    return warehouse
