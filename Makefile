@@ -44,6 +44,7 @@ ui: setup $(DAGSTER_HOME)/dagster.yaml
 	QPV_DATA_DIR=$${QPV_DATA_DIR:-$(CURDIR)/build/demo_data} \
 	QPV_WAREHOUSE=$${QPV_WAREHOUSE:-$(CURDIR)/warehouse/qpv.duckdb} \
 	QPV_DASHBOARDS_DIR=$${QPV_DASHBOARDS_DIR:-$(CURDIR)/build/dashboards} \
+	QPV_DATA_DOCS_DIR=$${QPV_DATA_DOCS_DIR:-$(CURDIR)/build/data_docs} \
 	nohup $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT) > $(DAGSTER_HOME)/ui.log 2>&1 & \
 	echo $$! > $(DAGSTER_HOME)/ui.pid; \
 	for i in $$(seq 1 60); do \

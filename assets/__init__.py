@@ -9,7 +9,7 @@ import importlib
 import pkgutil
 
 from assets import anct, caf, france_travail, insee, sirene
-from assets.factory import contract_check, raw_asset, sql_asset
+from assets.factory import contract_check, integrity_check, raw_asset, sql_asset
 from dashboards.asset import dashboard_pages
 from pipelines.registry import Source
 from pipelines.sql import discover_models
@@ -41,4 +41,11 @@ def all_assets() -> list:
 
 
 def all_checks() -> list:
-    return [contract_check(s) for s in all_sources()]
+    sources = all_sources()
+    names = {s.name for s in sources}
+    for source in sources:
+        for ref in source.load_contract().references:
+            if ref.dataset not in names:
+                raise ValueError(f"{source.contract}: references unknown dataset {ref.dataset!r}")
+    integrity = [check for check in (integrity_check(s) for s in sources) if check is not None]
+    return [contract_check(s) for s in sources] + integrity

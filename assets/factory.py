@@ -2,8 +2,11 @@
 one table asset per SQL file. No sibling asset is written by hand."""
 # No `from __future__ import annotations` here: Dagster reads the resource and context type hints at runtime.
 
+from datetime import UTC, datetime
+
 import duckdb
 from dagster import (
+    AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetExecutionContext,
@@ -15,9 +18,12 @@ from dagster import (
     asset_check,
 )
 
+from pipelines.data_docs import validation_record
+from pipelines.integrity import check_integrity
 from pipelines.loaders import LoadReport, create_empty_table, get_loader
+from pipelines.quarantine import publish, quarantine_rows
 from pipelines.registry import Source
-from pipelines.resources import DuckDBWarehouse, SourceClient
+from pipelines.resources import DataDocsOutput, DuckDBWarehouse, SourceClient
 from pipelines.sql import SqlModel
 from pipelines.validation import validate_frame
 
@@ -26,16 +32,12 @@ class NoInputFilesError(FileNotFoundError):
     pass
 
 
-def publish_raw_table(con: duckdb.DuckDBPyConnection, name: str, incoming: str) -> None:
-    """Swap `incoming` in as `raw.<name>` in one transaction: readers see the old table or the new one."""
-    con.execute("begin transaction")
-    try:
-        con.execute(f"drop table if exists raw.{name}")
-        con.execute(f"alter table {incoming} rename to {name}")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+def publish_raw_table(
+    con: duckdb.DuckDBPyConnection, name: str, incoming: str, quarantine_incoming: str | None = None
+) -> None:
+    """Swap `incoming` in as `raw.<name>` (and `quarantine_incoming` as `quarantine.<name>`) in one
+    transaction: readers see the old tables or the new ones."""
+    publish(con, name, incoming, quarantine_incoming)
 
 
 def raw_asset(source: Source) -> AssetsDefinition:
@@ -68,6 +70,7 @@ def raw_asset(source: Source) -> AssetsDefinition:
                 f"{source_client.root}/{source.folder}: no file matches {source.file_pattern} for {source.name}"
             )
         incoming = f"raw.{source.name}__incoming"
+        quarantine_incoming = f"quarantine.{source.name}__incoming"
         with warehouse.connect() as con:
             if files:
                 report = load(source, files, con, incoming)
@@ -76,12 +79,25 @@ def raw_asset(source: Source) -> AssetsDefinition:
                     f"{source.name}: no file in {source.folder}/ of the data folder; empty table"
                 )
                 report = LoadReport(rows=create_empty_table(con, incoming, contract))
-            publish_raw_table(con, source.name, incoming)
+            # Rows violating a droppable rule (onFail: quarantine) leave the incoming table for the quarantine
+            # table, evaluated in SQL; both are published together.
+            quarantined = quarantine_rows(
+                con, contract, incoming, quarantine_incoming, context.run_id, datetime.now(UTC)
+            )
+            publish_raw_table(con, source.name, incoming, quarantine_incoming)
+        if quarantined.rules:
+            log = context.log.warning if quarantined.rows_quarantined else context.log.info
+            log(quarantined.one_line())
         for name, columns in report.undeclared.items():
             context.log.warning(f"{name}: columns not described by the contract (not loaded): {columns}")
         return MaterializeResult(
             metadata={
-                "rows": report.rows,
+                "rows": report.rows - quarantined.rows_quarantined,
+                "rows_read": report.rows,
+                **{
+                    k: MetadataValue.json(v) if isinstance(v, (list, dict)) else v
+                    for k, v in quarantined.to_metadata().items()
+                },
                 "editions": MetadataValue.json(sorted({f.millesime for f in files})),
                 "files": MetadataValue.json(
                     [{"file": f.relative, "millesime": f.millesime, "sha256": f.sha256} for f in files]
@@ -123,11 +139,57 @@ def contract_check(source: Source):
             f"({contract.name} {contract.version}). Blocking: nothing downstream runs if it fails."
         ),
     )
-    def _check(warehouse: DuckDBWarehouse) -> AssetCheckResult:
+    def _check(
+        context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse, data_docs: DataDocsOutput
+    ) -> AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
             frame = con.sql(check_query(source.name, contract)).df()
         report = validate_frame(frame, contract)
+        metadata = {
+            k: MetadataValue.json(v) if isinstance(v, list) else v for k, v in report.to_metadata().items()
+        }
+        # The Data Docs show this result too, failed or not (a failing run still publishes them). A rendering
+        # problem is logged, never turned into a data failure.
+        try:
+            index = data_docs.publish(
+                [validation_record(source.name, source.title, report, frame, context.run.run_id)]
+            )
+            metadata["data_docs"] = MetadataValue.path(str(index))
+        except Exception as exc:  # noqa: BLE001
+            context.log.warning(f"Data Docs not published for {source.name}: {exc!r}")
         # Errors block everything downstream; warnings (known, repaired defects) are shown but do not block.
+        return AssetCheckResult(
+            passed=not report.failures,
+            severity=AssetCheckSeverity.ERROR if report.errors else AssetCheckSeverity.WARN,
+            description=report.summary(),
+            metadata=metadata,
+        )
+
+    return _check
+
+
+def integrity_check(source: Source):
+    """Blocking check of the contract's cross-table and cross-column SQL rules (references, sums), run after
+    the raw tables it reads; None when the contract declares none."""
+    contract = source.load_contract()
+    if not contract.references and not contract.sum_rules:
+        return None
+    referenced = sorted({ref.dataset for ref in contract.references} - {source.name})
+
+    @asset_check(
+        asset=AssetKey(["raw", source.name]),
+        name="integrite",
+        blocking=True,
+        additional_deps=[AssetKey(["raw", name]) for name in referenced],
+        description=(
+            f"Referential integrity and sum rules of data_contracts/{source.contract}, evaluated in DuckDB "
+            f"(pipelines/integrity.py); references to {', '.join(referenced) or 'none'}. Blocking for rules "
+            "of severity error."
+        ),
+    )
+    def _check(warehouse: DuckDBWarehouse) -> AssetCheckResult:
+        with warehouse.connect(read_only=True) as con:
+            report = check_integrity(con, contract)
         return AssetCheckResult(
             passed=not report.failures,
             severity=AssetCheckSeverity.ERROR if report.errors else AssetCheckSeverity.WARN,

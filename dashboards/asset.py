@@ -4,20 +4,27 @@
 from dagster import AssetKey, MaterializeResult, MetadataValue, asset
 
 from dashboards.render import render_all
+from pipelines.paths import SQL_DIR
 from pipelines.resources import DashboardOutput, DuckDBWarehouse
+
+# The pages may read any mart: the asset depends on every one of them (sql/marts/*.sql), so a page never runs
+# before the mart it reads, and a mart added later is picked up without editing this file.
+MARTS = [AssetKey(["marts", path.stem]) for path in sorted((SQL_DIR / "marts").glob("*.sql"))]
 
 
 @asset(
     key=AssetKey(["dashboards", "pages"]),
-    deps=[AssetKey(["marts", "indicateurs_qpv"]), AssetKey(["marts", "ref_indicateurs"])],
+    deps=MARTS,
     group_name="dashboards",
     kinds={"html", "plotly"},
     description="Offline HTML dashboards in French (index.html + one page per theme), read from the marts only.",
 )
 def dashboard_pages(warehouse: DuckDBWarehouse, dashboards: DashboardOutput) -> MaterializeResult:
-    written = render_all(warehouse.path, dashboards.out_dir)
+    notes: list[str] = []
+    written = render_all(warehouse.path, dashboards.out_dir, notes=notes)
     return MaterializeResult(
         metadata={
+            "notes": MetadataValue.json(notes),
             "index": MetadataValue.path(str(written[0])),
             "files": MetadataValue.json([str(p) for p in written]),
         }

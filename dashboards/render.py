@@ -1,142 +1,200 @@
 """The one step that writes files: offline HTML pages (French) from the marts.
 
-Pages share one `plotly.min.js` written beside them, so they open without network (a CDN link would leave them
-blank offline).
+Every page family is a module of `dashboards/pages/` (discovered); this module renders them all into a temporary
+folder with one shared `plotly.min.js` (a CDN link would leave the pages blank offline), writes the home page, the
+PNG exports queued by the pages (one kaleido session on the system Chromium), and only then replaces the published
+folder, so a failure never leaves a half-written set of pages.
 """
 
 from __future__ import annotations
 
-import html
+import datetime as dt
 import os
+import shutil
 import tempfile
-from dataclasses import dataclass
+import time
 from pathlib import Path
 
-import duckdb
-import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from dashboards import figures, queries
+from dashboards import queries
+from dashboards.figures_carte import GEO_ASSETS_SCRIPT
+from dashboards.pages import page_modules
+from dashboards.site import PLOTLY_JS, Page, SiteContext, esc, table, write_page
 
-PLOTLY_JS = "plotly.min.js"
-
-_PAGE = """<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} — Observatoire économique des QPV</title>
-<script src="{plotly_js}"></script>
-<style>
-body {{ font-family: Marianne, Arial, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1.5rem; color: #161616; }}
-header a {{ color: #000091; }}
-.note {{ background: #f6f6f6; border-left: 4px solid #000091; padding: .75rem 1rem; }}
-table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ddd; padding: .3rem .6rem; text-align: right; }}
-th {{ background: #eee; }} td:first-child, th:first-child {{ text-align: left; }}
-</style>
-</head>
-<body>
-<header><a href="index.html">← Observatoire économique des quartiers prioritaires</a></header>
-<h1>{title}</h1>
-{body}
-<footer><p class="note">Sources : {sources}. Une valeur absente est une valeur non diffusée (secret
-statistique) ou non disponible, jamais un zéro.</p></footer>
-</body>
-</html>
-"""
-
-
-@dataclass(frozen=True)
-class Page:
-    file: str
-    title: str
-    summary: str
+DATA_DOCS_LINK = "../data_docs/index.html"  # written by the contract checks beside the dashboards
+FICHES_INDEX = "fiches/index.html"
+PNG_NOTE = "PNG non générés : installez Chromium (apt-get install chromium) pour les exports PNG"
+THEMES = {
+    "chomage": (
+        "Chômage et emploi",
+        "demandeurs d'emploi (IPRO, DEFM), indicateur de chômage, emploi des 15-64 ans",
+    ),
+    "pauvrete": ("Pauvreté et revenus", "taux de pauvreté, revenu médian, prestations et allocataires CAF"),
+    "non_recours": (
+        "Non-recours",
+        "estimations du non-recours au RSA et à la prime d'activité, avec fourchette",
+    ),
+    "ess": (
+        "Économie sociale et solidaire",
+        "établissements et emplois ESS localisés dans les quartiers (SIRENE)",
+    ),
+}
+THEME_LABELS = {
+    **{code: label for code, (label, _) in THEMES.items()},
+    "base": "Population et bases de calcul",
+    "entrepreneuriat": "Entrepreneuriat",
+}
 
 
-def _figure_div(fig: go.Figure, div_id: str) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config={"locale": "fr"})
+def chromium_path() -> str | None:
+    """The Chromium kaleido will drive: `BROWSER_PATH`, `chromium`/`chromium-browser`/Chrome on PATH, or the one
+    kaleido downloaded (`kaleido_get_chrome`); None when there is none (PNG exports are then skipped)."""
+    try:
+        from choreographer.browsers.chromium import Chromium
+
+        return Chromium.find_browser(skip_local=False)
+    except Exception:  # noqa: BLE001 - any failure of the lookup means "no browser"
+        return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _table(headers: list[str], rows: list[list[object]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def png_note() -> str | None:
+    """The one-line note the CLI prints when PNG exports cannot be written."""
+    return None if chromium_path() else PNG_NOTE
 
 
-def _write(out_dir: Path, page: Page, body: str, sources: str) -> Path:
-    path = out_dir / page.file
-    path.write_text(
-        _PAGE.format(
-            title=html.escape(page.title), body=body, sources=html.escape(sources), plotly_js=PLOTLY_JS
-        ),
-        encoding="utf-8",
-    )
-    return path
+def write_pngs(ctx: SiteContext) -> float:
+    """Write every queued figure as PNG in ONE kaleido session (one Chromium start); returns the seconds spent.
+    Offline: plotly.js from the plotly package, no MathJax (its default is a CDN) and an empty world topojson so
+    geo figures never fetch one."""
+    if not ctx.png_queue:
+        return 0.0
+    import kaleido
+    from kaleido import PageGenerator
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="qpv-kaleido-") as tmp:
+        geo = Path(tmp) / "geo_assets.js"
+        geo.write_text(GEO_ASSETS_SCRIPT.removeprefix("<script>").split("</script>")[0], encoding="utf-8")
+        specs = []
+        for fig, relative in ctx.png_queue:
+            target = ctx.out_dir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            specs.append(
+                {
+                    "fig": fig.to_dict(),
+                    "path": target,
+                    "opts": {"format": "png", "width": 1100, "height": 650},
+                }
+            )
+        kaleido.write_fig_from_object_sync(
+            specs,
+            kopts={"page_generator": PageGenerator(mathjax=False, others=[geo.as_uri()]), "n": 1},
+        )
+    return time.perf_counter() - started
 
 
-def render_pauvrete(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Page:
-    data = queries.pauvrete_par_qpv(con)
-    dico = queries.dictionnaire(con).set_index("code")
-    cover = queries.couverture(con)
-    cover = cover[cover["indicateur"] == "taux_pauvrete_60"]
-    page = Page(
-        "pauvrete.html",
-        "Pauvreté et revenus des quartiers",
-        f"Taux de pauvreté et revenu médian de {data['code_qp'].nunique()} quartiers, "
-        f"millésimes {', '.join(str(m) for m in sorted(data['millesime'].unique()))}.",
-    )
-    body = [
-        f"<p>{html.escape(page.summary)}</p>",
-        f'<p class="note">{html.escape(dico.loc["taux_pauvrete_60", "definition"])} '
-        f"{html.escape(dico.loc['taux_pauvrete_60', 'precautions'])}</p>",
-        _table(
-            ["Millésime", "Quartiers", "Valeurs publiées", "Valeurs non diffusées"],
-            [
-                [r.millesime, r.quartiers, r.valeurs_publiees, r.valeurs_secretes]
-                for r in cover.itertuples(index=False)
-            ],
-        ),
-        _figure_div(
-            figures.distribution_pauvrete(data, dico.loc["taux_pauvrete_60", "libelle"]), "distribution"
-        ),
-        _figure_div(figures.classement_pauvrete(data), "classement"),
-        _figure_div(figures.pauvrete_revenu(data), "pauvrete-revenu"),
-    ]
-    _write(out_dir, page, "\n".join(body), dico.loc["taux_pauvrete_60", "source"])
-    return page
+def _last_refresh(warehouse_path: Path | None) -> str:
+    """The marts carry no run timestamp: the date of the last refresh is the warehouse file's modification time."""
+    if warehouse_path is None or not Path(warehouse_path).exists():
+        return "inconnue"
+    stamp = dt.datetime.fromtimestamp(Path(warehouse_path).stat().st_mtime)
+    return stamp.strftime("%d/%m/%Y à %H:%M")
 
 
-def render_index(out_dir: Path, pages: list[Page]) -> Path:
-    items = "\n".join(
-        f'<li><a href="{html.escape(p.file)}">{html.escape(p.title)}</a> — {html.escape(p.summary)}</li>'
-        for p in pages
-    )
+def render_index(ctx: SiteContext, pages: list[Page]) -> Path:
+    """Accueil: what the observatory covers, the editions loaded, links to every page and the data docs, the date
+    of the last refresh."""
     index = Page("index.html", "Observatoire économique des quartiers prioritaires", "")
-    body = (
-        "<p>Indicateurs économiques des quartiers prioritaires de la politique de la ville (QPV), "
-        "calculés à partir des données ouvertes officielles.</p>"
-        f"<ul>{items}</ul>"
+    items = [
+        f'<li><a href="{esc(p.file)}">{esc(p.title)}</a> — {esc(p.summary)}</li>' for p in pages if p.in_index
+    ]
+    if any(p.file == FICHES_INDEX for p in pages) and not any(
+        p.file == FICHES_INDEX and p.in_index for p in pages
+    ):
+        items.append(
+            f'<li><a href="{FICHES_INDEX}">Fiches quartier</a> — une fiche par quartier prioritaire.</li>'
+        )
+    themes = "".join(
+        f"<li><strong>{esc(label)}</strong> : {esc(text)}</li>" for label, text in THEMES.values()
     )
-    return _write(out_dir, index, body, "ANCT/ONPV, INSEE")
+    editions = queries.editions_chargees(ctx.con)
+    rows = [
+        [
+            THEME_LABELS.get(r.theme, r.theme),
+            "QPV 2024" if r.geographie == "qpv2024" else "QPV 2015",
+            ", ".join(str(m) for m in r.millesimes),
+            r.indicateurs,
+            r.quartiers,
+            r.sources,
+        ]
+        for r in editions.itertuples(index=False)
+    ]
+    perimetre = (
+        f"<p>Pages générées pour un territoire : {len(ctx.territoire)} quartiers sélectionnés.</p>"
+        if ctx.territoire is not None
+        else ""
+    )
+    body = "\n".join(
+        [
+            "<p>Indicateurs économiques des quartiers prioritaires de la politique de la ville (QPV), "
+            "calculés à partir des données ouvertes officielles (ANCT/ONPV, INSEE, France Travail, CAF, SIRENE). "
+            "Les pages fonctionnent hors ligne.</p>",
+            perimetre,
+            f"<h2>Ce que couvre l'observatoire</h2><ul>{themes}</ul>",
+            "<h2>Pages</h2>",
+            f"<ul>{''.join(items)}</ul>",
+            f'<p><a href="{DATA_DOCS_LINK}">Qualité des données (contrats)</a> — chaque jeu de données validé '
+            "contre son contrat (Great Expectations Data Docs du dernier run).</p>",
+            "<h2>Millésimes chargés</h2>",
+            table(["Thème", "Géographie", "Millésimes", "Indicateurs", "Quartiers", "Sources"], rows),
+            f"<p>Dernière actualisation : {esc(_last_refresh(ctx.warehouse))} (date de l'entrepôt de données).</p>",
+        ]
+    )
+    return write_page(ctx, index, body, "ANCT/ONPV, INSEE, France Travail, CNAF, SIRENE")
 
 
-def render_all(warehouse_path: str | Path, out_dir: str | Path) -> list[Path]:
-    """Write every page and the shared plotly.min.js into `out_dir`; returns the files written.
-
-    Pages are rendered into a temporary folder first and moved into place only when all succeeded, so a
-    failure never leaves a half-written set of pages over the published ones.
-    """
+def render_all(
+    warehouse_path: str | Path,
+    out_dir: str | Path,
+    territoire: list[str] | None = None,
+    png: bool | None = None,
+    notes: list[str] | None = None,
+) -> list[Path]:
+    """Write every page, the shared plotly.min.js and the PNG exports into `out_dir`; returns the files written
+    (index first). `png=None`: PNG exports when a Chromium is found; without one the pages carry no PNG link and
+    PNG_NOTE is appended to `notes`."""
     from pipelines.warehouse import connection
 
+    notes = notes if notes is not None else []
+    if png is None or png:
+        available = chromium_path() is not None
+        if not available:
+            notes.append(PNG_NOTE)
+        png = available
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=f".{out_dir.name}-") as tmp:
-        staging = Path(tmp)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}-"))
+    staging.chmod(0o755)
+    try:
         (staging / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
         with connection(warehouse_path, read_only=True) as con:
-            pages = [render_pauvrete(con, staging)]
-        render_index(staging, pages)
-        names = ["index.html", *(p.file for p in pages), PLOTLY_JS]
-        for name in names:
-            os.replace(staging / name, out_dir / name)
+            ctx = SiteContext(
+                con=con, out_dir=staging, territoire=territoire, png=png, warehouse=Path(warehouse_path)
+            )
+            pages = [page for module in page_modules() for page in module.render(ctx)]
+            render_index(ctx, pages)
+        if ctx.png:
+            write_pngs(ctx)
+        notes.extend(n for n in ctx.notes if n not in notes)
+        # swap the whole folder: readers see the old set of pages or the new one
+        previous = out_dir.with_name(f".{out_dir.name}-previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        if out_dir.exists():
+            os.replace(out_dir, previous)
+        os.replace(staging, out_dir)
+        shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    names = ["index.html", *(p.file for p in pages), PLOTLY_JS, *(relative for _, relative in ctx.png_queue)]
     return [out_dir / name for name in names]

@@ -3,7 +3,10 @@
     qpv demo                                   generate the demo data, run everything, write the dashboards
     qpv run --data-dir DIR --warehouse FILE    materialize every asset from a local folder of official files
     qpv sql "select ..." [--format table|csv|json]
-    qpv dashboards --warehouse FILE --out DIR
+    qpv dashboards --warehouse FILE --out DIR [--territoire COMMUNE|EPCI|QPV,QPV]
+    qpv contracts check FILE --dataset NAME    validate one file against its contract (exit 1 on error)
+    qpv contracts diff FILE --dataset NAME     columns added, removed, renamed by alias, retyped
+    qpv contracts docs [--out docs/donnees]    the dataset pages (Markdown) generated from the contracts
 
 Errors are printed as a clear message (file, line, column when the data is at fault) and exit non-zero.
 """
@@ -25,8 +28,10 @@ from rich.text import Text
 from pipelines.paths import (
     DEFAULT_ARCHIVE_DIR,
     DEFAULT_DASHBOARDS_DIR,
+    DEFAULT_DATA_DOCS_DIR,
     DEFAULT_DEMO_DATA_DIR,
     DEFAULT_WAREHOUSE,
+    PROJECT_ROOT,
 )
 
 app = typer.Typer(
@@ -35,6 +40,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+contracts_app = typer.Typer(
+    help="Data contracts: check or diff a file against its contract, generate the dataset pages.",
+    no_args_is_help=True,
+)
+app.add_typer(contracts_app, name="contracts")
 out = Console(soft_wrap=True)  # commands printed for copy-paste must not be wrapped
 err = Console(stderr=True)
 
@@ -62,7 +72,13 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     return (PipelineError, WarehouseError, InputError, ContractError, LiveSourceError, duckdb.Error, OSError)
 
 
-def _run_with_progress(data_dir: Path | None, warehouse: Path, dashboards: Path, source_client=None) -> None:
+def _run_with_progress(
+    data_dir: Path | None,
+    warehouse: Path,
+    dashboards: Path,
+    source_client=None,
+    data_docs: Path | None = None,
+) -> None:
     from pipelines.runner import count_steps, run_pipeline
 
     total = count_steps(data_dir or ".", warehouse)
@@ -83,7 +99,14 @@ def _run_with_progress(data_dir: Path | None, warehouse: Path, dashboards: Path,
             elif event in ("STEP_SUCCESS", "STEP_FAILURE"):
                 progress.advance(task)
 
-        run_pipeline(data_dir, warehouse, dashboards, on_step=on_step, source_client=source_client)
+        run_pipeline(
+            data_dir,
+            warehouse,
+            dashboards,
+            on_step=on_step,
+            source_client=source_client,
+            data_docs_dir=data_docs,
+        )
         progress.update(task, description="terminé")
 
 
@@ -101,10 +124,22 @@ def run(
     dashboards: Path = typer.Option(
         DEFAULT_DASHBOARDS_DIR, "--dashboards", help="Output folder of the pages."
     ),
+    data_docs: Path = typer.Option(
+        DEFAULT_DATA_DOCS_DIR, "--data-docs", help="Output folder of the Great Expectations Data Docs."
+    ),
 ) -> None:
     """Materialize every asset (ingestion, contracts, SQL, dashboards) from a local data folder."""
-    _guard(_run_with_progress, data_dir, warehouse, dashboards)
+    try:
+        _guard(_run_with_progress, data_dir, warehouse, dashboards, None, data_docs)
+    finally:
+        _print_data_docs(data_docs)
     out.print(f"Entrepôt : {warehouse}\nTableaux de bord : {dashboards / 'index.html'}")
+
+
+def _print_data_docs(data_docs: Path) -> None:
+    """Also after a failed run: the Data Docs show the failure."""
+    if (data_docs / "index.html").exists():
+        err.print(f"Qualité des données (contrats) : {data_docs / 'index.html'}")
 
 
 @app.command()
@@ -114,6 +149,9 @@ def demo(
     ),
     warehouse: Path = typer.Option(DEFAULT_WAREHOUSE, "--warehouse"),
     dashboards: Path = typer.Option(DEFAULT_DASHBOARDS_DIR, "--dashboards"),
+    data_docs: Path = typer.Option(
+        DEFAULT_DATA_DOCS_DIR, "--data-docs", help="Output folder of the Great Expectations Data Docs."
+    ),
 ) -> None:
     """Generate the synthetic demo files (official layouts), run the whole pipeline on them."""
     from pipelines.demo.generator import generate_demo_data
@@ -121,7 +159,10 @@ def demo(
     manifest = _guard(generate_demo_data, data_dir)
     files = [k for k in manifest if k != "truth"]
     err.print(f"Données de démonstration : {len(files)} fichiers dans {data_dir}")
-    _guard(_run_with_progress, data_dir, warehouse, dashboards)
+    try:
+        _guard(_run_with_progress, data_dir, warehouse, dashboards, None, data_docs)
+    finally:
+        _print_data_docs(data_docs)
     from pipelines.warehouse import connection
 
     with connection(warehouse, read_only=True) as con:
@@ -134,6 +175,11 @@ def demo(
     for name, rows in tables:
         out.print(f"    {name:<45} {rows:>8} lignes")
     out.print(f"  tableaux de bord  {dashboards / 'index.html'}")
+    from dashboards.render import png_note
+
+    if note := png_note():
+        out.print(f"  {note}")
+    out.print(f"  qualité des données (Data Docs)  {data_docs / 'index.html'}")
     out.print("\n[bold]Pour regarder :[/bold]")
     out.print(f"  ouvrir {dashboards / 'index.html'} dans un navigateur")
     out.print(
@@ -144,25 +190,46 @@ def demo(
 
 
 def _dry_run(archive: Path, data_dir: Path | None) -> None:
-    """One line per source and edition: name, edition(s), official URL, last archived retrieval. No network."""
+    """One line per source and URL: name, edition(s), URL (or official page), last archived retrieval, note
+    (page + reason, override, refusal) and the editions known in the archive and the data folder. No network."""
     from assets import all_sources
-    from pipelines.live import LiveSourceClient
+    from pipelines.live import LiveSourceClient, RawArchive
     from pipelines.parsing import discover_files
 
     client = LiveSourceClient(archive_root=str(archive), offline=True)
     typer.echo("# qpv refresh --dry-run: what a refresh would fetch (no network call)")
-    typer.echo("# source\tmillésime\turl\tarchivé le")
+    typer.echo("# source\tmillésime\turl\tarchivé le\tnote\tmillésimes connus")
     for source in all_sources():
+        local = (
+            ",".join(map(str, sorted({f.millesime for f in discover_files(source, data_dir)})))
+            if data_dir
+            else ""
+        )
+        archived = ",".join(map(str, sorted(RawArchive(archive).latest_by_edition(source.name))))
+        known = (
+            " ; ".join([f"archive {archived}"] * bool(archived) + [f"dossier {local}"] * bool(local))
+            or "aucun"
+        )
         if source.live is None:
-            known = sorted({f.millesime for f in discover_files(source, data_dir)}) if data_dir else []
-            editions = ",".join(map(str, known)) or "-"
-            typer.echo(f"{source.name}\t{editions}\t{source.official_url}\tlocal only (no file URL declared)")
+            note = "local seulement (pas de LiveSpec)"
+            typer.echo(f"{source.name}\t{local or '-'}\t{source.official_url}\t-\t{note}\t{known}")
             continue
         for row in client.plan(source):
-            edition = row.get("edition")
+            edition, note = row.get("edition"), row.get("note") or ""
+            if row["action"] == "page":
+                edition, note = local or "-", f"page seulement : {note}"  # read from the data folder
+            elif row["action"] == "list-resources":
+                edition = "catalogue"
+                note = f"ressources data.gouv.fr dont le titre correspond à {row.get('resource_title')!r}"
+            elif row["action"] == "archived":
+                note = "archivé (plus déclaré)"
+            if row["action"] == "override-refused":
+                note = f"REFUSÉE : {note}"  # names the variable and why
+            elif row.get("refused"):
+                note = f"REFUSÉE : {row['refused']}" + (f" ({note})" if note else "")
             typer.echo(
-                f"{source.name}\t{edition if edition is not None else 'catalogue'}\t{row.get('url') or ''}"
-                f"\t{(row.get('retrieved_at') or '-')[:19]}"
+                f"{source.name}\t{edition if edition is not None else '-'}\t{row.get('url') or '-'}"
+                f"\t{(row.get('retrieved_at') or '-')[:19]}\t{note}\t{known}"
             )
 
 
@@ -171,7 +238,10 @@ def refresh(
     dry_run: bool = typer.Option(False, "--dry-run", help="List the URLs and editions; download nothing."),
     archive: Path = typer.Option(DEFAULT_ARCHIVE_DIR, "--archive", help="Raw archive (content-addressed)."),
     data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="Local folder for the sources that declare no official file URL (ANCT 2015)."
+        None,
+        "--data-dir",
+        help="Local folder for the sources without a confirmed file URL (ANCT 2015, CAF IRIS, DEFM…), "
+        "unless QPV_LIVE_URL_<SOURCE> gives one.",
     ),
     warehouse: Path = typer.Option(DEFAULT_WAREHOUSE, "--warehouse"),
     dashboards: Path = typer.Option(DEFAULT_DASHBOARDS_DIR, "--dashboards"),
@@ -181,8 +251,7 @@ def refresh(
         _guard(_dry_run, archive, data_dir)
         return
     from assets import all_sources
-    from pipelines.live import LiveSourceClient
-    from pipelines.resources import ArchiveOrLocalSourceClient
+    from pipelines.live import LiveSourceClient, RefreshedSourceClient, variable_name
 
     client = LiveSourceClient(archive_root=str(archive))
 
@@ -198,12 +267,21 @@ def refresh(
                 bar.update(tasks[url], completed=done, total=total)
 
             for source in all_sources():
-                if source.live is not None:
+                if client.fetches(source):
                     for retrieval in client.refresh(source, progress=on_bytes):
                         err.print(f"{source.name} {retrieval.edition}: {retrieval.outcome} ({retrieval.url})")
+                    continue
+                why = (
+                    source.live.reason
+                    if source.live is not None and source.live.reason
+                    else "pas de LiveSpec"
+                )
+                where = f"lu depuis {data_dir}" if data_dir else "aucun --data-dir : table vide"
+                hint = f" ; {variable_name(source)} pour fournir l'URL" if source.live is not None else ""
+                err.print(f"{source.name} : pas d'URL de fichier ({why}) : {where}{hint}", highlight=False)
 
     _guard(_fetch_all)
-    source_client = ArchiveOrLocalSourceClient(
+    source_client = RefreshedSourceClient(
         archive_root=str(archive), data_dir=str(data_dir) if data_dir else None
     )
     _guard(_run_with_progress, data_dir, warehouse, dashboards, source_client)
@@ -250,12 +328,145 @@ def sql(
 def dashboards(
     warehouse: Path = typer.Option(DEFAULT_WAREHOUSE, "--warehouse"),
     out_dir: Path = typer.Option(DEFAULT_DASHBOARDS_DIR, "--out"),
+    territoire: str | None = typer.Option(
+        None,
+        "--territoire",
+        help="Commune code (5 characters), EPCI SIREN (9 digits) or comma-separated QPV codes; default: all QPV.",
+    ),
 ) -> None:
     """Write the offline HTML dashboards from the marts of a warehouse."""
     from dashboards.render import render_all
+    from dashboards.territoire import TerritoireError, resolve
+    from pipelines.warehouse import connection
 
-    written = _guard(render_all, warehouse, out_dir)
+    if not warehouse.exists():
+        _fail(f"{warehouse} : entrepôt introuvable (lancez d'abord `qpv run` ou `qpv demo`)")
+    codes = None
+    if territoire is not None:
+        try:
+            with connection(warehouse, read_only=True) as con:
+                codes = resolve(con, territoire)
+        except TerritoireError as exc:
+            _fail(str(exc), code=2)
+        err.print(f"Territoire {territoire} : {len(codes)} quartiers prioritaires")
+    notes: list[str] = []
+    written = _guard(render_all, warehouse, out_dir, codes, None, notes)
+    for note in notes:
+        err.print(note)
     out.print(f"{len(written)} fichiers écrits ; ouvrir {written[0]}")
+
+
+def _source(dataset: str):
+    from assets import all_sources
+
+    sources = {s.name: s for s in all_sources()}
+    if dataset not in sources:
+        err.print(f"Erreur : jeu de données inconnu {dataset!r}. Jeux connus :")
+        for name in sorted(sources):
+            err.print(f"  {name}")
+        raise typer.Exit(2)
+    return sources[dataset]
+
+
+def _example(example: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in example.items() if v is not None)
+
+
+@contracts_app.command("check")
+def contracts_check(
+    file: Path = typer.Argument(..., help="The file to check, as the producer publishes it."),
+    dataset: str = typer.Option(..., "--dataset", help="Source name, e.g. anct_revn."),
+    millesime: int | None = typer.Option(None, "--millesime", help="Edition, if the file name has none."),
+) -> None:
+    """Check one file against its contract: read as the pipeline reads it, validated by the generated suite.
+
+    Exit 1 if a blocking rule fails (or the file cannot be read), 0 otherwise (warnings are shown)."""
+    from pipelines.validation import check_file
+
+    source = _source(dataset)
+    result = _guard(check_file, file, source, millesime)
+    report = result.report
+    out.print(
+        f"Fichier {file} — jeu {dataset}, contrat {report.contract} {report.version}, édition {result.millesime}"
+    )
+    out.print(
+        f"{result.rows_loaded} ligne(s) lue(s), {report.rows} vérifiée(s)"
+        + (f", {report.excluded_rows} exclue(s) des règles" if report.excluded_rows else "")
+        + f" ; {report.expectations} attente(s) évaluée(s)"
+    )
+    if result.undeclared:
+        out.print(f"Colonnes ignorées (hors contrat) : {', '.join(result.undeclared)}")
+    if result.quarantine:
+        out.print(f"Quarantaine : {result.quarantine}")
+    for failure in report.failures:
+        level = "ERREUR" if failure.severity == "error" else "AVERTISSEMENT"
+        where = f"colonne {failure.column}" if failure.column else "table"
+        out.print(
+            f"{level} [{failure.rule}] {where}, édition {failure.millesime} : {failure.description} — "
+            f"{failure.unexpected_count} ligne(s)",
+            highlight=False,
+            markup=False,
+        )
+        for example in failure.examples[:5]:
+            out.print(f"    {_example(example)}", highlight=False, markup=False)
+    if report.errors:
+        out.print(f"[bold red]Non conforme[/bold red] : {len(report.errors)} règle(s) bloquante(s) en échec.")
+        raise typer.Exit(1)
+    suffix = f", {len(report.warnings)} avertissement(s)" if report.warnings else ""
+    out.print(f"[bold green]Conforme[/bold green] au contrat{suffix}.")
+
+
+@contracts_app.command("diff")
+def contracts_diff(
+    file: Path = typer.Argument(..., help="The file to compare with its contract."),
+    dataset: str = typer.Option(..., "--dataset", help="Source name, e.g. anct_revn."),
+) -> None:
+    """Columns added, removed, renamed (through an alias) and retyped, compared with the contract.
+
+    Exit 1 if a difference would stop the pipeline, 0 otherwise."""
+    from pipelines.validation import diff_file
+
+    source = _source(dataset)
+    diff = _guard(diff_file, file, source)
+    contract = source.load_contract()
+    out.print(f"Fichier {file} comparé au contrat {contract.name} {contract.version}")
+    policy = "bloquant" if diff.unknown_columns_policy == "reject" else "ignorées au chargement"
+    rows = [
+        (f"Colonnes ajoutées (hors contrat, {policy})", ", ".join(diff.added)),
+        ("Colonnes obligatoires absentes (bloquant)", ", ".join(diff.removed_required)),
+        ("Colonnes facultatives absentes", ", ".join(diff.removed_optional)),
+        ("Colonnes renommées (alias du contrat)", ", ".join(f"{h} → {c}" for h, c in diff.renamed)),
+        (
+            "Colonnes retypées (bloquant)",
+            "; ".join(
+                f"{r.header} (no. {r.position}) : {r.count} valeur(s) qui ne sont pas "
+                f"{'un entier' if r.expected == 'an integer' else 'un nombre'}, première ligne {r.line} : "
+                f"{r.value!r}"
+                for r in diff.retyped
+            ),
+        ),
+        ("Doublons (bloquant)", "; ".join(diff.duplicates)),
+    ]
+    for label, text in rows:
+        out.print(f"{label} : {text or 'aucune'}", highlight=False, markup=False)
+    if diff.blocking:
+        out.print("[bold red]Différence bloquante[/bold red] : le pipeline s'arrêterait sur ce fichier.")
+        raise typer.Exit(1)
+    out.print("[bold green]Aucune différence bloquante[/bold green].")
+
+
+@contracts_app.command("docs")
+def contracts_docs(
+    out_dir: Path = typer.Option(
+        PROJECT_ROOT / "docs" / "donnees", "--out", help="Folder of the Markdown pages."
+    ),
+) -> None:
+    """Write one Markdown page per dataset (French), generated from its contract, and an index."""
+    from assets import all_sources
+    from pipelines.contract_docs import write
+
+    written = _guard(write, out_dir, all_sources())
+    out.print(f"{len(written)} pages écrites dans {out_dir}")
 
 
 def main() -> None:

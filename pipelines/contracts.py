@@ -21,6 +21,7 @@ from pipelines.paths import CONTRACTS_DIR
 LogicalType = Literal["string", "number", "integer", "geometry"]
 _LOGICAL_TYPES = ("string", "number", "integer", "geometry")
 _BLANK_MEANINGS = ("secret", "absent", "interdit")
+_ON_FAIL = ("stop", "quarantine")
 
 
 class ContractError(ValueError):
@@ -44,6 +45,64 @@ class Column:
     # "error" stops the run (blocking check); "warn" reports the violation without blocking, for known
     # producer defects that the staging layer repairs (documented in the column's description).
     severity: Literal["error", "warn"] = "error"
+    # What a row violating this column's constraints does: "stop" (the contract check fails, the run stops)
+    # or "quarantine" (the row is moved to quarantine.<dataset> before the raw table is published).
+    on_fail: Literal["stop", "quarantine"] = "stop"
+
+
+@dataclass(frozen=True)
+class Box:
+    """A longitude/latitude rectangle (WGS84 degrees)."""
+
+    name: str
+    longitude: tuple[float, float]
+    latitude: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class BoundingBoxRule:
+    """The point (longitude, latitude) lies in one of the boxes (rows with a blank coordinate are not checked)."""
+
+    longitude: str
+    latitude: str
+    boxes: tuple[Box, ...]
+    description: str
+    on_fail: Literal["quarantine"] = "quarantine"
+
+
+@dataclass(frozen=True)
+class SumRule:
+    """sum(columns) = total (a column) or = value, within tolerance, on rows where every term is present."""
+
+    columns: tuple[str, ...]
+    total: str | None
+    value: float | None
+    tolerance: float
+    description: str
+
+    @property
+    def label(self) -> str:
+        right = self.total if self.total is not None else f"{self.value:g}"
+        return f"{' + '.join(self.columns)} = {right} (± {self.tolerance:g})"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Referential integrity: every value of `column` exists in `dataset`.`referenced_column`.
+
+    `separator`: the cell lists several codes (e.g. "02571, 02691"); `ignore_values` / `ignore_pattern`: values
+    that are not codes (HZ) or codes legitimately outside the referenced table (documented in `description`).
+    The contract's excludeRows apply too. Evaluated in SQL by pipelines.integrity (blocking if severity error).
+    """
+
+    column: str
+    dataset: str
+    referenced_column: str
+    description: str
+    severity: Literal["error", "warn"] = "error"
+    separator: str | None = None
+    ignore_values: tuple[str, ...] = ()
+    ignore_pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +137,15 @@ class Contract:
     unknown_columns: Literal["reject", "ignore"] = "ignore"
     # Cell values that mean "no value" besides the blank cell (Filosofi's ns / nd / s markers): read as null.
     null_values: tuple[str, ...] = ()
+    bounding_boxes: tuple[BoundingBoxRule, ...] = ()
+    sum_rules: tuple[SumRule, ...] = ()
+    references: tuple[Reference, ...] = ()
     path: Path | None = None
+
+    @property
+    def quarantines(self) -> bool:
+        """Some rule of the contract moves offending rows to quarantine instead of stopping the run."""
+        return bool(self.bounding_boxes) or any(c.on_fail == "quarantine" for c in self.columns)
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -124,6 +191,7 @@ _COLUMN_KEYS = {
     "primaryKey",
     "examples",
     "severity",
+    "onFail",
 }
 _OPTION_KEYS = {"minimum", "maximum", "pattern", "allowedValues"}
 
@@ -140,7 +208,11 @@ def _parse_column(where: str, data: dict) -> Column:
     allowed = options.get("allowedValues")
     if data.get("severity", "error") not in ("error", "warn"):
         raise ContractError(f"{where}: severity must be error or warn")
+    on_fail = data.get("onFail", "stop")
+    if on_fail not in _ON_FAIL:
+        raise ContractError(f"{where}: onFail must be one of {_ON_FAIL}")
     return Column(
+        on_fail=on_fail,
         severity=data.get("severity", "error"),
         name=data["name"],
         logical_type=data["logicalType"],
@@ -196,7 +268,7 @@ def load_contract(path: str | Path) -> Contract:
     _expect_keys(
         f"{where}.schema[0]",
         obj,
-        {"name", "physicalName", "description", "properties", "quality"},
+        {"name", "physicalName", "description", "properties", "quality", "references"},
         {"name", "properties"},
     )
     columns = tuple(
@@ -210,6 +282,8 @@ def load_contract(path: str | Path) -> Contract:
     row_min = row_max = None
     compare: list[CompareRule] = []
     exclude: dict[str, tuple[str, ...]] = {}
+    boxes: list[BoundingBoxRule] = []
+    sums: list[SumRule] = []
     for i, rule in enumerate(obj.get("quality") or []):
         rwhere = f"{where}.schema[0].quality[{i}]"
         kind = rule.get("rule")
@@ -235,8 +309,18 @@ def load_contract(path: str | Path) -> Contract:
                 rwhere, rule, {"rule", "description", "column", "values"}, {"rule", "column", "values"}
             )
             exclude[rule["column"]] = tuple(rule["values"])
+        elif kind == "boundingBox":
+            boxes.append(_parse_bounding_box(rwhere, rule, names))
+        elif kind == "sum":
+            sums.append(_parse_sum(rwhere, rule, names))
         else:
-            raise ContractError(f"{rwhere}: unknown rule {kind!r} (rowCount, compare, excludeRows)")
+            raise ContractError(
+                f"{rwhere}: unknown rule {kind!r} (rowCount, compare, excludeRows, boundingBox, sum)"
+            )
+    references = tuple(
+        _parse_reference(f"{where}.schema[0].references[{i}]", ref, names)
+        for i, ref in enumerate(obj.get("references") or [])
+    )
 
     unknown_columns = doc.get("unknownColumns", "ignore")
     if unknown_columns not in ("reject", "ignore"):
@@ -259,7 +343,87 @@ def load_contract(path: str | Path) -> Contract:
         row_count_max=row_max,
         exclude_from_rules=exclude,
         compare_rules=tuple(compare),
+        bounding_boxes=tuple(boxes),
+        sum_rules=tuple(sums),
+        references=references,
         path=path,
+    )
+
+
+def _parse_bounding_box(where: str, rule: dict, names: list[str]) -> BoundingBoxRule:
+    _expect_keys(
+        where,
+        rule,
+        {"rule", "description", "longitude", "latitude", "boxes", "onFail"},
+        {"rule", "longitude", "latitude", "boxes", "onFail"},
+    )
+    if rule["onFail"] != "quarantine":
+        raise ContractError(f"{where}: a boundingBox rule must say onFail: quarantine")
+    for col in (rule["longitude"], rule["latitude"]):
+        if col not in names:
+            raise ContractError(f"{where}: unknown column {col}")
+    boxes = []
+    for j, box in enumerate(rule["boxes"]):
+        _expect_keys(
+            f"{where}.boxes[{j}]", box, {"name", "longitude", "latitude"}, {"name", "longitude", "latitude"}
+        )
+        lon, lat = (tuple(float(v) for v in box[k]) for k in ("longitude", "latitude"))
+        if len(lon) != 2 or len(lat) != 2 or lon[0] > lon[1] or lat[0] > lat[1]:
+            raise ContractError(f"{where}.boxes[{j}]: longitude and latitude are [min, max]")
+        boxes.append(Box(box["name"], lon, lat))
+    return BoundingBoxRule(rule["longitude"], rule["latitude"], tuple(boxes), rule.get("description", ""))
+
+
+def _parse_sum(where: str, rule: dict, names: list[str]) -> SumRule:
+    _expect_keys(
+        where,
+        rule,
+        {"rule", "description", "columns", "equals", "equalsValue", "tolerance"},
+        {"rule", "columns"},
+    )
+    if ("equals" in rule) == ("equalsValue" in rule):
+        raise ContractError(f"{where}: give exactly one of equals (a column) or equalsValue (a number)")
+    for col in [*rule["columns"], *([rule["equals"]] if "equals" in rule else [])]:
+        if col not in names:
+            raise ContractError(f"{where}: unknown column {col}")
+    return SumRule(
+        columns=tuple(rule["columns"]),
+        total=rule.get("equals"),
+        value=float(rule["equalsValue"]) if "equalsValue" in rule else None,
+        tolerance=float(rule.get("tolerance", 0)),
+        description=rule.get("description", ""),
+    )
+
+
+def _parse_reference(where: str, ref: dict, names: list[str]) -> Reference:
+    _expect_keys(
+        where,
+        ref,
+        {
+            "column",
+            "dataset",
+            "referencedColumn",
+            "description",
+            "severity",
+            "separator",
+            "ignoreValues",
+            "ignorePattern",
+        },
+        {"column", "dataset", "referencedColumn", "description"},
+    )
+    if ref["column"] not in names:
+        raise ContractError(f"{where}: unknown column {ref['column']}")
+    if ref.get("severity", "error") not in ("error", "warn"):
+        raise ContractError(f"{where}: severity must be error or warn")
+    return Reference(
+        column=ref["column"],
+        dataset=ref["dataset"],
+        referenced_column=ref["referencedColumn"],
+        description=" ".join(ref["description"].split()),
+        severity=ref.get("severity", "error"),
+        separator=ref.get("separator"),
+        ignore_values=tuple(str(v) for v in ref.get("ignoreValues") or ()),
+        ignore_pattern=ref.get("ignorePattern"),
     )
 
 

@@ -63,12 +63,9 @@ def discover_files(source: Source, root: Path) -> list[SourceFile]:
         return []
     candidates: dict[int, list[Path]] = {}
     for path in sorted(folder.iterdir()):
-        match = source.file_regex.fullmatch(path.name)
-        if not match or not path.is_file():
+        millesime = source.millesime_of(path.name)
+        if millesime is None or not path.is_file():
             continue
-        millesime = (
-            int(match.group("millesime")) if source.fixed_millesime is None else source.fixed_millesime
-        )
         candidates.setdefault(millesime, []).append(path)
     found = []
     for millesime in sorted(candidates):

@@ -22,6 +22,9 @@ class ReadOptions:
     separator: str = ";"
     decimal_comma: bool = True  # "44,6"; thousands separators (U+202F, U+00A0, space) are always stripped
     quote_char: str = '"'
+    # Spreadsheets (an XLSX, possibly inside a zip): the sheet read and the title rows above its header.
+    sheet: str | None = None
+    skip_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -31,13 +34,25 @@ class LiveSpec:
     kind "direct": `urls` maps an edition to its official file URL.
     kind "datagouv": `dataset` is a data.gouv.fr dataset id; `resource_title` a regex on resource titles, with
     an optional `(?P<millesime>...)` group (else the edition is the resource's last_modified year).
+    kind "page": no file URL is confirmed (a frozen series, or a file URL not yet checked [à vérifier]):
+    `page` is the official page and `reason` says why, in French. Such a source is read from the local data
+    folder, unless an operator supplies file URLs without code change (`pipelines.live.overrides`: the
+    environment variable `QPV_LIVE_URL_<SOURCE NAME IN UPPER CASE>`, checked against the host allow-list).
     """
 
-    kind: Literal["direct", "datagouv"]
+    kind: Literal["direct", "datagouv", "page"]
     urls: tuple[tuple[int, str], ...] = ()
     dataset: str | None = None
     resource_title: str | None = None
     resource_format: str | None = None
+    page: str | None = None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == "page" and not (self.page and self.reason):
+            raise ValueError(
+                "a page LiveSpec needs the official page and the reason why no file URL is given"
+            )
 
 
 @dataclass(frozen=True)
@@ -50,11 +65,14 @@ class Source:
     official_url: str  # the producer's page or file (the live client fetches from there)
     contract: str  # contract file, relative to data_contracts/
     geographie: str  # qpv2015 | qpv2024 | commune | iris | ...
-    format: Literal["csv", "csv_zip", "geojson", "parquet"] = "csv"
+    # The official format (what the live client must receive); loaders also read the local copies' formats.
+    format: Literal["csv", "csv_zip", "xlsx_zip", "geojson", "parquet"] = "csv"
     read: ReadOptions = field(default_factory=ReadOptions)
     loader: str = "delimited"  # key in pipelines.loaders.LOADERS
     # Edition of files whose name carries none (a reference table published once, a monthly stock): a fixed
-    # label, documented in the contract. Exactly one of `millesime` group / fixed_millesime must be given.
+    # label, documented in the contract. At least one of `millesime` group / fixed_millesime must be given;
+    # with both, the group must be optional (an official name with a year, a local copy without) and
+    # fixed_millesime labels the files whose name gives none (`millesime_of`).
     fixed_millesime: int | None = None
     required: bool = False  # a data folder without this source's files is an error (else: empty raw table)
     # The same edition published in several formats (same file stem): the first suffix present is read.
@@ -65,15 +83,24 @@ class Source:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
             raise ValueError(f"source name {self.name!r} must be a lower-case identifier")
         has_group = "(?P<millesime>" in self.file_pattern
-        if has_group == (self.fixed_millesime is not None):
+        if not has_group and self.fixed_millesime is None:
             raise ValueError(
-                f"source {self.name}: give the edition either by a (?P<millesime>...) group in file_pattern "
-                "or by fixed_millesime, not both"
+                f"source {self.name}: give the edition by a (?P<millesime>...) group in file_pattern "
+                "or by fixed_millesime"
             )
 
     @property
     def file_regex(self) -> re.Pattern[str]:
         return re.compile(self.file_pattern)
+
+    def millesime_of(self, file_name: str) -> int | None:
+        """The edition of a file of this source: its name's `millesime` group, else fixed_millesime; None if the
+        name does not match file_pattern."""
+        match = self.file_regex.fullmatch(file_name)
+        if match is None:
+            return None
+        group = match.groupdict().get("millesime")
+        return int(group) if group else self.fixed_millesime
 
     def load_contract(self) -> Contract:
         return _cached_contract(self.contract)

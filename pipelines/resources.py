@@ -39,27 +39,6 @@ class LocalSourceClient(SourceClient):
         return discover_files(source, root)
 
 
-class ArchiveOrLocalSourceClient(SourceClient):
-    """After `qpv refresh` downloaded the live sources: their archived files, and the local folder for sources
-    that declare no official URL (the frozen ANCT 2015-geography files)."""
-
-    archive_root: str
-    data_dir: str | None = None
-
-    @property
-    def root(self) -> str:
-        return self.archive_root
-
-    def files(self, source: Source) -> list[SourceFile]:
-        from pipelines.live import LiveSourceClient
-
-        if source.live is not None:
-            return LiveSourceClient(archive_root=self.archive_root, offline=True).files(source)
-        if self.data_dir is None:
-            return []
-        return LocalSourceClient(data_dir=self.data_dir).files(source)
-
-
 class DuckDBWarehouse(ConfigurableResource):
     """The DuckDB warehouse file (schemas raw, staging, intermediate, marts; spatial loaded)."""
 
@@ -75,24 +54,48 @@ class DashboardOutput(ConfigurableResource):
     out_dir: str
 
 
+class DataDocsOutput(ConfigurableResource):
+    """Where the Great Expectations Data Docs of the contract checks are published (rebuilt after each check)."""
+
+    out_dir: str
+
+    def publish(self, records: list[dict]) -> Path:
+        from pipelines.data_docs import publish
+
+        return publish(self.out_dir, records)
+
+
+def default_data_docs_dir(dashboards_dir: str | Path) -> Path:
+    """Beside the dashboards (`build/dashboards` -> `build/data_docs`): the dashboards index links there."""
+    return Path(dashboards_dir).parent / "data_docs"
+
+
 def resources_for(
     data_dir: str | Path | None,
     warehouse_path: str | Path,
     dashboards_dir: str | Path,
     source_client: SourceClient | None = None,
+    data_docs_dir: str | Path | None = None,
 ) -> dict:
-    """Resources bound to explicit paths (CLI, tests); the local client on `data_dir` unless one is given."""
+    """Resources bound to explicit paths (CLI, tests); the local client on `data_dir` unless one is given.
+
+    The Data Docs go to `data_docs_dir`, by default beside the dashboards (`<dashboards>/../data_docs`).
+    """
+    docs = data_docs_dir if data_docs_dir is not None else default_data_docs_dir(dashboards_dir)
     return {
         "source_client": source_client or LocalSourceClient(data_dir=str(data_dir)),
         "warehouse": DuckDBWarehouse(path=str(warehouse_path)),
         "dashboards": DashboardOutput(out_dir=str(dashboards_dir)),
+        "data_docs": DataDocsOutput(out_dir=str(docs)),
     }
 
 
 def resources_from_env() -> dict:
-    """Resources for the Dagster code location: QPV_DATA_DIR, QPV_WAREHOUSE, QPV_DASHBOARDS_DIR (read at run time)."""
+    """Resources for the Dagster code location: QPV_DATA_DIR, QPV_WAREHOUSE, QPV_DASHBOARDS_DIR,
+    QPV_DATA_DOCS_DIR (read at run time)."""
     return {
         "source_client": LocalSourceClient(data_dir=EnvVar("QPV_DATA_DIR")),
         "warehouse": DuckDBWarehouse(path=EnvVar("QPV_WAREHOUSE")),
         "dashboards": DashboardOutput(out_dir=EnvVar("QPV_DASHBOARDS_DIR")),
+        "data_docs": DataDocsOutput(out_dir=EnvVar("QPV_DATA_DOCS_DIR")),
     }

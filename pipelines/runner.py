@@ -71,10 +71,13 @@ def run_pipeline(
     dashboards_dir: str | Path,
     on_step: StepCallback | None = None,
     source_client: SourceClient | None = None,
+    data_docs_dir: str | Path | None = None,
 ) -> RunSummary:
     """Materialize every asset and run every check. Raises PipelineError when anything failed.
 
     Files come from the local folder `data_dir`, or from `source_client` when given (e.g. the raw archive).
+    The contract checks publish the Great Expectations Data Docs into `data_docs_dir` (default: `data_docs`
+    beside the dashboards folder), also when the run fails.
     """
     if source_client is None:
         data_dir = Path(data_dir)
@@ -82,7 +85,7 @@ def run_pipeline(
             raise PipelineError(f"{data_dir}: data directory not found")
         data_dir = data_dir.resolve()
     defs = build_definitions(
-        resources_for(data_dir, Path(warehouse_path).resolve(), dashboards_dir, source_client),
+        resources_for(data_dir, Path(warehouse_path).resolve(), dashboards_dir, source_client, data_docs_dir),
         loggers={"qpv_progress": _progress_logger(on_step)},
     )
     job = defs.resolve_job_def(ALL_JOB)

@@ -17,6 +17,7 @@ import pandas as pd
 from pipelines.contracts import Contract
 
 MAX_EXAMPLES = 10
+DOCS_LIST_LIMIT = 20  # values kept per unexpected list in the Data Docs payload
 
 
 @dataclass
@@ -48,6 +49,10 @@ class ValidationReport:
     expectations: int
     failures: list[RuleFailure]
     excluded_rows: int = 0
+    # For the Data Docs: the suite (row and per-edition table expectations) and this validation's results, as
+    # Great Expectations JSON (unexpected lists trimmed); None when nothing was validated.
+    gx_suite: dict[str, Any] | None = None
+    gx_result: dict[str, Any] | None = None
 
     @property
     def errors(self) -> list[RuleFailure]:
@@ -272,10 +277,12 @@ def validate_frame(
         return ValidationReport(contract.name, contract.version, 0, 0, [], int(mask.sum()))
 
     context, row_suite, table_suite, batch_definition = _validation_setup(contract, edition_column)
+    docs_results: list[dict[str, Any]] = []
 
     def run(suite, data: pd.DataFrame, edition) -> list[RuleFailure]:
         if not suite.expectations:
             return []
+        table_edition = edition  # None for the row rules (every edition at once)
         result = batch_definition.get_batch(batch_parameters={"dataframe": data}).validate(
             suite, result_format={"result_format": "COMPLETE"}
         )
@@ -307,6 +314,7 @@ def validate_frame(
                     severity=meta.get("severity", "error"),
                 )
             )
+        docs_results.extend(_docs_results(result, table_edition))  # after the evidence: it trims the lists
         return found
 
     failures = run(row_suite, checked, None)
@@ -314,11 +322,281 @@ def validate_frame(
         editions = checked[edition_column]
         for edition in sorted(editions.dropna().unique()):
             failures += run(table_suite, checked.loc[editions == edition, [edition_column]], edition)
+    expectations = len(row_suite.expectations) + len(table_suite.expectations)
     return ValidationReport(
         contract=contract.name,
         version=contract.version,
         rows=len(checked),
-        expectations=len(row_suite.expectations) + len(table_suite.expectations),
+        expectations=expectations,
         failures=failures,
         excluded_rows=int(mask.sum()),
+        gx_suite=_docs_suite(contract, row_suite, table_suite),
+        gx_result=_docs_result(contract, docs_results),
+    )
+
+
+def _docs_results(result, edition) -> list[dict[str, Any]]:
+    """One GX validation result as JSON records for the Data Docs: unexpected lists cut to DOCS_LIST_LIMIT
+    values, and the edition noted on per-edition (table) expectations."""
+    out = []
+    for res in result.results:
+        details = res.result or {}
+        for name, value in list(details.items()):
+            if isinstance(value, list) and len(value) > DOCS_LIST_LIMIT:
+                details[name] = value[:DOCS_LIST_LIMIT]
+        record = res.to_json_dict()
+        if edition is not None:
+            meta = dict(record["expectation_config"].get("meta") or {})
+            meta["millesime"] = _py(edition)
+            meta["notes"] = f"édition {_py(edition)}"
+            record["expectation_config"]["meta"] = meta
+        out.append(record)
+    return out
+
+
+def _docs_suite(contract: Contract, row_suite, table_suite) -> dict[str, Any]:
+    """The contract's whole suite (rows and per-edition table expectations), named after the dataset."""
+    expectations = [
+        e.configuration.to_json_dict() for e in (*row_suite.expectations, *table_suite.expectations)
+    ]
+    return {
+        "name": contract.name,
+        "expectations": expectations,
+        "meta": {"contract": f"{contract.name} {contract.version}"},
+        "notes": f"Généré depuis le contrat data_contracts/{_contract_relative(contract)} "
+        f"({contract.name} {contract.version}) ; aucune attente n'est écrite à la main.",
+    }
+
+
+def _docs_result(contract: Contract, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """All results of this validation (row rules over every edition, table rules per edition) as one suite
+    validation result; blocking success ignores the warn-level rules, as the check does."""
+    evaluated = len(results)
+    successful = sum(1 for r in results if r["success"])
+    blocking_failed = any(
+        not r["success"] and (r["expectation_config"].get("meta") or {}).get("severity", "error") == "error"
+        for r in results
+    )
+    return {
+        "success": not blocking_failed,
+        "results": results,
+        "suite_name": contract.name,
+        "statistics": {
+            "evaluated_expectations": evaluated,
+            "successful_expectations": successful,
+            "unsuccessful_expectations": evaluated - successful,
+            "success_percent": 100.0 * successful / evaluated if evaluated else None,
+        },
+    }
+
+
+def _contract_relative(contract: Contract) -> str:
+    if contract.path is None:
+        return contract.name
+    parts = contract.path.parts
+    return (
+        "/".join(parts[parts.index("data_contracts") + 1 :]) if "data_contracts" in parts else contract.name
+    )
+
+
+# --- A single file checked against its contract, outside the pipeline (`qpv contracts check|diff`) ---
+
+
+@dataclass
+class FileCheck:
+    """`qpv contracts check`: the file loaded as the pipeline loads it, then validated by the suite."""
+
+    report: ValidationReport
+    rows_loaded: int
+    millesime: int
+    undeclared: list[str] = field(default_factory=list)
+    quarantine: str | None = None  # one line on the rows the contract moves to quarantine, if any
+
+
+def source_file_for(path, source, millesime: int | None = None):
+    """The SourceFile of one file given on the command line (edition from its name, unless given)."""
+    from pathlib import Path
+
+    from pipelines.parsing import InputError, SourceFile, sha256_of
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(str(path), "no such file")
+    if millesime is None:
+        match = source.file_regex.fullmatch(path.name)
+        if source.fixed_millesime is not None:
+            millesime = source.fixed_millesime
+        elif match:
+            millesime = int(match.group("millesime"))
+        else:
+            raise InputError(
+                str(path),
+                f"the file name does not match {source.file_pattern} (dataset {source.name}): "
+                "give the edition with --millesime",
+            )
+    return SourceFile(path=path, relative=str(path), millesime=millesime, sha256=sha256_of(path))
+
+
+def check_file(path, source, millesime: int | None = None) -> FileCheck:
+    """Load `path` with the source's loader, typed by its contract, into a temporary DuckDB (quarantine rules
+    applied as in the pipeline), then validate it with the suite generated from the contract.
+
+    Raises pipelines.parsing.InputError for what stops the loader (unparseable value, schema drift)."""
+    import tempfile
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from assets.factory import check_query
+    from pipelines import warehouse
+    from pipelines.loaders import get_loader
+
+    contract = source.load_contract()
+    sf = source_file_for(path, source, millesime)
+    incoming = f"raw.{source.name}__incoming"
+    with tempfile.TemporaryDirectory(prefix="qpv-check-") as tmp:
+        with warehouse.connection(Path(tmp) / "check.duckdb") as con:
+            load = get_loader(source.loader)(source, [sf], con, incoming)
+            quarantine = None
+            try:
+                from pipelines.quarantine import publish, quarantine_rows
+            except ImportError:  # pragma: no cover - the quarantine step is optional here
+                con.execute(f"alter table {incoming} rename to {source.name}")
+            else:
+                q_incoming = f"quarantine.{source.name}__incoming"
+                report = quarantine_rows(
+                    con, contract, incoming, q_incoming, "qpv-contracts-check", datetime.now(UTC)
+                )
+                publish(con, source.name, incoming, q_incoming)
+                if report.rows_quarantined:
+                    quarantine = report.one_line()
+            frame = con.sql(check_query(source.name, contract)).df()
+    return FileCheck(
+        report=validate_frame(frame, contract),
+        rows_loaded=load.rows,
+        millesime=sf.millesime,
+        undeclared=[c for cols in load.undeclared.values() for c in cols],
+        quarantine=quarantine,
+    )
+
+
+@dataclass
+class Retyped:
+    column: str
+    header: str
+    position: int
+    expected: str
+    count: int
+    line: int
+    value: str
+
+
+@dataclass
+class ContractDiff:
+    """`qpv contracts diff`: the file's columns compared with the contract's."""
+
+    added: list[str]  # headers the contract does not know (neither a name nor an alias)
+    removed_required: list[str]
+    removed_optional: list[str]
+    renamed: list[tuple[str, str]]  # (header in the file, contract column) matched through an alias
+    retyped: list[Retyped]
+    duplicates: list[str]  # several headers for one contract column
+    unknown_columns_policy: str
+
+    @property
+    def blocking(self) -> list[str]:
+        """What would stop the pipeline on this file."""
+        out = []
+        if self.added and self.unknown_columns_policy == "reject":
+            out.append(f"columns not in the contract (unknownColumns: reject): {self.added}")
+        if self.removed_required:
+            out.append(f"required columns absent: {self.removed_required}")
+        out += [f"{r.header}: {r.count} value(s) not {r.expected}" for r in self.retyped]
+        out += self.duplicates
+        return out
+
+
+def diff_file(path, source) -> ContractDiff:
+    """Compare the header (and the cells' types) of a delimited file or the schema of a Parquet file with
+    the contract. Other file families: InputError."""
+    from pathlib import Path
+
+    import polars as pl
+
+    from pipelines.parsing import InputError, clean_number, read_header, read_text_table
+
+    contract = source.load_contract()
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        header, table = list(pq.read_schema(path).names), None
+    elif source.loader == "delimited":
+        header = read_header(path, source.read)
+        table = read_text_table(path, source.read, label=str(path))
+    else:
+        raise InputError(
+            str(path),
+            f"`contracts diff` reads delimited and Parquet files; dataset {source.name} uses the "
+            f"{source.loader!r} loader (use `qpv contracts check`, which names the drifted columns)",
+        )
+    aliases = contract.alias_map()
+    seen: dict[str, str] = {}
+    added, renamed, duplicates = [], [], []
+    for raw in header:
+        name = raw.strip()
+        if not name:
+            continue
+        canonical = aliases.get(name.upper())
+        if canonical is None:
+            added.append(name)
+            continue
+        if canonical in seen:
+            duplicates.append(
+                f"columns {seen[canonical]!r} and {name!r} are the same contract column {canonical}"
+            )
+            continue
+        seen[canonical] = name
+        if name.upper() != canonical.upper():
+            renamed.append((name, canonical))
+    absent = [c for c in contract.columns if c.name not in seen]
+    retyped: list[Retyped] = []
+    if table is not None:
+        frame = table.frame
+        for col in contract.columns:
+            header_name = seen.get(col.name)
+            if header_name is None or col.logical_type not in ("number", "integer"):
+                continue
+            text = pl.col(header_name)
+            if contract.null_values:
+                text = pl.when(text.is_in(list(contract.null_values))).then(None).otherwise(text)
+            cells = frame.select(pl.col("_ligne"), text.alias("text"))
+            parsed = clean_number(pl.col("text"), source.read.decimal_comma)
+            bad = cells.filter(pl.col("text").is_not_null() & parsed.is_null())
+            expected = "a number"
+            if col.logical_type == "integer":
+                expected = "an integer"
+                bad = cells.filter(
+                    pl.col("text").is_not_null() & (parsed.is_null() | (parsed != parsed.round(0)))
+                )
+            if bad.height:
+                first = bad.row(0, named=True)
+                retyped.append(
+                    Retyped(
+                        col.name,
+                        header_name,
+                        table.positions[header_name],
+                        expected,
+                        bad.height,
+                        int(first["_ligne"]),
+                        str(first["text"]),
+                    )
+                )
+    return ContractDiff(
+        added=added,
+        removed_required=[c.name for c in absent if c.required],
+        removed_optional=[c.name for c in absent if not c.required],
+        renamed=renamed,
+        retyped=retyped,
+        duplicates=duplicates,
+        unknown_columns_policy=contract.unknown_columns,
     )

@@ -1,4 +1,8 @@
-"""The DuckDB warehouse: one file, four schemas, the spatial extension loaded on every connection."""
+"""The DuckDB warehouse: one file, five schemas, the spatial extension loaded on every connection.
+
+`quarantine` holds, per dataset, the rows its contract allows to drop (`quarantine.<dataset>`, replaced
+together with `raw.<dataset>`, see pipelines/quarantine.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMAS = ("raw", "staging", "intermediate", "marts")
+SCHEMAS = ("raw", "staging", "intermediate", "marts", "quarantine")
 
 
 class WarehouseError(RuntimeError):

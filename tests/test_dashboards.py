@@ -1,15 +1,19 @@
-"""Dashboards: pure figure functions, pages written offline, and a real headless Chromium drawing them."""
+"""Dashboards: pure figure functions, pages written offline, the map, the home page, --territoire.
+
+The real-browser checks are in tests/test_dashboards_browser.py."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from dashboards import figures
+from dashboards import figures, figures_carte
 from dashboards.render import PLOTLY_JS, render_all
+from dashboards.territoire import TerritoireError, resolve
+from pipelines.warehouse import connection
 
 DATA = pd.DataFrame(
     {
@@ -40,30 +44,153 @@ def test_empty_data_gives_a_message_not_an_error():
     assert fig.layout.annotations[0].text == "Aucune valeur publiée"
 
 
-def test_pages_are_offline_and_reference_local_plotly(real_warehouse, tmp_path):
-    written = render_all(real_warehouse, tmp_path)
-    assert {p.name for p in written} == {"index.html", "pauvrete.html", PLOTLY_JS}
-    page = (tmp_path / "pauvrete.html").read_text()
-    assert 'lang="fr"' in page and f'src="{PLOTLY_JS}"' in page
-    assert "cdn.plot.ly" not in page and "https://" not in page.split("<body>")[0]
-    assert 'href="pauvrete.html"' in (tmp_path / "index.html").read_text()
+def _square(x: float, y: float, clockwise: bool = True) -> str:
+    ring = [[x, y], [x, y + 0.01], [x + 0.01, y + 0.01], [x + 0.01, y], [x, y]]
+    return json.dumps({"type": "Polygon", "coordinates": [ring if clockwise else ring[::-1]]})
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed (.ci/run installs it)")
-def test_chromium_draws_the_page(real_warehouse, tmp_path):
-    from PIL import Image
+PERIMETRES = pd.DataFrame(
+    {
+        "code_qp": ["QN05901M", "QN05902M", "QN05903M", "QN05904M"],
+        "lib_qp": ["Les Tilleuls", "La Gare", "<script>alert(1)</script>", "Le Parc"],
+        "geometry": [_square(3.0, 50.0), _square(3.02, 50.0), _square(3.04, 50.0), _square(3.06, 50.0)],
+    }
+)
+VALEURS = pd.DataFrame(
+    {
+        "code_qp": ["QN05901M", "QN05902M", "QN05903M"],
+        "valeur": [41.12, 13474.0, None],
+        "secret": [False, False, True],
+    }
+)
 
-    render_all(real_warehouse, tmp_path)
-    shot = tmp_path / "shot.png"
-    subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1300,1600",
-         "--virtual-time-budget=5000", (tmp_path / "pauvrete.html").as_uri()],
-        check=True, capture_output=True, timeout=120,
+
+def test_french_number_format():
+    assert figures_carte.format_fr(41.12, "%") == "41,1\u00a0%"
+    assert figures_carte.format_fr(13474.4, "€") == "13\u202f474\u00a0€"
+    assert figures_carte.format_fr(1234567, "nombre") == "1\u202f234\u202f567"
+    assert figures_carte.format_fr(None, "%") == "non disponible"
+
+
+def test_map_draws_secret_in_grey_never_as_a_value():
+    fig = figures_carte.carte(PERIMETRES, VALEURS, "Part de l'ESS", "%", 2025)
+    valeurs, secret, absent = fig.data
+    assert list(valeurs.locations) == ["QN05901M", "QN05902M"] and list(valeurs.z) == [41.12, 13474.0]
+    assert "QN05903M" not in valeurs.locations  # the secret QPV has no value on the colour scale
+    assert list(secret.locations) == ["QN05903M"] and secret.name == "secret" and secret.showlegend
+    assert "secret" in secret.text[0] and "0" not in secret.text[0].split("<br>")[1]
+    assert secret.colorscale[0][1] == figures_carte.SECRET_COLOUR and not secret.showscale
+    assert list(absent.locations) == ["QN05904M"] and absent.name == "non disponible"
+    assert "41,1\u00a0%" in valeurs.text[0] and "Millésime 2025" in valeurs.text[0]
+    assert fig.layout.title.text == "Part de l'ESS — millésime 2025" and fig.layout.separators == ", "
+    assert valeurs.colorscale == figures.go.Choropleth(colorscale="Viridis").colorscale
+    assert fig.layout.geo.visible is False and fig.layout.geo.fitbounds == "locations"
+    ids = [f["id"] for f in valeurs.geojson["features"]]
+    assert ids == list(PERIMETRES["code_qp"])
+
+
+def _is_clockwise(ring: list[list[float]]) -> bool:
+    # shoelace: positive sum of (x2 - x1)(y2 + y1) = clockwise in lon/lat
+    return sum((b[0] - a[0]) * (b[1] + a[1]) for a, b in zip(ring, ring[1:], strict=False)) > 0
+
+
+def _polygons(geometry: dict) -> list:
+    return [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+
+
+@pytest.fixture(scope="module")
+def demo_site(demo_warehouse, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dash") / "dashboards"
+    render_all(demo_warehouse, out, png=False)
+    return out
+
+
+def test_perimeter_mart_has_every_2024_qpv_with_clockwise_outer_rings(demo_warehouse):
+    raw = json.loads((demo_warehouse.parent / "data/anct_qpv2024/qpv2024_simplified.geojson").read_text())
+    expected = {f["properties"]["code_qp"]: f["properties"] for f in raw["features"]}
+    with connection(demo_warehouse, read_only=True) as con:
+        rows = con.execute(
+            "select code_qp, code_commune, code_epci, geometry from marts.qpv_perimetres"
+        ).fetchall()
+    assert {r[0] for r in rows} == set(expected)
+    for code, commune, epci, geometry in rows:
+        assert commune in expected[code]["insee_com"].split(", ") and epci in expected[code]["siren_epci"]
+        for polygon in _polygons(json.loads(geometry)):
+            assert _is_clockwise(polygon[0]), code
+            assert all(not _is_clockwise(hole) for hole in polygon[1:]), code
+
+
+def test_map_page_is_offline_with_every_perimeter_and_escaped_names(demo_warehouse, demo_site):
+    raw = json.loads((demo_warehouse.parent / "data/anct_qpv2024/qpv2024_simplified.geojson").read_text())
+    page = (demo_site / "carte.html").read_text()
+    head = page.split("<body>")[0]
+    assert "window.PlotlyGeoAssets" in head and f'src="{PLOTLY_JS}"' in head and "https://" not in head
+    assert "cdn.plot.ly" not in page and "topojsonURL" not in page
+    for feature in raw["features"]:
+        assert f'"id":"{feature["properties"]["code_qp"]}"' in page
+    assert page.count('"type":"FeatureCollection"') == 1  # the perimeters are embedded once
+    assert "</script>" not in page.split("var perimetres = ")[1].split("\n")[0]
+    assert (demo_site / "donnees/carte_qpv2024.csv").exists()
+    assert "secret (valeur non diffusée)" in page and "géographie 2015" in page
+
+
+def test_home_page_links_every_page_and_lists_the_editions(demo_warehouse, demo_site):
+    index = (demo_site / "index.html").read_text()
+    pages = sorted(
+        p.relative_to(demo_site).as_posix() for p in demo_site.glob("*.html") if p.name != "index.html"
+    )
+    assert "carte.html" in pages
+    for page in pages:
+        assert f'href="{page}"' in index, page
+    if (demo_site / "fiches/index.html").exists():
+        assert 'href="fiches/index.html"' in index
+    assert 'href="../data_docs/index.html"' in index
+    for theme in ("Chômage", "Pauvreté", "Non-recours", "Économie sociale et solidaire"):
+        assert theme in index
+    assert "2017, 2019, 2021" in index  # the three ANCT editions of the demo (DEMO/IPRO/REVN files)
+    assert "Dernière actualisation" in index and "inconnue" not in index
+
+
+def test_territoire_resolves_commune_epci_and_codes(demo_warehouse):
+    raw = json.loads((demo_warehouse.parent / "data/anct_qpv2024/qpv2024_simplified.geojson").read_text())
+    by_epci: dict[str, set[str]] = {}
+    for f in raw["features"]:
+        by_epci.setdefault(f["properties"]["siren_epci"], set()).add(f["properties"]["code_qp"])
+    epci, codes_2024 = sorted(by_epci.items())[0]
+    with connection(demo_warehouse, read_only=True) as con:
+        resolved = resolve(con, epci)
+        assert {c for c in resolved if c.startswith("QN")} == codes_2024
+        assert any(c.startswith("QP") for c in resolved)  # the 2015 QPV of the same EPCI too
+        single = next(f["properties"] for f in raw["features"] if "," not in f["properties"]["insee_com"])
+        assert single["code_qp"] in resolve(
+            con, single["insee_com"]
+        )  # a one-commune QPV counts in its commune
+        two = sorted(codes_2024)[:2]
+        assert resolve(con, " , ".join(two).lower()) == two
+        for bad in ("99999", "123456789", "QN00000X", "Paris"):
+            with pytest.raises(TerritoireError, match="--territoire"):
+                resolve(con, bad)
+
+
+def test_cli_territoire_builds_only_its_qpv_and_rejects_unknown(demo_warehouse, tmp_path):
+    import subprocess
+    import sys
+
+    raw = json.loads((demo_warehouse.parent / "data/anct_qpv2024/qpv2024_simplified.geojson").read_text())
+    code = raw["features"][0]["properties"]["code_qp"]
+    qpv = [sys.executable, "-m", "pipelines.cli"]
+    ok = subprocess.run(
+        [*qpv, "dashboards", "--warehouse", str(demo_warehouse), "--out", str(tmp_path / "d"), "--territoire", code],
+        capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    image = Image.open(shot).convert("RGB")
-    colours = image.getcolors(maxcolors=1 << 20)
-    assert colours is not None and len(colours) > 200, "the page looks blank"
-    # the bar chart's colour (#000091) is drawn: plotly ran offline
-    assert any(rgb == (0, 0, 145) and n > 500 for n, rgb in colours)
+    assert ok.returncode == 0, ok.stderr
+    carte = (tmp_path / "d/carte.html").read_text()
+    others = [f["properties"]["code_qp"] for f in raw["features"][1:]]
+    assert f'"id":"{code}"' in carte and not any(f'"id":"{c}"' in carte for c in others)
+    bad = subprocess.run(
+        [*qpv, "dashboards", "--warehouse", str(demo_warehouse), "--out", str(tmp_path / "e"), "--territoire", "99999"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert (
+        bad.returncode == 2 and "aucun quartier prioritaire" in bad.stderr and not (tmp_path / "e").exists()
+    )

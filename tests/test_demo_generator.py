@@ -287,8 +287,12 @@ def test_revn_values_are_plausible(demo, edition: int) -> None:
                 assert 0 <= r[column] <= 100
     smallest = sorted(qpv_rows(out, f"DEMO_{edition}.csv"), key=lambda r: r["POP_MUN"])[:2]
     by_code = {r["CODGEO"]: r for r in rows}
-    for small in smallest:
-        assert all(by_code[small["CODGEO"]][c] is None for c in FILOSOFI if c in by_code[small["CODGEO"]])
+    for small in smallest:  # every Filosofi cell withheld, except in the last edition
+        cells = [by_code[small["CODGEO"]][c] for c in FILOSOFI if c in by_code[small["CODGEO"]]]
+        if edition != 2021:
+            assert all(v is None for v in cells)
+        else:  # small QPV may still have a few cells withheld, never TP60 here
+            assert by_code[small["CODGEO"]]["TP60"] is not None
     blanks = sum(v is None for r in rows for k, v in r.items())
     assert blanks > 0
 
@@ -375,7 +379,7 @@ def test_truth_holds_tp60_and_median_as_written(demo) -> None:
             expected = truth[r["CODGEO"]][str(edition)]
             assert expected == {"TP60": r["TP60"], "DISP_Q2": r["DISP_Q2"]}
             nones += expected["TP60"] is None
-    assert nones >= 3  # the two smallest QPV in every edition, plus one more
+    assert nones >= 5  # the two smallest QPV in 2017 and 2019, plus one more in 2017
 
 
 # --- QPV 2024 GeoJSON --------------------------------------------------------------------------------------

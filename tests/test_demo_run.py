@@ -33,7 +33,8 @@ def test_demo_marts_match_the_generator_truth(demo_run):
     truth = json.loads((paths["data"] / "truth.json").read_text())["qpv2015"]
     with connection(paths["warehouse"], read_only=True) as con:
         rows = con.execute(
-            "select code_qp, millesime, indicateur, valeur, secret from marts.indicateurs_qpv"
+            "select code_qp, millesime, indicateur, valeur, secret from marts.indicateurs_qpv "
+            "where geographie = 'qpv2015' and indicateur in ('taux_pauvrete_60', 'revenu_median_uc')"
         ).fetchall()
     got = {(c, m, i): (v, s) for c, m, i, v, s in rows}
     assert {c for c, _, _ in got} == set(truth)
@@ -50,3 +51,28 @@ def test_demo_marts_match_the_generator_truth(demo_run):
                     assert valeur == pytest.approx(expected) and not is_secret
                 checked += 1
     assert checked == len(got) and secret > 0  # every mart row checked, the secret path included
+
+
+def test_demo_every_qpv_has_values_in_the_four_themes(demo_run):
+    """#6 acceptance: chômage, pauvreté, non-recours and ESS published (not secret) for every demo QPV of the 2015
+    geography; in the 2024 geography the demo (like the project) has chômage (DEFM) and ESS (SIRENE) sources."""
+    paths, _ = demo_run
+    truth = json.loads((paths["data"] / "truth.json").read_text())
+    expected = {
+        "qpv2015": (set(truth["qpv2015"]), {"chomage", "pauvrete", "non_recours", "ess"}),
+        "qpv2024": (set(truth["qpv2024"]), {"chomage", "ess"}),
+    }
+    with connection(paths["warehouse"], read_only=True) as con:
+        rows = con.execute(
+            "select i.geographie, i.code_qp, r.theme from marts.indicateurs_qpv as i "
+            "join marts.ref_indicateurs as r on r.code = i.indicateur "
+            "where not i.secret and i.valeur is not null group by all"
+        ).fetchall()
+    published: dict[tuple[str, str], set[str]] = {}
+    for geographie, code, theme in rows:
+        published.setdefault((geographie, code), set()).add(theme)
+    for geographie, (codes, themes) in expected.items():
+        assert codes, geographie
+        for code in codes:
+            missing = themes - published.get((geographie, code), set())
+            assert not missing, (geographie, code, missing)

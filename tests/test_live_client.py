@@ -327,7 +327,7 @@ def test_a_zip_that_expands_past_the_limit_is_refused(tmp_path, server):
     assert len(bomb) < 10_000
     url = server.script("/files/demo_2023.zip", Reply(body=bomb))
     with pytest.raises(
-        LiveSourceError, match="2000000 uncompressed bytes, over the limit of 1000000"
+        LiveSourceError, match="would expand to 2,000,000 bytes, over the limit of 1,000,000"
     ) as info:
         make_client(tmp_path, server, max_uncompressed_bytes=1_000_000).files(zip_source(url))
     assert url in str(info.value)
@@ -575,7 +575,7 @@ def test_open_zip_member_stops_a_member_expanding_beyond_its_declared_size(tmp_p
     liar = _patch_central_directory(zip_bytes({"demo_2023.csv": b"1;2\n" * 50_000}), 24, "<I", 1000)
     path.write_bytes(liar)
     assert [i.file_size for i in safe_members(path, 10_000)] == [1000]  # looks small
-    with pytest.raises(LiveSourceError, match="corrupt zip member|expands beyond"):
+    with pytest.raises(LiveSourceError, match="corrupt zip member|expands past"):
         with open_zip_member(path, r"demo_2023\.csv", max_uncompressed=10_000) as stream:
             stream.read()
 

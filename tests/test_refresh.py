@@ -6,10 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 from assets import all_sources
-from pipelines.live import LiveSourceClient
+from pipelines.live import LiveSourceClient, RefreshedSourceClient
 from pipelines.loaders import get_loader
 from pipelines.registry import LiveSpec
-from pipelines.resources import ArchiveOrLocalSourceClient
 from pipelines.warehouse import connection
 from tests.conftest import run_cli
 from tests.http_fixture import Reply, ScriptedServer
@@ -43,7 +42,7 @@ def test_live_file_goes_through_the_archive_into_the_raw_table(shared_data, tmp_
         [retrieval] = client.refresh(live)
         assert retrieval.outcome == "new" and retrieval.size == len(body)
 
-    files = ArchiveOrLocalSourceClient(archive_root=str(tmp_path / "archive")).files(live)
+    files = RefreshedSourceClient(archive_root=str(tmp_path / "archive")).files(live)
     assert [(f.relative, f.millesime) for f in files] == [("cog_insee/departements_france.csv", 2024)]
     assert files[0].path.read_bytes() == body and "archive" in str(files[0].path)
     with connection(tmp_path / "w.duckdb") as con:

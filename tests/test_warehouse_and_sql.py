@@ -44,15 +44,22 @@ def test_every_sql_file_follows_the_conventions():
         first = model.text.splitlines()[0]
         assert first.startswith("-- Grain:"), f"{model.path}: first line states grain and source"
         assert "select * from final" in model.text, f"{model.path}: ends with select * from final"
-        assert model.name.startswith({"staging": "stg_", "intermediate": "int_", "marts": ""}[model.schema])
+        # staging also holds reference tables declared as data (ref_*: ESS perimeter, DREES rates, size bands)
+        prefixes = {"staging": ("stg_", "ref_"), "intermediate": ("int_",), "marts": ("",)}[model.schema]
+        assert model.name.startswith(prefixes), f"{model.path}: name prefix {prefixes}"
 
 
 def test_references_drive_dependencies():
     models = {(m.schema, m.name): m for m in discover_models()}
     assert models[("marts", "indicateurs_qpv")].references() == [
-        ("intermediate", "int_indicateurs_qpv_revn"),
+        ("intermediate", "int_secret_cellules"),
+        ("intermediate", "int_secret_complementaire"),
         ("marts", "ref_indicateurs"),
     ]
+    themes = [
+        r for r in models[("intermediate", "int_secret_cellules")].references() if r[1].startswith("int_ind")
+    ]
+    assert ("intermediate", "int_indicateurs_qpv_base") in themes  # the one list of themes of the marts
     assert models[("staging", "stg_anct_revn")].references() == [("raw", "anct_revn")]
 
 

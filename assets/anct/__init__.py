@@ -1,6 +1,12 @@
 """ANCT / Observatoire national de la politique de la ville: per-QPV files of the 2015 geography."""
 
-from pipelines.registry import Source
+from pipelines.registry import LiveSpec, Source
+
+ANCT_PAGE = LiveSpec(
+    kind="page",
+    page="https://www.insee.fr/fr/statistiques/2500477",
+    reason="série figée (géographie 2015), sans URL de fichier confirmée [à vérifier]",
+)
 
 SOURCES = [
     Source(
@@ -13,6 +19,7 @@ SOURCES = [
         contract="anct/revn.yaml",
         geographie="qpv2015",
         required=True,
+        live=ANCT_PAGE,
     ),
     Source(
         name="anct_demo",
@@ -24,6 +31,7 @@ SOURCES = [
         contract="anct/demo.yaml",
         geographie="qpv2015",
         required=False,
+        live=ANCT_PAGE,
     ),
     Source(
         name="anct_demo_v1_qp",
@@ -35,6 +43,7 @@ SOURCES = [
         contract="anct/demo_v1_qp.yaml",
         geographie="qpv2015",
         required=False,
+        live=ANCT_PAGE,
     ),
     Source(
         name="anct_ipro",
@@ -46,5 +55,6 @@ SOURCES = [
         contract="anct/ipro.yaml",
         geographie="qpv2015",
         required=False,
+        live=ANCT_PAGE,
     ),
 ]

@@ -1,6 +1,6 @@
 """CNAF: allocataires by IRIS (communes of 10,000 inhabitants or more)."""
 
-from pipelines.registry import Source
+from pipelines.registry import LiveSpec, Source
 
 SOURCES = [
     Source(
@@ -12,5 +12,10 @@ SOURCES = [
         official_url="https://data.caf.fr/",
         contract="caf/caf_iris.yaml",
         geographie="iris",
+        live=LiveSpec(
+            kind="page",
+            page="https://data.caf.fr/",
+            reason="pas d'URL confirmée pour data_CAF_<année>_IRIS.csv [à vérifier]",
+        ),
     ),
 ]

@@ -1,6 +1,6 @@
 """France Travail: demandeurs d'emploi (DEFM) by QPV."""
 
-from pipelines.registry import Source
+from pipelines.registry import LiveSpec, Source
 
 SOURCES: list[Source] = [
     Source(
@@ -14,6 +14,10 @@ SOURCES: list[Source] = [
         geographie="qpv2024",
         format="csv_zip",
         loader="zipped",
-        # no live spec yet: the file URL under insee.fr/fr/statistiques/fichier/8644871/ is not confirmed
+        live=LiveSpec(
+            kind="page",
+            page="https://www.insee.fr/fr/statistiques/8644871",
+            reason="URL du fichier sous /fr/statistiques/fichier/8644871/ non confirmée [à vérifier]",
+        ),
     ),
 ]

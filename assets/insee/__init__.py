@@ -26,11 +26,19 @@ SOURCES = [
         producer="insee",
         title="Appartenance des communes aux EPCI, départements et régions",
         folder="cog_insee",
-        file_pattern=r"com_epci_dep_reg\.csv",
-        fixed_millesime=2023,  # the file states no vintage; its geography is about 2023 [à vérifier]
+        # official: epci_au_01-01-<year>.zip (an XLSX, sheet Composition_communale); local copy:
+        # com_epci_dep_reg.csv, whose name carries no vintage (labelled by fixed_millesime)
+        file_pattern=r"com_epci_dep_reg\.csv|epci_au_01-01-(?P<millesime>\d{4})\.zip",
+        fixed_millesime=2023,  # the CSV states no vintage; its geography is about 2023 [à vérifier]
         official_url="https://www.insee.fr/fr/information/2510634",
         contract="insee/communes_epci.yaml",
         geographie="commune",
+        format="xlsx_zip",
+        read=ReadOptions(separator=";", sheet="Composition_communale", skip_rows=5),
+        live=LiveSpec(
+            kind="direct",
+            urls=((2024, "https://www.insee.fr/fr/statistiques/fichier/2510634/epci_au_01-01-2024.zip"),),
+        ),
     ),
     Source(
         name="insee_departements",
@@ -43,15 +51,32 @@ SOURCES = [
         contract="insee/departements.yaml",
         geographie="departement",
         read=COMMA,
+        live=LiveSpec(
+            kind="page",
+            page="https://www.insee.fr/fr/information/7766585",
+            reason="copie non officielle (zero-logement-vacant) : l'URL du fichier COG des départements et "
+            "ses colonnes ne sont pas confirmées [à vérifier]",
+        ),
     ),
     Source(
         name="insee_filosofi_iris",
         producer="insee",
         title="Revenus disponibles et pauvreté par IRIS (Filosofi)",
         folder="caf_insee_iris",
-        file_pattern=r"BASE_TD_FILO_(?:DISP_)?IRIS_(?P<millesime>\d{4})(?:_DISP)?\.csv",
+        # official: BASE_TD_FILO_IRIS_<year>_DISP_CSV.zip (a CSV inside); local copy: BASE_TD_FILO_DISP_IRIS_<year>.csv
+        file_pattern=r"BASE_TD_FILO_(?:DISP_)?IRIS_(?P<millesime>\d{4})(?:_DISP)?(?:\.csv|_CSV\.zip)",
         official_url="https://www.insee.fr/fr/statistiques/8229323",
         contract="insee/filosofi_iris.yaml",
         geographie="iris",
+        format="csv_zip",
+        live=LiveSpec(
+            kind="direct",
+            urls=(
+                (
+                    2021,
+                    "https://www.insee.fr/fr/statistiques/fichier/8229323/BASE_TD_FILO_IRIS_2021_DISP_CSV.zip",
+                ),
+            ),
+        ),
     ),
 ]

@@ -6,12 +6,19 @@ these records with the layouts of `layouts.py`, with the producer's quirks; with
 statistique) become blank cells. Invariants kept by construction: D1 < Q1 < Q2 < Q3 < D9, shares of income
 sum to 100 (± rounding), APRES100 <= APRES50 <= A, ARSAS/APPA/AAAH <= A, A <= ABC <= ABCDE, sex and age
 splits summing to their total, every rate in [0, 100].
+
+Non-recours (take-up) is simulated, so that the estimators of docs/methodes/non_recours.md can be checked
+against a known answer: per QPV, a number of households eligible to the RSA socle and to the prime d'activité
+proportional to the poor population (TP60 × POP_MUN as written) times a QPV-specific eligibility factor, and a
+QPV-specific non-recours rate; ARSAS and APPA are binomial draws of the claimants among the eligible. The
+eligible households, the claimants and the true non-recours rate are returned apart (`AnctData.non_recours`)
+and written to truth.json; nothing of them is in the producer files but ARSAS, APPA (and ARSA, derived).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipelines.demo.formats import BOM, NNBSP, fr_number
 from pipelines.demo.layouts import ALL, ANCT_EDITIONS, AnctLayout
@@ -252,6 +259,8 @@ class AnctData:
     blanks: dict[int, dict[str, dict[str, frozenset[str]]]]
     populations: dict[int, dict[str, int]]
     context: dict[str, dict[str, str]]  # LIBGEO and LIB_COM per QPV code
+    # edition -> QPV code -> prestation ("rsa" | "prime_activite") -> {"foyers_eligibles", "allocataires"}
+    non_recours: dict[int, dict[str, dict[str, dict[str, int]]]] = field(default_factory=dict)
 
 
 def _blank_set(rng: random.Random, record: Record, small: bool, no_filosofi: bool) -> set[str]:
@@ -274,14 +283,61 @@ def _blank_set(rng: random.Random, record: Record, small: bool, no_filosofi: boo
     return blanks
 
 
+# Simulated take-up. Eligible households per poor person (national mean, QPV factor drawn once in
+# [1 - ELIGIBILITY_SPREAD, 1 + ELIGIBILITY_SPREAD]) and the QPV non-recours rate (drawn once in the range, drifting
+# by edition). The national all-QPV truth lands between the DREES persistent (20 %) and quarterly (34 %) RSA
+# figures, and near the 27 % of the prime d'activité, without being equal to them.
+NON_RECOURS_SIMULATION = {
+    "rsa": {"eligibles_par_pauvre": 0.27, "taux": (0.18, 0.40)},
+    "prime_activite": {"eligibles_par_pauvre": 0.24, "taux": (0.19, 0.41)},
+}
+ELIGIBILITY_SPREAD = 0.12
+
+
+@dataclass(frozen=True)
+class TakeUpBase:
+    """Per-QPV eligibility factor and non-recours rate of one prestation, drawn once."""
+
+    eligibility: float
+    rate: float
+
+
+def draw_take_up(rng: random.Random) -> dict[str, TakeUpBase]:
+    return {
+        prestation: TakeUpBase(
+            eligibility=p["eligibles_par_pauvre"]
+            * rng.uniform(1 - ELIGIBILITY_SPREAD, 1 + ELIGIBILITY_SPREAD),
+            rate=rng.uniform(*p["taux"]),
+        )
+        for prestation, p in NON_RECOURS_SIMULATION.items()
+    }
+
+
+def simulate_take_up(
+    rng: random.Random, bases: dict[str, TakeUpBase], poor: float
+) -> dict[str, dict[str, int]]:
+    """Eligible households and claimants (binomial draw) per prestation, for `poor` poor persons."""
+    out = {}
+    for prestation, b in bases.items():
+        eligible = round(poor * b.eligibility * rng.uniform(0.97, 1.03))
+        rate = min(0.95, max(0.0, b.rate + rng.uniform(-0.02, 0.02)))
+        claimants = sum(rng.random() >= rate for _ in range(eligible))
+        out[prestation] = {"foyers_eligibles": eligible, "allocataires": claimants}
+    return out
+
+
 def build_anct_data(territory: Territory, seed: int) -> AnctData:
     """Records and withheld cells for every QPV 2015, edition and family."""
     qpvs = territory.qpv2015
     by_pop = sorted(qpvs, key=lambda q: (q.population, q.code))
-    no_filosofi = {q.code for q in by_pop[:2]}  # the two smallest: every Filosofi cell withheld
+    # the two smallest: every Filosofi cell withheld, except in the last edition (so that every demo QPV has
+    # poverty and non-recours values in at least one edition)
+    no_filosofi = {q.code for q in by_pop[:2]}
     small = {q.code for q in qpvs if q.population < 2_000}
     tp60_withheld = (by_pop[2].code, 2017)  # one more QPV without TP60 in one edition
     bases = {q.code: draw_base(random.Random(f"{seed}/anct/base/{q.code}")) for q in qpvs}
+    take_up = {q.code: draw_take_up(random.Random(f"{seed}/anct/non_recours/{q.code}")) for q in qpvs}
+    non_recours: dict[int, dict[str, dict[str, dict[str, int]]]] = {}
     context = {
         q.code: {"LIBGEO": q.name, "LIB_COM": ", ".join(territory.commune(c).name for c in q.communes)}
         for q in qpvs
@@ -294,6 +350,7 @@ def build_anct_data(territory: Territory, seed: int) -> AnctData:
         blanks[edition] = {f: {} for f in FAMILIES}
         pops = {q.code: round(q.population * (1 + bases[q.code].growth * (k - 1))) for q in qpvs}
         populations[edition] = pops
+        non_recours[edition] = {}
         for q in qpvs:
             rng = random.Random(f"{seed}/anct/{edition}/{q.code}")
             b, pop = bases[q.code], pops[q.code]
@@ -302,6 +359,17 @@ def build_anct_data(territory: Territory, seed: int) -> AnctData:
             demo["POP_COM"] = sum(round(territory.population(c) * (1 + 0.004 * (k - 1))) for c in q.communes)
             revn = _revn_values(rng, b, pop, demo["A"], k)
             revn["A"] = demo["A"]
+            # Take-up: ARSAS and APPA are the claimants among the simulated eligible households (separate random
+            # stream, so that every other value of the files is drawn as before); ARSA keeps its ratio to ARSAS.
+            poor = revn["TP60"] / 100 * pop
+            simulated = simulate_take_up(
+                random.Random(f"{seed}/anct/non_recours/{edition}/{q.code}"), take_up[q.code], poor
+            )
+            non_recours[edition][q.code] = simulated
+            arsa_per_arsas = revn["ARSA"] / revn["ARSAS"] if revn["ARSAS"] else 1.35
+            revn["ARSAS"] = simulated["rsa"]["allocataires"]
+            revn["ARSA"] = max(revn["ARSAS"], round(revn["ARSAS"] * arsa_per_arsas))
+            revn["APPA"] = simulated["prime_activite"]["allocataires"]
             ipro = _ipro_values(rng, b, pop, k)
             flag_rate = 0.3 if q.code in small else 0.04
             for family, notes in ((demo, ("NOTE_RP", "NOTE_CNAF")), (revn, ("NOTE_CNAM",)),
@@ -309,14 +377,15 @@ def build_anct_data(territory: Territory, seed: int) -> AnctData:
                 for note in notes:
                     family[note] = 1 if rng.random() < flag_rate else 0
             revn["NOTE_CNAF"] = demo["NOTE_CNAF"]
-            revn["NOTE_FILO"] = 1 if q.code in no_filosofi else int(rng.random() < 0.04)
+            filosofi_withheld = q.code in no_filosofi and edition != ANCT_EDITIONS[-1]
+            revn["NOTE_FILO"] = 1 if filosofi_withheld else int(rng.random() < 0.04)
             for family, record in (("DEMO", demo), ("REVN", revn), ("IPRO", ipro)):
-                withheld = _blank_set(rng, record, q.code in small, q.code in no_filosofi)
+                withheld = _blank_set(rng, record, q.code in small, filosofi_withheld)
                 if family == "REVN" and (q.code, edition) == tp60_withheld:
                     withheld.add("TP60")
                 records[edition][family][q.code] = record
                 blanks[edition][family][q.code] = frozenset(withheld)
-    return AnctData(records, blanks, populations, context)
+    return AnctData(records, blanks, populations, context, non_recours)
 
 
 def ensemble_record(records: dict[str, Record], weights: dict[str, int]) -> Record:
@@ -412,3 +481,37 @@ def revn_truth(
                 "DISP_Q2": parse_fr_number(cells[i_q2]),
             }
     return truth
+
+
+def non_recours_truth(layouts: list[AnctLayout], data: AnctData) -> dict:
+    """Simulated take-up per QPV 2015 and edition, for the prestations whose column the REVN file of the edition has.
+
+    "qpv": code -> edition -> prestation -> eligible households, claimants (the true count), the count as written
+    in the file (None when withheld) and the true non-recours rate (%); "ensemble": edition -> prestation -> the
+    all-QPV rate (sum of non-claimants over sum of eligible households).
+    """
+    columns = {"rsa": "ARSAS", "prime_activite": "APPA"}
+    per_qpv: dict[str, dict[str, dict]] = {}
+    ensemble: dict[str, dict[str, float]] = {}
+    for layout in layouts:
+        if not layout.filename.startswith("REVN_"):
+            continue
+        edition = layout.edition
+        present = {p: c for p, c in columns.items() if c in {name.strip() for name in layout.columns}}
+        totals = {p: [0, 0] for p in present}
+        for code, simulated in data.non_recours[edition].items():
+            withheld = data.blanks[edition]["REVN"][code]
+            for prestation, column in present.items():
+                eligible = simulated[prestation]["foyers_eligibles"]
+                claimants = simulated[prestation]["allocataires"]
+                assert claimants == data.records[edition]["REVN"][code][column]
+                per_qpv.setdefault(code, {}).setdefault(str(edition), {})[prestation] = {
+                    "foyers_eligibles": eligible,
+                    "allocataires": claimants,
+                    "allocataires_ecrits": None if column in withheld else claimants,
+                    "non_recours": round(100 * (eligible - claimants) / eligible, 4) if eligible else None,
+                }
+                totals[prestation][0] += eligible - claimants
+                totals[prestation][1] += eligible
+        ensemble[str(edition)] = {p: round(100 * n / d, 4) for p, (n, d) in totals.items() if d}
+    return {"qpv": per_qpv, "ensemble": ensemble}

@@ -11,7 +11,10 @@ Ground truth (`truth.json`, also returned under "truth"):
 - "qpv2024": per 2024 QPV code, active establishments located in it (qualite_xy != 33), ESS ones
   (DOMAIN.md §3 rule), their jobs low/central/high from the tranche bands, and the ESS basis counts;
 - "qpv2015": per 2015 QPV code and edition ("2017", "2019", "2021"), TP60 and DISP_Q2 as written in
-  REVN_<edition>.csv (None when withheld).
+  REVN_<edition>.csv (None when withheld);
+- "non_recours": per 2015 QPV code, edition and prestation ("rsa", "prime_activite" where the REVN file of the
+  edition has the column), the simulated eligible households, claimants (= ARSAS / APPA before withholding) and
+  true non-recours rate, plus the all-QPV rate per edition ("ensemble").
 """
 
 from __future__ import annotations
@@ -121,6 +124,7 @@ def render_demo_files(seed: int = 2024) -> tuple[dict[str, bytes], dict]:
         "seed": seed,
         "qpv2024": sirene.ess_truth(territory, sirene_data),
         "qpv2015": anct.revn_truth(list(layouts.ANCT_LAYOUTS), anct_files),
+        "non_recours": anct.non_recours_truth(list(layouts.ANCT_LAYOUTS), anct_data),
     }
     files[TRUTH_FILE] = (json.dumps(truth, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(
         "utf-8"

@@ -5,6 +5,9 @@ from their edges), the others outside every 2024 QPV, and about 5 % with `qualit
 commune, some of which fall inside a QPV on purpose: they must be excluded from QPV counts). `plg_qp24` and
 `plg_qp15` are computed by point in polygon on the coordinates as written, so they agree with the geometry.
 
+Ground truth (`ess_truth`, truth.json → "qpv2024"): per 2024 QPV, the active located establishments, the ESS
+ones with their jobs by basis, family and NAF section, the private employers' jobs, and creations per year.
+
 ESS rule (DOMAIN.md §3): legal category in the ESS list and NAF not excluded, or
 `economieSocialeSolidaireUniteLegale = 'O'`. Units whose category is in the list carry the same NAF on every
 establishment, so the rule gives the same answer with the unit's or the establishment's NAF.
@@ -113,6 +116,10 @@ UNIT_KINDS: tuple[UnitKind, ...] = (
 )  # fmt: skip
 COMMUNE_KIND = UnitKind("commune", "7210", 0, ("84.11Z",), TRANCHE_PUBLIC, {None: 1}, {1: 1}, 0.35)
 N_UNITS = 2_300  # besides one unit per commune (categorie 7210, NAF 84.11Z)
+QUARTIER_KIND = UnitKind(
+    "asso_quartier", "9220", 0, ("88.99B", "94.99Z", "85.59A"), {"02": 2, "03": 1}, {"O": 1}, {1: 1}, 1.0
+)
+QUARTIER_ASSOCIATIONS = 12  # per QPV and geography, active, address-level coordinates
 
 QUALITE_XY = {"11": 55, "12": 15, "21": 15, "22": 10, "33": 5}
 VOIE_TYPES = ("RUE", "RUE", "RUE", "AV", "BD", "PL", "CHE", "ALL", "IMP", "RTE", "SQ", "CITE")
@@ -292,8 +299,15 @@ def build_sirene(territory: Territory, seed: int) -> SireneData:
         naf: str,
         in_qpv: float,
         where: Commune | None = None,
+        inside: Qpv | None = None,
     ) -> None:
-        commune, qualite, (xm, ym) = placer.place(in_qpv, where)
+        if inside is None:
+            commune, qualite, (xm, ym) = placer.place(in_qpv, where)
+        else:  # a neighbourhood association, at an address inside the given QPV
+            xm, ym = placer.inside(inside)
+            commune, qualite = territory.commune_at(inside.dep, xm, ym), "11"
+            if commune is None:
+                raise RuntimeError(f"point inside {inside.code} outside every commune")
         lon, lat = territory.to_lonlat(commune.dep, xm, ym)
         lon, lat = round(lon, 6), round(lat, 6)
         x, y = geo.lambert93(lon, lat)
@@ -383,6 +397,19 @@ def build_sirene(territory: Territory, seed: int) -> SireneData:
             if moved:
                 old, new = unit.establishments
                 old.etat, old.siege, new.siege = "F", False, True
+    # Neighbourhood associations (centres sociaux, régies de quartier): QUARTIER_ASSOCIATIONS in every QPV of both
+    # geographies, so that each demo QPV has ESS figures above the disclosure threshold. Drawn last: the random
+    # units above are unchanged by them.
+    for qpv in [*territory.qpv2015, *territory.qpv2024]:
+        for _ in range(QUARTIER_ASSOCIATIONS):
+            unit = Unit(
+                siren=new_siren(), kind=QUARTIER_KIND, categorie="9220", naf=rng.choice(QUARTIER_KIND.nafs),
+                flag="O", etat="A", tranche=str(_pick(rng, QUARTIER_KIND.tranches)), diffusion="O",
+                created=_date(rng, 1985, 2015), name={},
+            )  # fmt: skip
+            unit.name = _unit_name(rng, QUARTIER_KIND, territory.commune(qpv.communes[0]), "O")
+            units.append(unit)
+            add_establishment(unit, 1, True, unit.tranche, unit.naf, 1.0, inside=qpv)
     return SireneData(units, establishments)
 
 
@@ -493,8 +520,43 @@ def geoloc_rows(data: SireneData) -> list[list[str]]:
 # --- Ground truth ------------------------------------------------------------------------------------------
 
 
-def ess_truth(territory: Territory, data: SireneData) -> dict[str, dict[str, float | int | dict[str, int]]]:
-    """Per QPV 2024: active establishments located in it (qualite_xy != 33), ESS ones and their jobs."""
+ESS_FAMILIES = (
+    ("association", _codes((9210, 9260))),
+    ("fondation", _codes((9300, 9300))),
+    ("mutuelle", _codes((8210, 8210), (8250, 8250), (8290, 8290), (6411, 6411))),
+    ("cooperative", _codes((5191, 5196), (5432, 5432), (5458, 5460), (5551, 5560), (5651, 5660), (6316, 6318))),
+)  # fmt: skip
+# NAF rév. 2 sections by first and last division
+NAF_SECTIONS = (
+    ("A", 1, 3), ("B", 5, 9), ("C", 10, 33), ("D", 35, 35), ("E", 36, 39), ("F", 41, 43), ("G", 45, 47),
+    ("H", 49, 53), ("I", 55, 56), ("J", 58, 63), ("K", 64, 66), ("L", 68, 68), ("M", 69, 75), ("N", 77, 82),
+    ("O", 84, 84), ("P", 85, 85), ("Q", 86, 88), ("R", 90, 93), ("S", 94, 96), ("T", 97, 98), ("U", 99, 99),
+)  # fmt: skip
+FIRST_CREATION_YEAR = (
+    2015  # creations are reported per complete year, from this one to the year before the stock
+)
+
+
+def ess_family(categorie: str) -> str:
+    """Family of an ESS unit: by its legal category, else a commercial ESS company (flag only)."""
+    return next((name for name, codes in ESS_FAMILIES if categorie in codes), "entreprise_ess")
+
+
+def naf_section(naf: str) -> str | None:
+    division = int(naf[:2])
+    return next((s for s, first, last in NAF_SECTIONS if first <= division <= last), None)
+
+
+def _private(categorie: str) -> bool:
+    """Private-law legal unit (public bodies are the categories 4xxx and 7xxx)."""
+    return categorie[0] not in "47"
+
+
+def ess_truth(territory: Territory, data: SireneData) -> dict[str, dict]:
+    """Per QPV 2024: active establishments located in it (qualite_xy != 33), ESS ones and their jobs by basis,
+    family and NAF section (of the establishment), private employers' jobs, and establishment creations per year
+    (any state, from FIRST_CREATION_YEAR to the year before the stock date)."""
+    last_year = int(STOCK_DATE[:4]) - 1
     truth: dict[str, dict] = {
         q.code: {
             "etablissements_actifs": 0,
@@ -503,21 +565,40 @@ def ess_truth(territory: Territory, data: SireneData) -> dict[str, dict[str, flo
             "ess_emplois_central": 0.0,
             "ess_emplois_haut": 0,
             "ess_par_base": {"cj": 0, "flag": 0, "both": 0},
+            "ess_par_famille": {},
+            "ess_par_section": {},
+            "emplois_prives_bas": 0,
+            "emplois_prives_haut": 0,
+            "creations_par_annee": {str(y): 0 for y in range(FIRST_CREATION_YEAR, last_year + 1)},
+            "creations_ei_par_annee": {str(y): 0 for y in range(FIRST_CREATION_YEAR, last_year + 1)},
         }  # fmt: skip
         for q in territory.qpv2024
     }
     for e in data.establishments:
-        if e.etat != "A" or e.qualite_xy == "33" or not e.qp24:
+        if e.qualite_xy == "33" or not e.qp24:
             continue
         row = truth[e.qp24]
+        year = e.created[:4]
+        if year in row["creations_par_annee"]:
+            row["creations_par_annee"][year] += 1
+            row["creations_ei_par_annee"][year] += e.unit.categorie == "1000"
+        if e.etat != "A":
+            continue
         row["etablissements_actifs"] += 1
+        low, high = TRANCHES_EFFECTIFS[e.tranche]
+        if _private(e.unit.categorie):
+            row["emplois_prives_bas"] += low
+            row["emplois_prives_haut"] += high
         basis = ess_basis(e.unit.categorie, e.unit.naf, e.unit.flag)
         if basis is None:
             continue
-        low, high = TRANCHES_EFFECTIFS[e.tranche]
         row["ess_etablissements"] += 1
         row["ess_emplois_bas"] += low
         row["ess_emplois_haut"] += high
         row["ess_emplois_central"] += (low + high) / 2
         row["ess_par_base"][basis] += 1
+        family = ess_family(e.unit.categorie)
+        row["ess_par_famille"][family] = row["ess_par_famille"].get(family, 0) + 1
+        section = str(naf_section(e.naf))
+        row["ess_par_section"][section] = row["ess_par_section"].get(section, 0) + 1
     return truth

@@ -3,15 +3,19 @@
 - `client.LiveSourceClient` — the Dagster resource, same `files(source)` as `LocalSourceClient`.
 - `http.HttpFetcher` — allow-listed, retried, conditional, resumable, size-limited downloads.
 - `archive.RawArchive` — content-addressed read-only files plus the append-only `manifest.jsonl`.
-- `content` — sniffing (HTML refused, ZIP vs JSON) and safe zip reading (`open_zip_member`).
+- `content` — sniffing (HTML refused, ZIP vs JSON) and safe zip reading (`open_zip_member`), on the zip checks
+  shared with the loaders (`pipelines.loaders.zipcore`).
+- `overrides` — file URLs an operator supplies without code change (`QPV_LIVE_URL_<SOURCE>`).
+- `client.RefreshedSourceClient` — after `qpv refresh`: archived files, or the local folder for page-only sources.
 Nothing here touches the network or the disk at import time.
 """
 
 from pipelines.live.archive import RawArchive, Retrieval
-from pipelines.live.client import LiveSourceClient, Refresher, Target, live_spec
+from pipelines.live.client import LiveSourceClient, RefreshedSourceClient, Refresher, Target, live_spec
 from pipelines.live.content import EXPECTED_KINDS, open_zip_member, safe_members, sniff_file, sniff_kind
 from pipelines.live.errors import LiveSourceError
 from pipelines.live.http import DEFAULT_ALLOWED_HOSTS, Download, HttpFetcher, HttpPolicy, Progress, Validators
+from pipelines.live.overrides import override_urls, variable_name
 
 __all__ = [
     "DEFAULT_ALLOWED_HOSTS",
@@ -23,13 +27,16 @@ __all__ = [
     "LiveSourceError",
     "Progress",
     "RawArchive",
+    "RefreshedSourceClient",
     "Refresher",
     "Retrieval",
     "Target",
     "Validators",
     "live_spec",
     "open_zip_member",
+    "override_urls",
     "safe_members",
     "sniff_file",
     "sniff_kind",
+    "variable_name",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from pipelines.live.archive import RawArchive, Retrieval, utc_now
 from pipelines.live.content import EXPECTED_KINDS, safe_members
 from pipelines.live.errors import LiveSourceError
 from pipelines.live.http import DEFAULT_ALLOWED_HOSTS, Download, HttpFetcher, HttpPolicy, Progress, Validators
+from pipelines.live.overrides import environment, override_urls, variable_name
 from pipelines.parsing import SourceFile, sha256_of
 from pipelines.registry import LiveSpec, Source
 from pipelines.resources import SourceClient
@@ -47,6 +49,8 @@ def live_spec(source: Source) -> LiveSpec:
         )
     if spec.kind == "direct" and not spec.urls:
         raise LiveSourceError(source.official_url, f"{source.name}: a direct LiveSpec needs urls")
+    if spec.kind == "page" and not (spec.page and spec.reason):
+        raise LiveSourceError(source.official_url, f"{source.name}: a page LiveSpec needs page and reason")
     return spec
 
 
@@ -79,10 +83,12 @@ class Refresher:
         datagouv_api: str = DATAGOUV_API,
         max_uncompressed: int = 64 * 1024**3,
         verify_checksums: bool = True,
+        environ: Mapping[str, str] | None = None,
     ):
         self.archive, self.fetcher = archive, fetcher
         self.datagouv_api = datagouv_api.rstrip("/")
         self.max_uncompressed, self.verify_checksums = max_uncompressed, verify_checksums
+        self.environ = environment() if environ is None else environ  # QPV_LIVE_URL_* overrides
 
     def __enter__(self) -> Refresher:
         return self
@@ -95,11 +101,33 @@ class Refresher:
     def dataset_url(self, spec: LiveSpec) -> str:
         return f"{self.datagouv_api}/datasets/{spec.dataset}/"
 
+    def override(self, source: Source, check: bool = True) -> tuple[tuple[int, str], ...] | None:
+        """The operator's (edition, URL) pairs for `source` (QPV_LIVE_URL_<NAME>); None if unset. The URLs are
+        checked against the fetcher's rules unless `check` is False (serving files already archived)."""
+        return override_urls(source, self.environ, self.fetcher.check_url if check else None)
+
+    def fetches(self, source: Source) -> bool:
+        """Whether a refresh downloads this source: a declared file URL or catalogue, or an operator's URL.
+        A "page" source without an override is read from the local data folder instead."""
+        if source.live is None:
+            return False
+        return live_spec(source).kind != "page" or self.override(source, check=False) is not None
+
     def targets(self, source: Source) -> list[Target]:
-        """The (edition, URL) pairs to fetch now: from the LiveSpec, or from the data.gouv.fr dataset."""
+        """The (edition, URL) pairs to fetch now: the operator's override, the LiveSpec's URLs, or the
+        data.gouv.fr dataset's resources. A "page" source without an override is an error naming the page."""
         spec = live_spec(source)
+        overridden = self.override(source)
+        if overridden is not None:
+            return [Target(edition, url, {"override": variable_name(source)}) for edition, url in overridden]
         if spec.kind == "direct":
             return [Target(edition, url) for edition, url in spec.urls]
+        if spec.kind == "page":
+            raise LiveSourceError(
+                spec.page or source.official_url,
+                f"{source.name}: no file URL to fetch ({spec.reason}); set {variable_name(source)} to the "
+                "file URL, or read this source from a local data folder",
+            )
         return self._datagouv_targets(source, spec)
 
     def _datagouv_targets(self, source: Source, spec: LiveSpec) -> list[Target]:
@@ -277,11 +305,14 @@ class Refresher:
     # --- answers --------------------------------------------------------------------------------------------
 
     def archived_files(self, source: Source) -> list[SourceFile]:
-        """The latest archived retrieval of each edition, as SourceFiles (direct: the declared editions only)."""
+        """The latest archived retrieval of each edition, as SourceFiles (direct or overridden: the declared
+        editions only)."""
         spec = live_spec(source)
         latest = self.archive.latest_by_edition(source.name)
-        if spec.kind == "direct":
-            declared = {edition for edition, _ in spec.urls}
+        overridden = self.override(source, check=False)
+        urls = overridden if overridden is not None else spec.urls if spec.kind == "direct" else None
+        if urls is not None:
+            declared = {edition for edition, _ in urls}
             missing = sorted(declared - set(latest))
             if missing:
                 log.warning("%s: edition(s) %s not in the raw archive", source.name, missing)
@@ -301,9 +332,24 @@ class Refresher:
         spec = live_spec(source)
         latest = self.archive.latest_by_edition(source.name)
         rows: list[dict[str, Any]] = []
-        if spec.kind == "direct":
+        try:
+            overridden = self.override(source)
+        except LiveSourceError as exc:
+            row = self._plan_row(source, "override-refused", None, "", None)
+            row.update(refused=exc.reason, note=str(exc))
+            return [row]
+        if overridden is not None:
+            for edition, url in overridden:
+                row = self._plan_row(source, "fetch", edition, url, latest.get(edition))
+                row["note"] = f"URL fournie par {variable_name(source)}"
+                rows.append(row)
+        elif spec.kind == "direct":
             for edition, url in spec.urls:
                 rows.append(self._plan_row(source, "fetch", edition, url, latest.get(edition)))
+        elif spec.kind == "page":
+            row = self._plan_row(source, "page", None, spec.page or source.official_url, None)
+            row["note"] = f"{spec.reason} ; URL du fichier à fournir par {variable_name(source)}"
+            rows.append(row)
         else:
             row = self._plan_row(source, "list-resources", None, self.dataset_url(spec), None)
             row.update(resource_title=spec.resource_title, resource_format=spec.resource_format)
@@ -326,7 +372,7 @@ class Refresher:
         return {
             "source": source.name,
             "kind": source.live.kind if source.live else None,
-            "action": action,  # fetch | list-resources | archived
+            "action": action,  # fetch | list-resources | page | archived | override-refused
             "edition": edition,
             "url": url,
             "refused": refused,  # why the URL would be refused (allow-list, scheme), or None
@@ -334,6 +380,7 @@ class Refresher:
             "archived_path": str(self.archive.absolute(entry)) if entry else None,
             "archived_sha256": entry.sha256 if entry else None,
             "retrieved_at": entry.retrieved_at if entry else None,
+            "note": None,
         }
 
 
@@ -357,6 +404,8 @@ class LiveSourceClient(SourceClient):
     max_uncompressed_bytes: int = 64 * 1024**3  # declared total of a zip
     verify_checksums: bool = True
     offline: bool = False
+    # QPV_LIVE_URL_<NAME> -> "[EDITION=]URL ..." (see pipelines.live.overrides); None: the process environment.
+    url_overrides: dict[str, str] | None = None
 
     @property
     def root(self) -> str:
@@ -381,6 +430,7 @@ class LiveSourceClient(SourceClient):
             datagouv_api=self.datagouv_api,
             max_uncompressed=self.max_uncompressed_bytes,
             verify_checksums=self.verify_checksums,
+            environ=self.url_overrides,
         )
 
     def refresh(self, source: Source, progress: Progress | None = None) -> list[Retrieval]:
@@ -400,3 +450,33 @@ class LiveSourceClient(SourceClient):
         """For `qpv refresh --dry-run`: URLs to fetch and editions archived, with no network call."""
         with self.refresher() as refresher:
             return refresher.plan(source)
+
+    def fetches(self, source: Source) -> bool:
+        """Whether `refresh` downloads this source (else it is read from a local data folder)."""
+        with self.refresher() as refresher:
+            return refresher.fetches(source)
+
+
+class RefreshedSourceClient(SourceClient):
+    """After `qpv refresh`: the archived files of the sources it downloads, the local data folder for the
+    others (a "page" source whose file URL nobody supplied, a source with no LiveSpec)."""
+
+    archive_root: str
+    data_dir: str | None = None
+    url_overrides: dict[str, str] | None = None
+
+    @property
+    def root(self) -> str:
+        return self.archive_root
+
+    def files(self, source: Source) -> list[SourceFile]:
+        from pipelines.resources import LocalSourceClient
+
+        live = LiveSourceClient(
+            archive_root=self.archive_root, offline=True, url_overrides=self.url_overrides
+        )
+        if live.fetches(source):
+            return live.files(source)
+        if self.data_dir is None:
+            return []
+        return LocalSourceClient(data_dir=self.data_dir).files(source)

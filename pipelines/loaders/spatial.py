@@ -7,29 +7,33 @@ first bytes are sniffed (`PK` = zip, read through GDAL's /vsizip/), whatever the
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import duckdb
 
 from pipelines.loaders import SQL_TYPES, LoadReport, register
+from pipelines.loaders.zipcore import is_junk
+from pipelines.loaders.zipsafe import GIB, open_archive
 from pipelines.parsing import InputError, SourceFile
 from pipelines.registry import Source
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
+# Largest declared decompressed size of a zipped vector file (the national QPV 2024 GeoJSON is about 100 MB).
+MAX_EXPANDED_BYTES = 4 * GIB
 
 
 def gdal_path(path: Path, label: str) -> str:
-    """The path GDAL should open: the file itself, or the vector member of a zip (refusing unsafe names)."""
+    """The path GDAL should open: the file itself, or the vector member of a zip (after the zip-safety checks
+    shared with the other loaders and the live client: unsafe names, encryption, declared size)."""
     with path.open("rb") as handle:
         magic = handle.read(4)
     if magic[:2] != b"PK":
         return str(path)
-    with zipfile.ZipFile(path) as archive:
-        members = [m for m in archive.namelist() if m.lower().endswith(VECTOR_SUFFIXES)]
-    for member in members:
-        if member.startswith("/") or ".." in Path(member).parts:
-            raise InputError(label, f"unsafe member name in zip: {member!r}")
+    archive, infos = open_archive(path, label, MAX_EXPANDED_BYTES)
+    archive.close()
+    members = [
+        i.filename for i in infos if not is_junk(i.filename) and i.filename.lower().endswith(VECTOR_SUFFIXES)
+    ]
     if len(members) != 1:
         raise InputError(label, f"expected one vector file in the zip, found {members or 'none'}")
     return f"/vsizip/{path}/{members[0]}"

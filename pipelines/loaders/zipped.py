@@ -150,7 +150,9 @@ def check_metadata(variables: list[Variable], contract: Contract, label: str) ->
     return found
 
 
-def read_text_bytes(data: bytes, options: ReadOptions, label: str) -> tuple[TextTable, str]:
+def read_text_bytes(
+    data: bytes, options: ReadOptions, label: str, header_only_is_empty: bool = True
+) -> tuple[TextTable, str]:
     """Like `parsing.read_text_table`, from the bytes of a member: every named column as text, plus `_ligne`."""
     text, encoding = decode(data)
     first = text.split("\n", 1)[0].rstrip("\r")
@@ -158,7 +160,8 @@ def read_text_bytes(data: bytes, options: ReadOptions, label: str) -> tuple[Text
         raise InputError(label, "empty file (no header line)", line=1)
     header = next(csv.reader(io.StringIO(first), delimiter=options.separator, quotechar=options.quote_char))
     payload = data if encoding == "utf-8" else text.encode("utf-8")
-    return text_table_from(io.BytesIO(payload), header, options, label, header_only_is_empty=True), encoding
+    table = text_table_from(io.BytesIO(payload), header, options, label, header_only_is_empty)
+    return table, encoding
 
 
 def _members(infos, relative: str):

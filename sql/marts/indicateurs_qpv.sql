@@ -1,32 +1,75 @@
--- Grain: one row per (code_qp, geographie, millesime, indicateur). Sources: intermediate.int_indicateurs_qpv_*.
--- The observatory's main table, long format; units and labels come from marts.ref_indicateurs.
-with indicateurs as (
-    select * from intermediate.int_indicateurs_qpv_revn
+-- Grain: one row per (code_qp, geographie, millesime, indicateur). Sources: intermediate.int_secret_cellules (every
+-- theme's indicators: the list of themes is there), intermediate.int_secret_complementaire (secondary suppression),
+-- marts.ref_indicateurs (units, rupture rules). The observatory's main table, long format.
+-- secret = true (valeur, numerateur, denominateur and bounds null, never 0) when: the producer or the theme withheld
+-- the value; a count is under the dictionary's seuil_secret; a denominator is under it; the numerator or denominator
+-- count of a ratio is secret; or the secondary suppression chose the cell so that no secret value can be recovered
+-- from a territory total of marts.indicateurs_territoire minus the published QPV (rule in the header of
+-- intermediate.int_secret_complementaire and in ref_indicateurs.regle_secret).
+-- rupture = true on the first value of a series (QPV × indicator) that is not comparable with the previous one: first
+-- edition of the indicator in the 2024 geography, source changed since the previous edition of the QPV, or an
+-- edition listed in ref_indicateurs.millesimes_rupture (rule in ref_indicateurs.regle_rupture).
+with cellules as (
+    select * from intermediate.int_secret_cellules
 ),
 
-dictionary as (
-    select code, unite from marts.ref_indicateurs
+complementaire as (
+    select code_qp, serie, secret from intermediate.int_secret_complementaire
+    where niveau = 'qpv'
+),
+
+dictionnaire as (
+    select code, millesimes_rupture from marts.ref_indicateurs
+),
+
+secrets as (
+    select
+        c.*,
+        c.secret_producteur or c.secret_seuil or coalesce(s.secret, false) as secret
+    from cellules as c
+    left join complementaire as s on s.serie = c.serie and s.code_qp = c.code_qp
+),
+
+premiers_2024 as (
+    select indicateur, min(millesime) as premier_millesime
+    from cellules
+    where geographie = 'qpv2024'
+    group by indicateur
+),
+
+ruptures as (
+    select
+        s.*,
+        (s.geographie = 'qpv2024' and s.millesime = p.premier_millesime)
+        or coalesce(
+            lag(s.source) over (partition by s.code_qp, s.geographie, s.indicateur order by s.millesime) <> s.source,
+            false
+        )
+        or list_contains(d.millesimes_rupture, s.millesime) as rupture
+    from secrets as s
+    left join premiers_2024 as p on p.indicateur = s.indicateur
+    inner join dictionnaire as d on d.code = s.indicateur
 ),
 
 final as (
     select
-        i.code_qp,
-        i.lib_qp,
-        i.geographie,
-        i.millesime,
-        i.annee_reference,
-        i.indicateur,
-        i.valeur,
-        i.numerateur,
-        i.denominateur,
-        d.unite,
-        i.borne_basse,
-        i.borne_haute,
-        i.secret,
-        i.source,
-        i.fichier_sha256
-    from indicateurs as i
-    inner join dictionary as d on d.code = i.indicateur
+        code_qp,
+        lib_qp,
+        geographie,
+        millesime,
+        annee_reference,
+        indicateur,
+        case when secret then null else valeur end as valeur,
+        case when secret then null else numerateur end as numerateur,
+        case when secret then null else denominateur end as denominateur,
+        unite,
+        case when secret then null else borne_basse end as borne_basse,
+        case when secret then null else borne_haute end as borne_haute,
+        secret,
+        source,
+        fichier_sha256,
+        coalesce(rupture, false) as rupture
+    from ruptures
 )
 
 select * from final

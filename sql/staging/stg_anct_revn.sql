@@ -18,10 +18,15 @@ renamed as (
         A as foyers_allocataires,
         APRES50 as allocataires_dependants_50,
         APRES100 as allocataires_dependants_100,
+        ARSA as allocataires_rsa,  -- all RSA, edition 2017 only
         ARSAS as allocataires_rsa_socle,
-        APPA as allocataires_prime_activite,
+        APPA as allocataires_prime_activite,  -- from edition 2018
         AAAH as allocataires_aah,
+        CCMUC as beneficiaires_cmu_c,  -- persons, up to edition 2019
+        C as personnes_couvertes_regime_general,  -- persons, from edition 2021
+        CC2S as beneficiaires_c2s,  -- persons, from edition 2021
         NOTE_FILO as note_filo,
+        NOTE_CNAM as note_cnam,
         NOTE_CNAF as note_cnaf,
         _fichier as fichier,
         _ligne as ligne,

@@ -1,0 +1,181 @@
+-- Grain: one row per QPV (2015 geography), edition and base count (population, population_15_64_estimee,
+-- foyers_allocataires, personnes_couvertes_caf, personnes_couvertes_regime_general). Sources: staging.stg_anct_demo,
+-- staging.stg_anct_revn; dictionary intermediate.int_ref_indicateurs_base (suppression thresholds).
+-- Long shape shared by every theme. A blank cell of the producer, or a count under the dictionary's seuil_secret,
+-- is secret: valeur and numerateur null, never 0.
+with demo as (
+    select * from staging.stg_anct_demo
+),
+
+revn as (
+    select * from staging.stg_anct_revn
+),
+
+noms as (
+    select code_qp, lib_qp from staging.stg_qpv2015
+),
+
+dictionnaire as (
+    select code, seuil_secret from intermediate.int_ref_indicateurs_base
+),
+
+-- Share of the 0-24 year-olds who are 15-24 (k1) and of the 60+ who are 60-64 (k2): project assumptions, written
+-- down in the dictionary (population_15_64_estimee); central value and bounds.
+hypotheses (k1_centrale, k1_basse, k1_haute, k2_centrale, k2_basse, k2_haute) as (
+    values (0.40, 0.35, 0.45, 0.28, 0.20, 0.36)
+),
+
+demo_comptages as (
+    select
+        d.code_qp,
+        coalesce(d.lib_qp, n.lib_qp) as lib_qp,
+        d.millesime,
+        d.population,
+        d.personnes_couvertes_caf,
+        d.foyers_allocataires,
+        d.part_0_24_ans,
+        d.part_60_ans_plus,
+        d.fichier_sha256
+    from demo as d
+    left join noms as n on n.code_qp = d.code_qp
+),
+
+population_15_64 as (
+    select
+        d.*,
+        d.population * (1 - d.part_0_24_ans / 100 - d.part_60_ans_plus / 100) as population_25_59,
+        d.population * d.part_0_24_ans / 100 as population_0_24,
+        d.population * d.part_60_ans_plus / 100 as population_60_plus
+    from demo_comptages as d
+),
+
+estimation_detaillee as (
+    select
+        p.code_qp,
+        p.lib_qp,
+        p.millesime,
+        p.population,
+        round(p.population_25_59 + p.population_0_24 * h.k1_centrale + p.population_60_plus * h.k2_centrale)
+            as nombre,
+        round(p.population_25_59 + p.population_0_24 * h.k1_basse + p.population_60_plus * h.k2_basse)
+            as borne_basse,
+        round(p.population_25_59 + p.population_0_24 * h.k1_haute + p.population_60_plus * h.k2_haute)
+            as borne_haute,
+        p.fichier_sha256
+    from population_15_64 as p
+    cross join hypotheses as h
+),
+
+-- Age shares withheld (blank): the QPV gets the edition's all-QPV ratio (15-64 estimate / population, summed over
+-- the QPV whose shares are published), bounded by the 5th percentile of the low and the 95th of the high ratios.
+ratios_edition as (
+    select
+        millesime,
+        sum(nombre) / sum(population) as ratio_central,
+        quantile_cont(borne_basse / population, 0.05) as ratio_bas,
+        quantile_cont(borne_haute / population, 0.95) as ratio_haut
+    from estimation_detaillee
+    where nombre is not null and population > 0
+    group by millesime
+),
+
+estimation as (
+    select
+        e.code_qp,
+        e.lib_qp,
+        e.millesime,
+        'population_15_64_estimee' as indicateur,
+        coalesce(e.nombre, round(e.population * r.ratio_central)) as nombre,
+        coalesce(e.borne_basse, round(e.population * r.ratio_bas)) as borne_basse,
+        coalesce(e.borne_haute, round(e.population * r.ratio_haut)) as borne_haute,
+        'ANCT/ONPV DEMO (estimation)' as source,
+        e.fichier_sha256
+    from estimation_detaillee as e
+    left join ratios_edition as r on r.millesime = e.millesime
+),
+
+demo_long as (
+    select code_qp, lib_qp, millesime, 'population' as indicateur, population as nombre, fichier_sha256
+    from demo_comptages
+    union all
+    select code_qp, lib_qp, millesime, 'personnes_couvertes_caf', personnes_couvertes_caf, fichier_sha256
+    from demo_comptages
+),
+
+-- foyers_allocataires: the REVN count (denominator of the CAF shares) where the edition has a REVN file, else DEMO.
+foyers as (
+    select code_qp, lib_qp, millesime, foyers_allocataires as nombre, 'ANCT/ONPV REVN' as source, fichier_sha256
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, foyers_allocataires, 'ANCT/ONPV DEMO', fichier_sha256
+    from demo_comptages
+    where millesime not in (select distinct millesime from revn)
+),
+
+revn_long as (
+    select
+        code_qp, lib_qp, millesime, 'personnes_couvertes_regime_general' as indicateur,
+        personnes_couvertes_regime_general as nombre, fichier_sha256
+    from revn
+),
+
+comptages as (
+    select
+        code_qp, lib_qp, millesime, indicateur, nombre,
+        cast(null as double) as borne_basse, cast(null as double) as borne_haute,
+        'ANCT/ONPV DEMO' as source, fichier_sha256
+    from demo_long
+    union all
+    select
+        code_qp, lib_qp, millesime, indicateur, nombre, borne_basse, borne_haute, source, fichier_sha256
+    from estimation
+    union all
+    select
+        code_qp, lib_qp, millesime, 'foyers_allocataires', nombre,
+        cast(null as double), cast(null as double), source, fichier_sha256
+    from foyers
+    union all
+    select
+        code_qp, lib_qp, millesime, indicateur, nombre,
+        cast(null as double), cast(null as double), 'ANCT/ONPV REVN', fichier_sha256
+    from revn_long
+),
+
+-- Columns absent from an edition (REVN.C before 2021) give a count with no value at all in it: dropped.
+presents as (
+    select *
+    from comptages
+    qualify count(nombre) over (partition by millesime, indicateur) > 0
+),
+
+controles as (
+    select
+        c.*,
+        case
+            when d.code is null then error('indicateur ' || c.indicateur || ' absent de intermediate.int_ref_indicateurs_base')
+            else c.nombre is null or c.nombre < d.seuil_secret
+        end as secret
+    from presents as c
+    left join dictionnaire as d on d.code = c.indicateur
+),
+
+final as (
+    select
+        cast(code_qp as varchar) as code_qp,
+        cast(lib_qp as varchar) as lib_qp,
+        cast('qpv2015' as varchar) as geographie,
+        cast(millesime as integer) as millesime,
+        cast(null as integer) as annee_reference,
+        cast(indicateur as varchar) as indicateur,
+        cast(case when secret then null else nombre end as double) as valeur,
+        cast(case when secret then null else nombre end as double) as numerateur,
+        cast(null as double) as denominateur,
+        cast(case when secret then null else borne_basse end as double) as borne_basse,
+        cast(case when secret then null else borne_haute end as double) as borne_haute,
+        secret,
+        cast(source as varchar) as source,
+        cast(fichier_sha256 as varchar) as fichier_sha256
+    from controles
+)
+
+select * from final

@@ -1,0 +1,166 @@
+-- Grain: one row per QPV (2015 geography), edition and indicator of the "pauvrete" theme: producer rates and medians
+-- (taux_pauvrete_60, revenu_median_uc, part_prestations_revenu), CAF and CNAM counts, and the shares built on them.
+-- Sources: staging.stg_anct_revn (ANCT/ONPV REVN), staging.stg_anct_demo (DEMO, for part_population_couverte_caf);
+-- dictionary intermediate.int_ref_indicateurs_pauvrete (+ _base for the denominators' codes). A blank cell of the
+-- producer, a count under seuil_secret, or a ratio whose numerator count or denominator is under its threshold is
+-- secret: valeur, numerateur, denominateur null, never 0. An indicator with no value at all in an edition is a column
+-- the edition does not have (APPA before 2018, CCMUC up to 2019, C and CC2S from 2021): no rows, not secret rows.
+with revn as (
+    select * from staging.stg_anct_revn
+),
+
+demo as (
+    select * from staging.stg_anct_demo
+),
+
+noms as (
+    select code_qp, lib_qp from staging.stg_qpv2015
+),
+
+dictionnaire as (
+    select code, facteur, seuil_secret from intermediate.int_ref_indicateurs_pauvrete
+    union all
+    select code, facteur, seuil_secret from intermediate.int_ref_indicateurs_base
+),
+
+taux_producteur as (
+    select code_qp, lib_qp, millesime, fichier_sha256, 'taux_pauvrete_60' as indicateur, taux_pauvrete_60 as valeur
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, fichier_sha256, 'revenu_median_uc', revenu_median_uc
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, fichier_sha256, 'part_prestations_revenu', part_prestations_revenu
+    from revn
+),
+
+comptages as (
+    select code_qp, lib_qp, millesime, fichier_sha256, 'allocataires_dependants_50' as indicateur,
+        allocataires_dependants_50 as nombre
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, fichier_sha256, 'allocataires_dependants_100', allocataires_dependants_100
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, fichier_sha256, 'allocataires_rsa_socle', allocataires_rsa_socle
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, fichier_sha256, 'allocataires_prime_activite', allocataires_prime_activite
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, fichier_sha256, 'allocataires_aah', allocataires_aah
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, fichier_sha256, 'beneficiaires_c2s', beneficiaires_c2s
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, fichier_sha256, 'beneficiaires_cmu_c', beneficiaires_cmu_c
+    from revn
+),
+
+-- Shares: numerator and denominator are counts of the same row of the same file.
+ratios as (
+    select code_qp, lib_qp, millesime, fichier_sha256, 'part_allocataires_dependants_50' as indicateur,
+        'allocataires_dependants_50' as code_numerateur,
+        allocataires_dependants_50 as numerateur, foyers_allocataires as denominateur, 'ANCT/ONPV REVN' as source
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, fichier_sha256, 'part_allocataires_dependants_100',
+        'allocataires_dependants_100', allocataires_dependants_100, foyers_allocataires, 'ANCT/ONPV REVN'
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, fichier_sha256, 'part_allocataires_rsa',
+        'allocataires_rsa_socle', allocataires_rsa_socle, foyers_allocataires, 'ANCT/ONPV REVN'
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, fichier_sha256, 'part_allocataires_prime_activite',
+        'allocataires_prime_activite', allocataires_prime_activite, foyers_allocataires, 'ANCT/ONPV REVN'
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, fichier_sha256, 'part_allocataires_aah',
+        'allocataires_aah', allocataires_aah, foyers_allocataires, 'ANCT/ONPV REVN'
+    from revn
+    union all
+    select code_qp, lib_qp, millesime, fichier_sha256, 'taux_couverture_c2s',
+        'beneficiaires_c2s', beneficiaires_c2s, personnes_couvertes_regime_general, 'ANCT/ONPV REVN'
+    from revn
+    union all
+    select d.code_qp, coalesce(d.lib_qp, n.lib_qp), d.millesime, d.fichier_sha256, 'part_population_couverte_caf',
+        'personnes_couvertes_caf', d.personnes_couvertes_caf, d.population, 'ANCT/ONPV DEMO'
+    from demo as d
+    left join noms as n on n.code_qp = d.code_qp
+),
+
+lignes as (
+    select
+        t.code_qp, t.lib_qp, t.millesime, t.indicateur,
+        cast(t.valeur as double) as valeur,
+        cast(null as double) as numerateur,
+        cast(null as double) as denominateur,
+        t.valeur is null as secret,
+        d.code is null as hors_dictionnaire,
+        'ANCT/ONPV REVN' as source,
+        t.fichier_sha256
+    from taux_producteur as t
+    left join dictionnaire as d on d.code = t.indicateur
+    union all
+    select
+        c.code_qp, c.lib_qp, c.millesime, c.indicateur,
+        c.nombre, c.nombre, null,
+        c.nombre is null or c.nombre < d.seuil_secret,
+        d.code is null,
+        'ANCT/ONPV REVN', c.fichier_sha256
+    from comptages as c
+    left join dictionnaire as d on d.code = c.indicateur
+    union all
+    select
+        r.code_qp, r.lib_qp, r.millesime, r.indicateur,
+        d.facteur * r.numerateur / r.denominateur, r.numerateur, r.denominateur,
+        r.numerateur is null or r.denominateur is null or r.denominateur = 0
+        or r.denominateur < d.seuil_secret or r.numerateur < dn.seuil_secret,
+        d.code is null or dn.code is null,
+        r.source, r.fichier_sha256
+    from ratios as r
+    left join dictionnaire as d on d.code = r.indicateur
+    left join dictionnaire as dn on dn.code = r.code_numerateur
+),
+
+-- Columns absent from an edition give an indicator with no value at all in it: dropped (not published as secret).
+presents as (
+    select *
+    from lignes
+    qualify count(coalesce(valeur, numerateur)) over (partition by millesime, indicateur) > 0
+),
+
+controles as (
+    select
+        *,
+        case
+            when hors_dictionnaire then error(
+                'indicateur ' || indicateur || ' (ou son numérateur) absent de intermediate.int_ref_indicateurs_pauvrete'
+            )
+        end as erreur
+    from presents
+),
+
+final as (
+    select
+        cast(code_qp as varchar) as code_qp,
+        cast(lib_qp as varchar) as lib_qp,
+        cast('qpv2015' as varchar) as geographie,
+        cast(millesime as integer) as millesime,
+        cast(null as integer) as annee_reference,
+        cast(indicateur as varchar) as indicateur,
+        cast(case when secret then null else valeur end as double) as valeur,
+        cast(case when secret then null else numerateur end as double) as numerateur,
+        cast(case when secret then null else denominateur end as double) as denominateur,
+        cast(null as double) as borne_basse,
+        cast(null as double) as borne_haute,
+        secret,
+        cast(source as varchar) as source,
+        cast(fichier_sha256 as varchar) as fichier_sha256
+    from controles
+    where erreur is null
+)
+
+select * from final
