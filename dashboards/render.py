@@ -162,11 +162,14 @@ def render_all(
     notes: list[str] | None = None,
 ) -> list[Path]:
     """Write every page, the shared plotly.min.js and the PNG exports into `out_dir`; returns the files written
-    (index first). `png=None`: PNG exports when a Chromium is found; without one the pages carry no PNG link and
-    PNG_NOTE is appended to `notes`."""
+    (index first). `png=None`: PNG exports when a Chromium is found (and the environment variable QPV_PNG is not
+    "0", which the test suite sets to spare a Chromium start per pipeline run); without one the pages carry no PNG
+    link and PNG_NOTE is appended to `notes`."""
     from pipelines.warehouse import connection
 
     notes = notes if notes is not None else []
+    if png is None and os.environ.get("QPV_PNG") == "0":
+        png = False
     if png is None or png:
         available = chromium_path() is not None
         if not available:

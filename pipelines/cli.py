@@ -124,11 +124,15 @@ def run(
     dashboards: Path = typer.Option(
         DEFAULT_DASHBOARDS_DIR, "--dashboards", help="Output folder of the pages."
     ),
-    data_docs: Path = typer.Option(
-        DEFAULT_DATA_DOCS_DIR, "--data-docs", help="Output folder of the Great Expectations Data Docs."
+    data_docs: Path | None = typer.Option(
+        None,
+        "--data-docs",
+        help="Output folder of the Great Expectations Data Docs (default: data_docs beside the dashboards folder, "
+        "where the dashboards index links to).",
     ),
 ) -> None:
     """Materialize every asset (ingestion, contracts, SQL, dashboards) from a local data folder."""
+    data_docs = data_docs or dashboards.parent / DEFAULT_DATA_DOCS_DIR.name
     try:
         _guard(_run_with_progress, data_dir, warehouse, dashboards, None, data_docs)
     finally:
@@ -149,13 +153,17 @@ def demo(
     ),
     warehouse: Path = typer.Option(DEFAULT_WAREHOUSE, "--warehouse"),
     dashboards: Path = typer.Option(DEFAULT_DASHBOARDS_DIR, "--dashboards"),
-    data_docs: Path = typer.Option(
-        DEFAULT_DATA_DOCS_DIR, "--data-docs", help="Output folder of the Great Expectations Data Docs."
+    data_docs: Path | None = typer.Option(
+        None,
+        "--data-docs",
+        help="Output folder of the Great Expectations Data Docs (default: data_docs beside the dashboards folder, "
+        "where the dashboards index links to).",
     ),
 ) -> None:
     """Generate the synthetic demo files (official layouts), run the whole pipeline on them."""
     from pipelines.demo.generator import generate_demo_data
 
+    data_docs = data_docs or dashboards.parent / DEFAULT_DATA_DOCS_DIR.name
     manifest = _guard(generate_demo_data, data_dir)
     files = [k for k in manifest if k != "truth"]
     err.print(f"Données de démonstration : {len(files)} fichiers dans {data_dir}")

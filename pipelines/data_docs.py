@@ -106,18 +106,22 @@ def _plain(value: Any) -> Any:
 
 
 def publish(out_dir: str | Path, records: Iterable[dict[str, Any]]) -> Path:
-    """Add these datasets' results to the site at `out_dir` (replacing their previous ones), rebuild the whole
-    site in a temporary folder beside it and move it into place. Returns the path of `index.html`."""
+    """Add these datasets' results to the site at `out_dir` (replacing their previous ones): the site is copied
+    into a temporary folder beside it, the pages of these datasets are rebuilt there (the others are kept as they
+    are), the index is rewritten, and the folder is moved into place. Returns the path of `index.html`."""
     out = Path(out_dir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with _locked(out.parent / f".{out.name}.lock"):
         current = read_records(out)
-        for record in records:
+        fresh = list(records)
+        for record in fresh:
             current[record["dataset"]] = record
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
         staging.chmod(0o755)  # mkdtemp makes it private; the site is for everyone who can read the folder
         try:
-            build_site(list(current.values()), staging)
+            if out.is_dir():
+                shutil.copytree(out, staging, dirs_exist_ok=True)
+            build_site(list(current.values()), staging, rebuild=fresh)
             _swap(staging, out)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -157,14 +161,21 @@ def _swap(staging: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def build_site(records: list[dict[str, Any]], dest: Path) -> None:
-    """Write the records and the GX Data Docs site for them into `dest` (an empty folder)."""
+def build_site(
+    records: list[dict[str, Any]], dest: Path, rebuild: list[dict[str, Any]] | None = None
+) -> None:
+    """Write the records and the GX Data Docs pages into `dest`: the pages of `rebuild` (default: every record)
+    are (re)built, those of the other records are left as `dest` holds them; the index covers every record."""
+    rebuild = records if rebuild is None else rebuild
     (dest / RECORDS_DIR).mkdir(parents=True, exist_ok=True)
     for record in records:
         (dest / RECORDS_DIR / f"{record['dataset']}.json").write_text(
             json.dumps(record, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
         )
-    documented = [r for r in records if r.get("suite") and r.get("result")]
+    for record in rebuild:  # this dataset's previous pages make way for the new ones
+        shutil.rmtree(dest / "validations" / record["dataset"], ignore_errors=True)
+        (dest / "expectations" / f"{record['dataset']}.html").unlink(missing_ok=True)
+    documented = [r for r in rebuild if r.get("suite") and r.get("result")]
     if documented:
         _build_gx_site(documented, dest)
         _make_offline(dest)
@@ -223,7 +234,8 @@ def _build_gx_site(records: list[dict[str, Any]], dest: Path) -> None:
         }
         key = ValidationResultIdentifier(ExpectationSuiteIdentifier(suite["name"]), run_id, record["dataset"])
         context.validation_results_store.set(key, ExpectationSuiteValidationResult(**result))
-    context.build_data_docs(site_names=[SITE_NAME])
+    # no GX index: it would delete the pages of the datasets not in this context (and ours replaces it)
+    context.build_data_docs(site_names=[SITE_NAME], build_index=False)
 
 
 def _make_offline(dest: Path) -> None:
@@ -231,6 +243,8 @@ def _make_offline(dest: Path) -> None:
     style = f"<style>{OFFLINE_CSS}</style>"
     for page in dest.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
+        if style in text:  # made offline by an earlier check of the run
+            continue
         for pattern in _EXTERNAL:
             text = pattern.sub("", text)
         text = text.replace("</head>", f"{style}\n</head>", 1)

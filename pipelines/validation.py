@@ -121,14 +121,16 @@ def build_suite(
 
     context = context or _quiet_context()  # GX 1.x builds suites inside an active data context
 
-    suite = context.suites.add(gx.ExpectationSuite(name=name or f"{contract.name}_{contract.version}_{part}"))
+    # Expectations are collected first and the suite added to the context once: adding them one by one to a suite
+    # already in the context re-saves the whole suite each time (quadratic; ~20 s per run for the 14 contracts).
+    expectations: list = []
     e = gx.expectations
 
     def add(expectation, rule: str, column: str | None, description: str, severity: str = "error") -> None:
         if (part == "rows" and rule in TABLE_RULES) or (part == "table" and rule not in TABLE_RULES):
             return
         expectation.meta = {"rule": rule, "column": column, "description": description, "severity": severity}
-        suite.add_expectation(expectation)
+        expectations.append(expectation)
 
     if contract.row_count_min is not None or contract.row_count_max is not None:
         add(
@@ -194,7 +196,11 @@ def build_suite(
             f"{rule.left} {rule.operator} {rule.right}"
             + (f" ({rule.description})" if rule.description else ""),
         )
-    return suite
+    return context.suites.add(
+        gx.ExpectationSuite(
+            name=name or f"{contract.name}_{contract.version}_{part}", expectations=expectations
+        )
+    )
 
 
 def _quiet_context():

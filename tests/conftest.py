@@ -16,6 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 QPV = str(Path(sys.executable).parent / "qpv")
 
+# Pipeline runs in tests (in process and `qpv` subprocesses) skip the PNG exports: one Chromium start per run.
+# The PNG export itself is tested by tests/test_dashboards_browser.py (render_all(..., png=True)).
+os.environ["QPV_PNG"] = "0"
+
 
 def require_shared_data() -> Path:
     if not SHARED_DATA.is_dir():

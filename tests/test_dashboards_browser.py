@@ -84,7 +84,7 @@ def colours(png: Path, box: tuple[int, int, int, int] | None = None) -> dict[tup
 @pytest.fixture(scope="module")
 def site(demo_warehouse, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("browser") / "dashboards"
-    render_all(demo_warehouse, out)  # PNG exports too (Chromium is there)
+    render_all(demo_warehouse, out, png=True)  # PNG exports too (Chromium is there)
     return out
 
 

