@@ -160,6 +160,7 @@ def render_all(
     territoire: list[str] | None = None,
     png: bool | None = None,
     notes: list[str] | None = None,
+    fiches: bool | None = None,
 ) -> list[Path]:
     """Write every page, the shared plotly.min.js and the PNG exports into `out_dir`; returns the files written
     (index first). `png=None`: PNG exports when a Chromium is found (and the environment variable QPV_PNG is not
@@ -170,6 +171,8 @@ def render_all(
     notes = notes if notes is not None else []
     if png is None and os.environ.get("QPV_PNG") == "0":
         png = False
+    if fiches is None:  # QPV_FICHES=0: no fiche pages (the test suite's pipeline runs; ~25 ms a QPV otherwise)
+        fiches = os.environ.get("QPV_FICHES") != "0"
     if png is None or png:
         available = chromium_path() is not None
         if not available:
@@ -183,7 +186,12 @@ def render_all(
         (staging / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
         with connection(warehouse_path, read_only=True) as con:
             ctx = SiteContext(
-                con=con, out_dir=staging, territoire=territoire, png=png, warehouse=Path(warehouse_path)
+                con=con,
+                out_dir=staging,
+                territoire=territoire,
+                png=png,
+                warehouse=Path(warehouse_path),
+                fiches=fiches,
             )
             pages = [page for module in page_modules() for page in module.render(ctx)]
             render_index(ctx, pages)

@@ -67,6 +67,7 @@ class SiteContext:
     # PNG exports are queued by figure_block() and written together at the end (one kaleido/Chromium session)
     png_queue: list[tuple[go.Figure, str]] = field(default_factory=list)
     warehouse: Path | None = None  # the warehouse file (its modification time dates the last refresh)
+    fiches: bool = True  # one page per QPV (False: skipped, see render_all's QPV_FICHES)
 
 
 def relative_root(page_file: str) -> str:

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.runner import run_pipeline
-
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 QPV = str(Path(sys.executable).parent / "qpv")
@@ -19,6 +17,9 @@ QPV = str(Path(sys.executable).parent / "qpv")
 # Pipeline runs in tests (in process and `qpv` subprocesses) skip the PNG exports: one Chromium start per run.
 # The PNG export itself is tested by tests/test_dashboards_browser.py (render_all(..., png=True)).
 os.environ["QPV_PNG"] = "0"
+# ... and the fiche pages (one per QPV: ~35 s on the real extracts); tests that look at fiches render them explicitly
+# (render_all(..., fiches=True) or the fiches module itself).
+os.environ["QPV_FICHES"] = "0"
 
 
 def require_shared_data() -> Path:
@@ -36,10 +37,13 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def real_warehouse(shared_data: Path, tmp_path_factory) -> Path:
-    """The whole graph materialized once on the real extracts, into a temporary DuckDB file."""
+    """The whole graph materialized once on the real extracts, into a temporary DuckDB file, by the `qpv run`
+    command a user types (its output is kept in `run.stdout` beside the warehouse for the CLI tests)."""
     out = tmp_path_factory.mktemp("real")
     warehouse = out / "qpv.duckdb"
-    run_pipeline(shared_data, warehouse, out / "dashboards")
+    result = run_cli("run", "--data-dir", str(shared_data), "--warehouse", str(warehouse),
+                     "--dashboards", str(out / "dashboards"), check=True)  # fmt: skip
+    (out / "run.stdout").write_text(result.stdout, encoding="utf-8")
     return warehouse
 
 
@@ -72,14 +76,14 @@ def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory) -> Path:
-    """The synthetic demo generated and the whole graph materialized once, in process; returns the DuckDB file.
+    """`qpv demo` run once (the synthetic demo generated, the whole graph materialized); returns the DuckDB file.
 
-    The demo folder (with the generator's truth.json) is `demo_warehouse.parent / "data"`.
+    Beside it: the demo folder `data/` (with the generator's truth.json), `dashboards/`, `data_docs/` and the
+    command's output in `demo.stdout`.
     """
-    from pipelines.demo.generator import generate_demo_data
-
     out = tmp_path_factory.mktemp("demo_session")
-    generate_demo_data(out / "data")
     warehouse = out / "qpv.duckdb"
-    run_pipeline(out / "data", warehouse, out / "dashboards")
+    result = run_cli("demo", "--data-dir", str(out / "data"), "--warehouse", str(warehouse),
+                     "--dashboards", str(out / "dashboards"), check=True)  # fmt: skip
+    (out / "demo.stdout").write_text(result.stdout, encoding="utf-8")
     return warehouse

@@ -9,11 +9,11 @@ import json
 from tests.conftest import run_cli
 
 
-def test_run_and_sql_on_the_real_extracts(shared_data, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    result = run_cli("run", "--data-dir", str(shared_data), "--warehouse", str(warehouse), "--dashboards",
-                     str(tmp_path / "dash"), check=True)  # fmt: skip
-    assert "Entrepôt" in result.stdout and (tmp_path / "dash" / "index.html").exists()
+def test_run_and_sql_on_the_real_extracts(real_warehouse):
+    # real_warehouse is made by `qpv run --data-dir ../shared/data` (tests/conftest.py)
+    warehouse = real_warehouse
+    stdout = (warehouse.parent / "run.stdout").read_text(encoding="utf-8")
+    assert "Entrepôt" in stdout and (warehouse.parent / "dashboards" / "index.html").exists()
 
     query = (
         "select millesime, count(*) as n from marts.indicateurs_qpv "
@@ -61,6 +61,13 @@ def test_bad_data_error_names_file_line_and_column(revn_copy, tmp_path):
 
 def test_dashboards_command(real_warehouse, tmp_path):
     result = run_cli(
-        "dashboards", "--warehouse", str(real_warehouse), "--out", str(tmp_path / "d"), check=True
+        "dashboards",
+        "--warehouse",
+        str(real_warehouse),
+        "--out",
+        str(tmp_path / "d"),
+        "--territoire",
+        "59350",
+        check=True,
     )
     assert (tmp_path / "d" / "pauvrete.html").exists() and "index.html" in result.stdout

@@ -101,7 +101,7 @@ def _polygons(geometry: dict) -> list:
 @pytest.fixture(scope="module")
 def demo_site(demo_warehouse, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dash") / "dashboards"
-    render_all(demo_warehouse, out, png=False)
+    render_all(demo_warehouse, out, png=False, fiches=True)
     return out
 
 

@@ -84,7 +84,7 @@ def colours(png: Path, box: tuple[int, int, int, int] | None = None) -> dict[tup
 @pytest.fixture(scope="module")
 def site(demo_warehouse, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("browser") / "dashboards"
-    render_all(demo_warehouse, out, png=True)  # PNG exports too (Chromium is there)
+    render_all(demo_warehouse, out, png=True, fiches=True)  # PNG exports too (Chromium is there)
     return out
 
 
@@ -170,7 +170,7 @@ def test_map_of_a_territory_draws_values_and_secret_grey(site, demo_warehouse, t
         ).fetchone()[0]
         territoire = resolve(con, epci)
     local = tmp_path / "territoire"
-    render_all(demo_warehouse, local, territoire=territoire, png=False)
+    render_all(demo_warehouse, local, territoire=territoire, png=False, fiches=True)
     page = (local / "carte.html").read_text()
     default = re.search(r'<option value="([^"|]+)\|(\d+)" selected>', page)
     with connection(demo_warehouse, read_only=True) as con:

@@ -76,7 +76,7 @@ def test_qpv_name_with_script_tag_renders_as_text(tmp_path: Path):
     assert sorted(names) == [(CODES[1], RAW), (CODES[0], RAW)]
 
     out = tmp_path / "dashboards"
-    render_all(warehouse, out, png=False)
+    render_all(warehouse, out, png=False, fiches=True)
     pages = sorted(out.rglob("*.html"))
     assert pages
     for directory in (out, tmp_path / "pipeline_dashboards"):

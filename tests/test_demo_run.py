@@ -4,20 +4,19 @@ and the poverty figures in the mart equal what the generator wrote into the REVN
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from pipelines.warehouse import connection
-from tests.conftest import run_cli
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    paths = {"data": out / "data", "warehouse": out / "qpv.duckdb", "dashboards": out / "dash"}
-    result = run_cli("demo", "--data-dir", str(paths["data"]), "--warehouse", str(paths["warehouse"]),
-                     "--dashboards", str(paths["dashboards"]), check=True)  # fmt: skip
-    return paths, result
+def demo_run(demo_warehouse):
+    """The session's `qpv demo` run (tests/conftest.py): its paths and its output."""
+    out = demo_warehouse.parent
+    paths = {"data": out / "data", "warehouse": demo_warehouse, "dashboards": out / "dashboards"}
+    return paths, SimpleNamespace(stdout=(out / "demo.stdout").read_text(encoding="utf-8"))
 
 
 def test_demo_prints_what_it_produced_and_how_to_look(demo_run):

@@ -468,6 +468,8 @@ def _methode(ctx: SiteContext) -> Page | None:
 
 
 def render(ctx: SiteContext) -> list[Page]:
+    if not ctx.fiches:
+        return []
     con = ctx.con
     dico = q.dictionnaire(con).set_index("code")
     codes = [c for c in q.fiche_indicateurs() if c in dico.index]
