@@ -171,7 +171,8 @@ def render_all(
     notes = notes if notes is not None else []
     if png is None and os.environ.get("QPV_PNG") == "0":
         png = False
-    if fiches is None:  # QPV_FICHES=0: no fiche pages (the test suite's pipeline runs; ~25 ms a QPV otherwise)
+    # QPV_FICHES=0: no fiche pages (the test suite's pipeline runs; ~25 ms a QPV otherwise)
+    if fiches is None:
         fiches = os.environ.get("QPV_FICHES") != "0"
     if png is None or png:
         available = chromium_path() is not None
