@@ -477,6 +477,31 @@ def contracts_docs(
     out.print(f"{len(written)} pages écrites dans {out_dir}")
 
 
+# Command groups kept in their own modules, each with `register(app)` adding its commands to `qpv`.
+EXTENSIONS = (
+    "pipelines.cli_ops",  # qpv publication/versions, run reports (operations)
+    "pipelines.cli_export",  # qpv export (analysts)
+    "pipelines.cli_terrain",  # qpv terrain template|import
+    "pipelines.cli_territoire",  # qpv territoire init|build
+)
+
+
+def _register_extensions() -> None:
+    import importlib
+
+    for name in EXTENSIONS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # not written yet
+            raise
+        module.register(app)
+
+
+_register_extensions()
+
+
 def main() -> None:
     warnings.filterwarnings("ignore", module="dagster")
     app()
