@@ -8,8 +8,10 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha25
 UV_VERSION := 0.13.9
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 UI_PORT ?= 3000
+# pytest-xdist workers for `make test` (the session fixtures are built once and shared, tests/conftest.py).
+TEST_WORKERS ?= 2
 
-.PHONY: setup demo test lint ui ui-stop lock clean
+.PHONY: setup demo test lint ui ui-stop lock clean bench FORCE
 
 setup: $(STAMP)
 
@@ -22,9 +24,13 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# DAGSTER_HOME with telemetry off (dagster.yaml), for the UI and the dagster CLI.
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@
+# DAGSTER_HOME with telemetry off (dagster.yaml), for the UI and the dagster CLI. Runs on SQLite by default;
+# DAGSTER_CONFIG=dagster.postgres.yaml keeps them on PostgreSQL (URL from QPV_DAGSTER_PG_URL).
+DAGSTER_CONFIG ?= dagster.yaml
+$(DAGSTER_HOME)/dagster.yaml: $(DAGSTER_CONFIG) FORCE
+	@mkdir -p $(DAGSTER_HOME) && { cmp -s $(DAGSTER_CONFIG) $@ || cp $(DAGSTER_CONFIG) $@; }
+
+FORCE:
 
 demo: setup
 	$(BIN)/qpv demo
@@ -35,7 +41,7 @@ lint: setup
 
 test: lint $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The Dagster UI (webserver + daemon) on 127.0.0.1, in the background; `make ui-stop` stops it by PID.
 # It reads the demo warehouse and data unless QPV_DATA_DIR / QPV_WAREHOUSE / QPV_DASHBOARDS_DIR say otherwise.
@@ -56,6 +62,12 @@ ui: setup $(DAGSTER_HOME)/dagster.yaml
 ui-stop:
 	@if [ -f $(DAGSTER_HOME)/ui.pid ]; then kill -- -$$(cat $(DAGSTER_HOME)/ui.pid) 2>/dev/null || true; \
 		rm -f $(DAGSTER_HOME)/ui.pid; echo "Dagster UI stopped"; else echo "no Dagster UI running"; fi
+
+# SIRENE -> ESS jobs per QPV at national scale: the project's path against pandas + geopandas (benchmarks/README.md).
+# Not part of `make test` (a 100,000-establishment run is, in tests/test_bench.py). Results: build/bench/results.json.
+SIZES ?= 1000000,5000000,10000000
+bench: setup
+	$(BIN)/python -m benchmarks.sirene --sizes $(SIZES)
 
 # Recompute the lockfile after editing the dependencies in pyproject.toml (needs the package registry).
 lock: setup

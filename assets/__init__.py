@@ -8,13 +8,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from assets import anct, caf, france_travail, insee, sirene
+from assets import anct, caf, france_travail, insee, sirene, terrain
 from assets.factory import contract_check, integrity_check, raw_asset, sql_asset
 from dashboards.asset import dashboard_pages
+from pipelines.publication import publication
 from pipelines.registry import Source
 from pipelines.sql import discover_models
 
-PRODUCERS = (anct, insee, caf, france_travail, sirene)
+PRODUCERS = (anct, insee, caf, france_travail, sirene, terrain)
 
 
 def _producer_sources(package) -> list[Source]:
@@ -36,7 +37,9 @@ def all_sources() -> list[Source]:
 
 def all_assets() -> list:
     return (
-        [raw_asset(s) for s in all_sources()] + [sql_asset(m) for m in discover_models()] + [dashboard_pages]
+        [raw_asset(s) for s in all_sources()]
+        + [sql_asset(m) for m in discover_models()]
+        + [publication, dashboard_pages]
     )
 
 

@@ -21,11 +21,12 @@ from dagster import (
 from pipelines.data_docs import validation_record
 from pipelines.integrity import check_integrity
 from pipelines.loaders import LoadReport, create_empty_table, get_loader
+from pipelines.publication import record_files
 from pipelines.quarantine import publish, quarantine_rows
 from pipelines.registry import Source
 from pipelines.resources import DataDocsOutput, DuckDBWarehouse, SourceClient
 from pipelines.sql import SqlModel
-from pipelines.validation import validate_frame
+from pipelines.validation import validate_relation
 
 
 class NoInputFilesError(FileNotFoundError):
@@ -85,6 +86,8 @@ def raw_asset(source: Source) -> AssetsDefinition:
                 con, contract, incoming, quarantine_incoming, context.run_id, datetime.now(UTC)
             )
             publish_raw_table(con, source.name, incoming, quarantine_incoming)
+            # the raw files behind the table (meta.fichiers, replaced per source), published with the warehouse
+            record_files(con, source.name, files, context.run_id)
         if quarantined.rules:
             log = context.log.warning if quarantined.rows_quarantined else context.log.info
             log(quarantined.one_line())
@@ -143,8 +146,8 @@ def contract_check(source: Source):
         context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse, data_docs: DataDocsOutput
     ) -> AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
-            frame = con.sql(check_query(source.name, contract)).df()
-        report = validate_frame(frame, contract)
+            # large tables (SIRENE): rules counted in DuckDB, GX on a bounded sample (pipelines/validation.py)
+            report, frame = validate_relation(con, check_query(source.name, contract), contract)
         metadata = {
             k: MetadataValue.json(v) if isinstance(v, list) else v for k, v in report.to_metadata().items()
         }

@@ -5,6 +5,7 @@ from dagster import AssetKey, MaterializeResult, MetadataValue, asset
 
 from dashboards.render import render_all
 from pipelines.paths import SQL_DIR
+from pipelines.publication import PUBLICATION
 from pipelines.resources import DashboardOutput, DuckDBWarehouse
 
 # The pages may read any mart: the asset depends on every one of them (sql/marts/*.sql), so a page never runs
@@ -14,13 +15,16 @@ MARTS = [AssetKey(["marts", path.stem]) for path in sorted((SQL_DIR / "marts").g
 
 @asset(
     key=AssetKey(["dashboards", "pages"]),
-    deps=MARTS,
+    deps=[PUBLICATION, *MARTS],
     group_name="dashboards",
     kinds={"html", "plotly"},
-    description="Offline HTML dashboards in French (index.html + one page per theme), read from the marts only.",
+    description="Offline HTML dashboards in French (index.html + one page per theme), read from the marts of the "
+    "published warehouse only (after entrepot/publication).",
 )
 def dashboard_pages(warehouse: DuckDBWarehouse, dashboards: DashboardOutput) -> MaterializeResult:
     notes: list[str] = []
+    # after entrepot/publication: the published file is this run's build (or, when the run did not publish,
+    # the last published warehouse)
     written = render_all(warehouse.path, dashboards.out_dir, notes=notes)
     return MaterializeResult(
         metadata={

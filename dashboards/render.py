@@ -94,8 +94,16 @@ def write_pngs(ctx: SiteContext) -> float:
     return time.perf_counter() - started
 
 
-def _last_refresh(warehouse_path: Path | None) -> str:
-    """The marts carry no run timestamp: the date of the last refresh is the warehouse file's modification time."""
+def _last_refresh(warehouse_path: Path | None, con=None) -> str:
+    """The date of the last refresh: `meta.publication.published_at` (written by the publication), else the
+    warehouse file's modification time."""
+    if con is not None:
+        try:
+            row = con.execute("select published_at from meta.publication").fetchone()
+        except Exception:  # noqa: BLE001 - no meta schema: a warehouse published before atomic publication
+            row = None
+        if row and row[0] is not None:
+            return row[0].astimezone().strftime("%d/%m/%Y à %H:%M")
     if warehouse_path is None or not Path(warehouse_path).exists():
         return "inconnue"
     stamp = dt.datetime.fromtimestamp(Path(warehouse_path).stat().st_mtime)
@@ -148,7 +156,7 @@ def render_index(ctx: SiteContext, pages: list[Page]) -> Path:
             "contre son contrat (Great Expectations Data Docs du dernier run).</p>",
             "<h2>Millésimes chargés</h2>",
             table(["Thème", "Géographie", "Millésimes", "Indicateurs", "Quartiers", "Sources"], rows),
-            f"<p>Dernière actualisation : {esc(_last_refresh(ctx.warehouse))} (date de l'entrepôt de données).</p>",
+            f"<p>Dernière actualisation : {esc(_last_refresh(ctx.warehouse, ctx.con))} (date de l'entrepôt de données).</p>",
         ]
     )
     return write_page(ctx, index, body, "ANCT/ONPV, INSEE, France Travail, CNAF, SIRENE")

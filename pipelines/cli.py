@@ -138,6 +138,9 @@ def run(
     finally:
         _print_data_docs(data_docs)
     out.print(f"Entrepôt : {warehouse}\nTableaux de bord : {dashboards / 'index.html'}")
+    from pipelines.publication import last_report_path
+
+    out.print(f"Rapport du run : {last_report_path(warehouse)}")
 
 
 def _print_data_docs(data_docs: Path) -> None:

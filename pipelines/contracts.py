@@ -141,6 +141,8 @@ class Contract:
     sum_rules: tuple[SumRule, ...] = ()
     references: tuple[Reference, ...] = ()
     path: Path | None = None
+    # `freshnessMaxAgeDays`: the newest file older than that gives a warning (pipelines.freshness); None: no check.
+    freshness_max_age_days: int | None = None
 
     @property
     def quarantines(self) -> bool:
@@ -254,6 +256,7 @@ def load_contract(path: str | Path) -> Contract:
             "officialUrl",
             "cadence",
             "freshness",
+            "freshnessMaxAgeDays",
             "unknownColumns",
             "nullValues",
             "schema",
@@ -325,7 +328,11 @@ def load_contract(path: str | Path) -> Contract:
     unknown_columns = doc.get("unknownColumns", "ignore")
     if unknown_columns not in ("reject", "ignore"):
         raise ContractError(f"{where}: unknownColumns must be reject or ignore")
+    max_age = doc.get("freshnessMaxAgeDays")
+    if max_age is not None and (isinstance(max_age, bool) or not isinstance(max_age, int) or max_age <= 0):
+        raise ContractError(f"{where}: freshnessMaxAgeDays must be a positive number of days")
     return Contract(
+        freshness_max_age_days=max_age,
         unknown_columns=unknown_columns,
         null_values=tuple(str(v) for v in doc.get("nullValues") or ()),
         name=doc["name"],

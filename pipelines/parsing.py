@@ -52,6 +52,82 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+# --- Checksum cache -------------------------------------------------------------------------------------
+# Discovery runs on every sensor tick and every run: hashing a multi-GB SIRENE stock each time would re-read it.
+# The sha256 of a file is remembered, keyed by (absolute path, size, mtime_ns, ctime_ns, inode): any write to the
+# file (even one restoring its mtime) changes ctime, so a stale entry is never used. The cache is a small SQLite
+# file, by default ~/.cache/qpv-observatoire/checksums.sqlite (the data folder may be read-only, like
+# ../shared/data); QPV_CHECKSUM_CACHE=<file> moves it, QPV_CHECKSUM_CACHE=off disables it. A cache that cannot be
+# read or written is ignored: the file is hashed, as without a cache.
+CHECKSUM_CACHE_ENV = "QPV_CHECKSUM_CACHE"
+
+
+def checksum_cache_path() -> Path | None:
+    import os
+
+    setting = os.environ.get(CHECKSUM_CACHE_ENV, "").strip()
+    if setting.lower() in ("off", "0", "none", "false"):
+        return None
+    if setting:
+        return Path(setting)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "qpv-observatoire" / "checksums.sqlite"
+
+
+def _file_identity(path: Path) -> tuple[str, int, int, int, int]:
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
+def _cache_connection(cache: Path):
+    import sqlite3
+
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(cache, timeout=10)
+    con.execute(
+        "create table if not exists checksums (path text primary key, size integer, mtime_ns integer, "
+        "ctime_ns integer, inode integer, sha256 text)"
+    )
+    return con
+
+
+def cached_sha256(path: Path, cache: Path | None = None) -> str:
+    """sha256 of `path`, read from the checksum cache when the file has not changed since it was hashed."""
+    import sqlite3
+
+    cache = cache if cache is not None else checksum_cache_path()
+    if cache is None:
+        return sha256_of(path)
+    identity = _file_identity(path)
+    try:
+        con = _cache_connection(cache)
+        try:
+            row = con.execute(
+                "select sha256 from checksums where path = ? and size = ? and mtime_ns = ? and ctime_ns = ? "
+                "and inode = ?",
+                identity,
+            ).fetchone()
+        finally:
+            con.close()
+    except (sqlite3.Error, OSError):
+        return sha256_of(path)
+    if row is not None:
+        return row[0]
+    digest = sha256_of(path)
+    if _file_identity(path) != identity:  # changed while being hashed: do not remember it
+        return digest
+    try:
+        con = _cache_connection(cache)
+        try:
+            with con:
+                con.execute("insert or replace into checksums values (?, ?, ?, ?, ?, ?)", (*identity, digest))
+        finally:
+            con.close()
+    except (sqlite3.Error, OSError):
+        pass
+    return digest
+
+
 def discover_files(source: Source, root: Path) -> list[SourceFile]:
     """The files of `source` present under `root/<folder>`, one per edition, oldest first.
 
@@ -70,6 +146,11 @@ def discover_files(source: Source, root: Path) -> list[SourceFile]:
     found = []
     for millesime in sorted(candidates):
         paths = candidates[millesime]
+        if len(paths) > 1 and source.many_files:
+            found += [
+                SourceFile(p, p.relative_to(root).as_posix(), millesime, cached_sha256(p)) for p in paths
+            ]
+            continue
         if len(paths) > 1:
             ranked = [p for suffix in source.prefer_suffixes for p in paths if p.name.endswith(suffix)]
             if len({p.name.rsplit(".", 1)[0] for p in paths}) > 1 or not ranked:
@@ -82,19 +163,102 @@ def discover_files(source: Source, root: Path) -> list[SourceFile]:
                 path=path,
                 relative=path.relative_to(root).as_posix(),
                 millesime=millesime,
-                sha256=sha256_of(path),
+                sha256=cached_sha256(path),
             )
         )
     return found
 
 
-def read_header(path: Path, options: ReadOptions) -> list[str]:
+def read_header(path: Path, options: ReadOptions, label: str | None = None) -> list[str]:
     """The header cells as written (BOM removed), including the empty trailing ones."""
-    with path.open("r", encoding="utf-8-sig", newline="") as handle:
-        first = handle.readline()
+    label = label or str(path)
+    with path.open("rb") as handle:
+        raw = handle.readline(MAX_LINE_BYTES + 1)
+    if len(raw) > MAX_LINE_BYTES:
+        raise InputError(label, f"header line longer than {MAX_LINE_BYTES:,} bytes: not a delimited file?", 1)
+    try:
+        first = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(raw, exc, options, label, None) from exc
     if not first.strip():
-        raise InputError(str(path), "empty file (no header line)", line=1)
+        raise InputError(label, "empty file (no header line)", line=1)
     return next(csv.reader(io.StringIO(first), delimiter=options.separator, quotechar=options.quote_char))
+
+
+# Longest line accepted in a delimited file (the widest official line, REVN 2021, is about 1.3 kB): a longer one
+# is a broken quote, a missing end of line or not a data file, refused before it fills memory.
+MAX_LINE_BYTES = 1 << 20
+_OTHER_SEPARATORS = (";", ",", "\t", "|")
+
+
+def _not_utf8(
+    data: bytes, exc: UnicodeDecodeError, options: ReadOptions, label: str, header: list[str] | None
+) -> InputError:
+    """The error for bytes that are not UTF-8, at the line and column of the first bad byte."""
+    start = exc.start
+    line = data.count(b"\n", 0, start) + 1
+    line_start = data.rfind(b"\n", 0, start) + 1
+    field = data.count(options.separator.encode(), line_start, start) + 1
+    name = header[field - 1].strip() if header and field <= len(header) else ""
+    column = f"{name} (no. {field})" if name else f"no. {field}"
+    return InputError(
+        label,
+        f"not UTF-8: byte 0x{data[start]:02x} ({data[max(line_start, start - 12) : start + 4]!r}); "
+        "the file is probably Latin-1 / Windows-1252: re-encode it in UTF-8",
+        line=line,
+        column=column,
+    )
+
+
+def check_layout(data: bytes, header: list[str], options: ReadOptions, label: str) -> None:
+    """Refuse what Polars would read wrongly or without saying where: bytes that are not UTF-8, the wrong
+    separator, a line over MAX_LINE_BYTES, a line with more or fewer fields than the header (a truncated file,
+    a broken line). Every official file has as many fields on every line as in its header."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(data, exc, options, label, header) from exc
+    sep = options.separator
+    if len(header) == 1:
+        for other in _OTHER_SEPARATORS:
+            if other != sep and header[0].count(other) >= 1:
+                raise InputError(
+                    label,
+                    f"the header has no {sep!r} separator but {header[0].count(other)} {other!r}: "
+                    f"the file is {other!r}-separated, the contract expects {sep!r}",
+                    line=1,
+                )
+    lines = data.split(b"\n")
+    while lines and not lines[-1].strip(b"\r"):
+        lines.pop()  # the end of the last line
+    longest = max(range(len(lines)), key=lambda i: len(lines[i]), default=None)
+    if longest is not None and len(lines[longest]) > MAX_LINE_BYTES:
+        raise InputError(
+            label,
+            f"line of {len(lines[longest]):,} bytes, over the limit of {MAX_LINE_BYTES:,}: "
+            "a broken quote, a missing end of line or not a data file",
+            line=longest + 1,
+        )
+    expected = len(header)
+    if options.quote_char.encode() not in data:
+        counts = ((i + 1, line.count(sep.encode()) + 1) for i, line in enumerate(lines))
+    else:
+        reader = csv.reader(
+            io.StringIO(text.removeprefix("\ufeff")), delimiter=sep, quotechar=options.quote_char
+        )
+        counts = ((reader.line_num, len(row)) for row in reader)
+    for line, fields in counts:
+        if fields != expected:
+            raise InputError(
+                label,
+                f"{fields} field(s) where the header has {expected}: "
+                + (
+                    "truncated file or broken line"
+                    if fields < expected
+                    else "a separator too many in a value"
+                ),
+                line=line,
+            )
 
 
 @dataclass(frozen=True)
@@ -109,7 +273,8 @@ def read_text_table(path: Path, options: ReadOptions, label: str | None = None) 
     Unnamed columns (the ANCT exports end every line with hundreds of empty `;` cells) are dropped;
     header names are stripped of spaces (IPRO 2019 has `EVOL_CA_N_E `).
     """
-    return text_table_from(path, read_header(path, options), options, label or str(path))
+    label = label or str(path)
+    return text_table_from(path, read_header(path, options, label), options, label)
 
 
 def text_table_from(
@@ -126,9 +291,11 @@ def text_table_from(
     if duplicates:
         raise InputError(label, f"duplicate column names in header: {sorted(duplicates)}", line=1)
     columns = [n or f"__unnamed_{i}" for i, n in enumerate(names)]
+    data = source.read_bytes() if isinstance(source, Path) else source.getvalue()
+    check_layout(data, header, options, label)
     try:
         frame = pl.read_csv(
-            source,
+            io.BytesIO(data),
             separator=options.separator,
             quote_char=options.quote_char,
             has_header=False,
@@ -140,9 +307,7 @@ def text_table_from(
         )
     except pl.exceptions.NoDataError as exc:
         if not header_only_is_empty:
-            raise InputError(
-                label, f"cannot be read as a '{options.separator}'-separated file: {exc}"
-            ) from exc
+            raise InputError(label, "header only: no data line after the header", line=1) from exc
         frame = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
     except pl.exceptions.ComputeError as exc:
         raise InputError(label, f"cannot be read as a '{options.separator}'-separated file: {exc}") from exc
@@ -253,10 +418,12 @@ def type_columns(
         if not bad.is_empty():
             row = bad.row(0, named=True)
             header = source_name[col.name]
+            marker = not any(ch.isdigit() for ch in str(row[col.name]))
             raise InputError(
                 label,
                 f"{row[col.name]!r} is not {'an integer' if col.logical_type == 'integer' else 'a number'}"
-                f" ({bad.height} such value(s) in this column)",
+                f" ({bad.height} such value(s) in this column"
+                + ("; a 'no value' marker must be declared in the contract's nullValues)" if marker else ")"),
                 line=row["_ligne"],
                 column=f"{header} (no. {table.positions[header]})",
             )
@@ -285,3 +452,27 @@ def load_source(source: Source, files: list[SourceFile]) -> tuple[pl.DataFrame, 
         return pl.DataFrame(), undeclared
     combined = pl.concat(frames, how="vertical")
     return combined.select(list(LINEAGE_COLUMNS) + contract.column_names), undeclared
+
+
+# QPV codes: 2015 geography `QP` + département on 3 characters + 3 digits (QP059077, QP02A001, QP974049);
+# 2024 geography `QN` + département on 3 characters + 2 digits + a letter (QN05901M). Same as the contracts.
+QPV_CODE_PATTERNS = {
+    "qpv2015": r"QP(?:0[0-9]{2}|02[AB]|9[0-9]{2})[0-9]{3}",
+    "qpv2024": r"QN(?:0[0-9]{2}|02[AB]|9[0-9]{2})[0-9]{2}[A-Z]",
+}
+
+
+def parse_qpv_code(value: object, geographie: str | None = None, label: str = "QPV code") -> str:
+    """A QPV code as written in a file or typed by a user: surrounding blanks removed (as the reader does for
+    every cell), nothing else repaired. A malformed code raises InputError quoting the value."""
+    import re
+
+    if geographie is not None and geographie not in QPV_CODE_PATTERNS:
+        raise ValueError(f"unknown geography {geographie!r} (known: {sorted(QPV_CODE_PATTERNS)})")
+    patterns = [QPV_CODE_PATTERNS[geographie]] if geographie else list(QPV_CODE_PATTERNS.values())
+    code = value.strip() if isinstance(value, str) else None
+    if code is None or not any(re.fullmatch(p, code) for p in patterns):
+        expected = {"qpv2015": "QP059077", "qpv2024": "QN05901M"}
+        examples = " or ".join(expected[g] for g in ([geographie] if geographie else expected))
+        raise InputError(label, f"malformed QPV code {value!r} (expected e.g. {examples})")
+    return code

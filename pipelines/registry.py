@@ -77,6 +77,8 @@ class Source:
     required: bool = False  # a data folder without this source's files is an error (else: empty raw table)
     # The same edition published in several formats (same file stem): the first suffix present is read.
     prefer_suffixes: tuple[str, ...] = ()
+    # Several files per edition, all read (observation files sent by several structures); else one per edition.
+    many_files: bool = False
     live: LiveSpec | None = None
 
     def __post_init__(self) -> None:

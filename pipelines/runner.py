@@ -13,6 +13,7 @@ from typing import Any
 
 from dagster import AssetCheckSeverity, DagsterInstance, logger
 
+from pipelines import publication
 from pipelines.definitions import ALL_JOB, build_definitions
 from pipelines.resources import SourceClient, resources_for
 
@@ -31,6 +32,8 @@ class RunSummary:
     steps_skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     failed_checks: list[dict[str, Any]] = field(default_factory=list)
+    run_id: str | None = None
+    report_path: Path | None = None
 
 
 class _StepHandler(logging.Handler):
@@ -84,17 +87,28 @@ def run_pipeline(
         if not data_dir.is_dir():
             raise PipelineError(f"{data_dir}: data directory not found")
         data_dir = data_dir.resolve()
+    warehouse_path = Path(warehouse_path).resolve()
     defs = build_definitions(
-        resources_for(data_dir, Path(warehouse_path).resolve(), dashboards_dir, source_client, data_docs_dir),
+        resources_for(data_dir, warehouse_path, dashboards_dir, source_client, data_docs_dir, atomic=True),
         loggers={"qpv_progress": _progress_logger(on_step)},
     )
     job = defs.resolve_job_def(ALL_JOB)
+    instance = DagsterInstance.ephemeral()
     result = job.execute_in_process(
-        instance=DagsterInstance.ephemeral(),
+        instance=instance,
         raise_on_error=False,
         run_config={"loggers": {"qpv_progress": {}}},  # only ours: no console spew
     )
-    summary = RunSummary(success=result.success)
+    # The build of this run: published (moved into versions/) on success; a failed run's build goes now.
+    build = publication.build_path_for(warehouse_path, result.run_id)
+    publication.remove_build(build)
+    summary = RunSummary(success=result.success, run_id=result.run_id)
+    try:
+        summary.report_path = publication.write_report(
+            warehouse_path, publication.build_report(instance, result.run_id)
+        )
+    except Exception as exc:  # noqa: BLE001 - a report that cannot be written never masks the run's outcome
+        summary.errors.append(f"rapport de run non écrit : {exc}")
     for event in result.all_events:
         if event.event_type_value == "STEP_SUCCESS":
             summary.steps_succeeded.append(event.step_key)
@@ -126,5 +140,11 @@ def run_pipeline(
         lines += summary.errors
         if summary.steps_skipped:
             lines.append(f"skipped: {', '.join(sorted(summary.steps_skipped))}")
+        if "entrepot__publication" in summary.steps_succeeded:
+            lines.append(f"entrepôt publié (avant l'échec) : {warehouse_path}")
+        else:
+            lines.append(f"entrepôt publié inchangé : {warehouse_path}")
+        if summary.report_path is not None:
+            lines.append(f"rapport : {summary.report_path}")
         raise PipelineError("\n".join(lines))
     return summary

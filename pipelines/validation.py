@@ -269,18 +269,29 @@ def _validation_setup(contract: Contract, edition_column: str):
 
 
 def validate_frame(
-    frame: pd.DataFrame, contract: Contract, edition_column: str = "millesime"
+    frame: pd.DataFrame,
+    contract: Contract,
+    edition_column: str = "millesime",
+    *,
+    sql_counts: dict[tuple[str, str | None], int] | None = None,
+    edition_rows: dict[Any, int] | None = None,
+    excluded_rows: int | None = None,
 ) -> ValidationReport:
     """Validate a pandas frame (raw table with lineage columns) against its contract.
 
     Row rules run once over every edition (the key is unique per edition); row counts run edition by edition.
+
+    `validate_relation` passes a bounded sample of a large table here, with what it measured in DuckDB over the
+    whole table: `sql_counts` ((rule, column) -> offending rows), `edition_rows` (rows per edition, for the
+    row-count rules) and `excluded_rows`.
     """
     mask = pd.Series(False, index=frame.index)
     for column, values in contract.exclude_from_rules.items():
         mask |= frame[column].isin(values)
     checked = frame[~mask]
-    if checked.empty:  # a source absent from the data folder: nothing to check (row counts are per edition)
-        return ValidationReport(contract.name, contract.version, 0, 0, [], int(mask.sum()))
+    excluded = int(mask.sum()) if excluded_rows is None else excluded_rows
+    if checked.empty and not edition_rows:  # a source absent from the data folder: nothing to check
+        return ValidationReport(contract.name, contract.version, 0, 0, [], excluded)
 
     context, row_suite, table_suite, batch_definition = _validation_setup(contract, edition_column)
     docs_results: list[dict[str, Any]] = []
@@ -323,8 +334,18 @@ def validate_frame(
         docs_results.extend(_docs_results(result, table_edition))  # after the evidence: it trims the lists
         return found
 
-    failures = run(row_suite, checked, None)
-    if edition_column in checked:
+    failures = run(row_suite, checked, None) if not checked.empty else []
+    if sql_counts is not None:
+        failures = _with_sql_counts(failures, sql_counts, checked, contract)
+    if edition_rows is not None:
+        # one column of the right length per edition: GX counts the rows, without the table in memory
+        for edition in sorted(edition_rows):
+            column = pd.DataFrame(
+                {edition_column: pd.array([edition], dtype="Int32").repeat(edition_rows[edition])}
+            )
+            failures += run(table_suite, column, edition)
+            del column
+    elif edition_column in checked:
         editions = checked[edition_column]
         for edition in sorted(editions.dropna().unique()):
             failures += run(table_suite, checked.loc[editions == edition, [edition_column]], edition)
@@ -332,13 +353,154 @@ def validate_frame(
     return ValidationReport(
         contract=contract.name,
         version=contract.version,
-        rows=len(checked),
+        rows=sum(edition_rows.values()) if edition_rows is not None else len(checked),
         expectations=expectations,
         failures=failures,
-        excluded_rows=int(mask.sum()),
+        excluded_rows=excluded,
         gx_suite=_docs_suite(contract, row_suite, table_suite),
         gx_result=_docs_result(contract, docs_results),
     )
+
+
+# --- Large tables: the rules evaluated in DuckDB, Great Expectations on a bounded sample ---------------------
+
+# Up to this many rows, the table is validated as a pandas frame (every row through Great Expectations). Above it
+# (the national SIRENE stocks: tens of millions of rows), `validate_relation` counts every rule's offending rows
+# in DuckDB in one scan, and Great Expectations validates a bounded sample: the first offending rows of each
+# failing rule (lowest file and line), the first row of each file, and a few random rows. The counts reported
+# are DuckDB's over the whole table; the evidence (file, line, key, value) comes from the sample.
+# All SQL here is built from the code: `relation` from check_query, conditions and identifiers from the contract
+# (as pipelines/quarantine.py does), never from a data file's content.
+FRAME_MAX_ROWS = 500_000
+SAMPLE_ROWS = 1_000
+
+
+def _sql_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_rules(contract: Contract) -> list[tuple[str, str | None, str]]:
+    """(rule, column, SQL condition true when a row violates it) for every row rule of the suite."""
+    from pipelines.quarantine import _column_rules
+
+    rules: list[tuple[str, str | None, str]] = []
+    for col in contract.columns:
+        rules += [(r.rule, r.column, r.violation) for r in _column_rules(col)]
+    for rule in contract.compare_rules:
+        left, right = _sql_ident(rule.left), _sql_ident(rule.right)
+        op = ">=" if rule.operator == ">=" else ">"
+        rules.append(("compare", f"{rule.left},{rule.right}", f"coalesce(not ({left} {op} {right}), false)"))
+    return rules
+
+
+def _sql_excluded(contract: Contract) -> str:
+    from pipelines.quarantine import _excluded
+
+    return _excluded(contract)
+
+
+def _with_sql_counts(
+    failures: list[RuleFailure], sql_counts: dict[tuple[str, str | None], int], sample: pd.DataFrame, contract
+) -> list[RuleFailure]:
+    """Failures found by GX on the sample, with DuckDB's counts over the whole table; a rule DuckDB found
+    failing that the sample missed is reported from DuckDB."""
+    out = []
+    seen = set()
+    for failure in failures:
+        key = (failure.rule, failure.column)
+        seen.add(key)
+        if key in sql_counts:
+            failure.unexpected_count = sql_counts[key]
+        out.append(failure)
+    severities = {c.name: c.severity for c in contract.columns}
+    for (rule, column), count in sql_counts.items():
+        if count and (rule, column) not in seen:
+            out.append(
+                RuleFailure(
+                    rule=rule,
+                    column=column,
+                    description="counted in DuckDB over the whole table",
+                    millesime=None,
+                    unexpected_count=count,
+                    severity=severities.get(column or "", "error"),
+                )
+            )
+    return out
+
+
+def validate_relation(
+    con,
+    relation: str,
+    contract: Contract,
+    edition_column: str = "millesime",
+    frame_max_rows: int = FRAME_MAX_ROWS,
+    sample_rows: int = SAMPLE_ROWS,
+) -> tuple[ValidationReport, pd.DataFrame]:
+    """Validate the rows of `relation` (a SELECT over a raw table, built by the code: `check_query`) against
+    the contract. Returns the report and the frame Great Expectations saw (the whole table when it has at most
+    `frame_max_rows` rows, else the bounded sample; the Data Docs list the files from it)."""
+    [(total,)] = con.execute(f"select count(*) from ({relation})").fetchall()  # noqa: S608
+    if total <= frame_max_rows:
+        frame = con.sql(relation).df()
+        return validate_frame(frame, contract, edition_column), frame
+
+    src = f"({relation}) as src"
+    excluded = _sql_excluded(contract)
+    rules = _sql_rules(contract)
+    aggregates = [f"count(*) filter (where {excluded})"]
+    aggregates += [f"count(*) filter (where not ({excluded}) and ({cond}))" for _, _, cond in rules]
+    counts = con.execute(f"select {', '.join(aggregates)} from {src}").fetchone()  # noqa: S608
+    excluded_rows = int(counts[0])
+    sql_counts: dict[tuple[str, str | None], int] = {}
+    conditions = []
+    for (rule, column, cond), count in zip(rules, counts[1:], strict=True):
+        sql_counts[(rule, column)] = sql_counts.get((rule, column), 0) + int(count)
+        if count:
+            conditions.append(cond)
+    edition = _sql_ident(edition_column)
+    editions = con.execute(
+        f"select {edition}, count(*) from {src} where not ({excluded}) group by {edition}"  # noqa: S608
+    ).fetchall()
+    edition_rows = {e: int(n) for e, n in editions if e is not None}
+    parts = [
+        # the first row of each file (the Data Docs list the files), and a few rows at random
+        f"select a.* from ({relation}) as a semi join (select _fichier as f, min(_ligne) as l from {src} "  # noqa: S608
+        "group by _fichier) as m on a._fichier = m.f and a._ligne = m.l",
+        f"select * from {src} using sample reservoir({int(sample_rows)} rows) repeatable (7)",  # noqa: S608
+    ]
+    parts += [
+        f"(select * from {src} where not ({excluded}) and ({cond}) order by _fichier, _ligne limit {MAX_EXAMPLES})"  # noqa: S608
+        for cond in conditions
+    ]
+    if contract.key:
+        keys = ", ".join(_sql_ident(k) for k in [edition_column, *contract.key])
+        [(duplicated,)] = con.execute(
+            f"select coalesce(sum(n), 0) from (select count(*) as n from {src} where not ({excluded}) "  # noqa: S608
+            f"group by {keys} having count(*) > 1)"
+        ).fetchall()
+        sql_counts[("unique_key", ",".join(contract.key))] = int(duplicated)
+        if duplicated:
+            on = " and ".join(
+                f"a.{_sql_ident(k)} is not distinct from d.{_sql_ident(k)}"
+                for k in [edition_column, *contract.key]
+            )
+            parts.append(
+                f"(select a.* from ({relation}) as a semi join (select {keys} from {src} where not ({excluded}) "  # noqa: S608
+                f"group by {keys} having count(*) > 1 order by min(_fichier), min(_ligne) limit {MAX_EXAMPLES}) "
+                f"as d on {on} order by a._fichier, a._ligne limit {2 * MAX_EXAMPLES})"
+            )
+    union = " union ".join(f"select * from ({part})" for part in parts)  # noqa: S608
+    sample = con.sql(f"select * from ({union}) order by _fichier, _ligne").df()  # noqa: S608
+    sample = sample.reset_index(drop=True)
+    report = validate_frame(
+        sample,
+        contract,
+        edition_column,
+        sql_counts=sql_counts,
+        edition_rows=edition_rows,
+        excluded_rows=excluded_rows,
+    )
+    return report, sample
 
 
 def _docs_results(result, edition) -> list[dict[str, Any]]:
@@ -475,9 +637,9 @@ def check_file(path, source, millesime: int | None = None) -> FileCheck:
                 publish(con, source.name, incoming, q_incoming)
                 if report.rows_quarantined:
                     quarantine = report.one_line()
-            frame = con.sql(check_query(source.name, contract)).df()
+            report, _ = validate_relation(con, check_query(source.name, contract), contract)
     return FileCheck(
-        report=validate_frame(frame, contract),
+        report=report,
         rows_loaded=load.rows,
         millesime=sf.millesime,
         undeclared=[c for cols in load.undeclared.values() for c in cols],

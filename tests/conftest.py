@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -35,16 +36,41 @@ def shared_data() -> Path:
     return require_shared_data()
 
 
+def _built_once(tmp_path_factory, name: str, build) -> Path:
+    """`build(folder)` run once per test session, also when pytest-xdist spreads the tests over several worker
+    processes (`make test` runs `-n 2`): the first worker to ask builds under a lock in the directory shared by
+    the workers, the others wait and reuse it. A failed build is re-raised in every worker that asks."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # basetemp/popen-gwN -> basetemp, common to the workers
+    folder = shared / f"session_{name}"
+    with FileLock(str(shared / f"session_{name}.lock")):
+        failed = shared / f"session_{name}.failed"
+        if failed.exists():
+            raise AssertionError(failed.read_text(encoding="utf-8"))
+        if not (folder / ".done").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            try:
+                build(folder)
+            except BaseException as exc:
+                failed.write_text(f"{name} fixture failed to build: {exc}", encoding="utf-8")
+                raise
+            (folder / ".done").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def real_warehouse(shared_data: Path, tmp_path_factory) -> Path:
     """The whole graph materialized once on the real extracts, into a temporary DuckDB file, by the `qpv run`
     command a user types (its output is kept in `run.stdout` beside the warehouse for the CLI tests)."""
-    out = tmp_path_factory.mktemp("real")
-    warehouse = out / "qpv.duckdb"
-    result = run_cli("run", "--data-dir", str(shared_data), "--warehouse", str(warehouse),
-                     "--dashboards", str(out / "dashboards"), check=True)  # fmt: skip
-    (out / "run.stdout").write_text(result.stdout, encoding="utf-8")
-    return warehouse
+
+    def build(out: Path) -> None:
+        result = run_cli("run", "--data-dir", str(shared_data), "--warehouse", str(out / "qpv.duckdb"),
+                         "--dashboards", str(out / "dashboards"), check=True)  # fmt: skip
+        (out / "run.stdout").write_text(result.stdout, encoding="utf-8")
+
+    return _built_once(tmp_path_factory, "real", build) / "qpv.duckdb"
 
 
 @pytest.fixture
@@ -67,8 +93,8 @@ def revn_copy(shared_data: Path, tmp_path: Path):
     return make
 
 
-def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess:
-    result = subprocess.run([QPV, *args], capture_output=True, text=True, timeout=600)
+def run_cli(*args: str, check: bool = False, timeout: int = 1200) -> subprocess.CompletedProcess:
+    result = subprocess.run([QPV, *args], capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"qpv {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -81,9 +107,10 @@ def demo_warehouse(tmp_path_factory) -> Path:
     Beside it: the demo folder `data/` (with the generator's truth.json), `dashboards/`, `data_docs/` and the
     command's output in `demo.stdout`.
     """
-    out = tmp_path_factory.mktemp("demo_session")
-    warehouse = out / "qpv.duckdb"
-    result = run_cli("demo", "--data-dir", str(out / "data"), "--warehouse", str(warehouse),
-                     "--dashboards", str(out / "dashboards"), check=True)  # fmt: skip
-    (out / "demo.stdout").write_text(result.stdout, encoding="utf-8")
-    return warehouse
+
+    def build(out: Path) -> None:
+        result = run_cli("demo", "--data-dir", str(out / "data"), "--warehouse", str(out / "qpv.duckdb"),
+                         "--dashboards", str(out / "dashboards"), check=True)  # fmt: skip
+        (out / "demo.stdout").write_text(result.stdout, encoding="utf-8")
+
+    return _built_once(tmp_path_factory, "demo", build) / "qpv.duckdb"

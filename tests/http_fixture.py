@@ -9,16 +9,27 @@ A reply can be a `Reply` or a function of the `Request` returning one (to answer
 The last reply of a script is repeated. Unscripted paths get a 404. The server binds a free port, serves
 from daemon threads and stops at `__exit__`; a stalled reply waits on an event that `stop()` sets, so no
 thread outlives the test.
+
+Faults: `Reply(reset=True, send_bytes=N)` sends N body bytes then resets the connection (TCP RST);
+`Reply(drip=(n, seconds))` sends the body n bytes at a time, one piece every `seconds` (a slow server).
+`ScriptedServer(tls=True)` serves HTTPS with a self-signed certificate for 127.0.0.1 (`server.ca_file`: give it
+to requests through REQUESTS_CA_BUNDLE).
 """
 
 from __future__ import annotations
 
 import re
+import socket
+import ssl
+import struct
+import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -42,14 +53,19 @@ class Reply:
     send_bytes: int | None = None
     delay: float = 0.0
     content_length: bool = True
+    reset: bool = False
+    drip: tuple[int, float] | None = None
 
 
 Responder = Reply | Callable[[Request], Reply]
 
 
-def ranged(body: bytes, etag: str = '"r1"', cut_first: int | None = None) -> Callable[[Request], Reply]:
-    """A resumable file: full requests get a 200 (cut after `cut_first` bytes the first time); `Range:
-    bytes=N-` requests (with a matching If-Range, if any) get a 206 with the rest."""
+def ranged(
+    body: bytes, etag: str = '"r1"', cut_first: int | None = None, reset: bool = False
+) -> Callable[[Request], Reply]:
+    """A resumable file: full requests get a 200 (cut after `cut_first` bytes the first time, by a clean close
+    or with `reset` by a TCP reset); `Range: bytes=N-` requests (with a matching If-Range, if any) get a 206
+    with the rest."""
     state = {"cut": cut_first}
 
     def respond(request: Request) -> Reply:
@@ -61,7 +77,7 @@ def ranged(body: bytes, etag: str = '"r1"', cut_first: int | None = None) -> Cal
             headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
             return Reply(206, body[start:], headers)
         cut, state["cut"] = state["cut"], None
-        return Reply(200, body, headers, send_bytes=cut)
+        return Reply(200, body, headers, send_bytes=cut, reset=reset and cut is not None)
 
     return respond
 
@@ -71,25 +87,34 @@ class _QuietServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address) -> None:
         """A client that hangs up mid-body (size limit, timeout) is expected; anything else is reported."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
+        if not isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLError):
             super().handle_error(request, client_address)
 
 
 class ScriptedServer:
     """The threaded server; use as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: bool = False) -> None:
+        self.tls = tls
+        self.ca_file: str | None = None
         self._scripts: dict[str, list[Responder]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.requests: list[Request] = []
         self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
+        if tls:
+            self._tmp = tempfile.TemporaryDirectory(prefix="qpv-tls-")
+            cert, key = _self_signed(Path(self._tmp.name))
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            self.ca_file = str(cert)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05})
 
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def script(self, path: str, *replies: Responder) -> str:
         """Answer `path` (with its query string) with these replies in turn; returns the full URL."""
@@ -130,8 +155,23 @@ class ScriptedServer:
                 self.end_headers()
                 body = reply.body if reply.send_bytes is None else reply.body[: reply.send_bytes]
                 if reply.status != 304:
-                    self.wfile.write(body)
+                    if reply.drip:
+                        self._drip(body, *reply.drip)
+                    else:
+                        self.wfile.write(body)
                 self.wfile.flush()
+                if reply.reset:
+                    # SO_LINGER 0: close() sends a TCP RST instead of a FIN (a connection reset by peer)
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+
+            def _drip(self, body: bytes, size: int, interval: float) -> None:
+                for start in range(0, len(body), size):
+                    self.wfile.write(body[start : start + size])
+                    self.wfile.flush()
+                    if server._stop.wait(interval):
+                        return
 
             def log_message(self, format: str, *args) -> None:  # noqa: A002
                 pass
@@ -147,9 +187,22 @@ class ScriptedServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
+        if self.tls:
+            self._tmp.cleanup()
 
     def __enter__(self) -> ScriptedServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throw-away certificate for 127.0.0.1 (openssl command line), valid one day."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+    return cert, key

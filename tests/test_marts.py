@@ -51,7 +51,8 @@ def _theme_rows(warehouse: Path) -> list[dict]:
     return _dicts(
         warehouse,
         "select code_qp, geographie, millesime, indicateur, valeur, numerateur, denominateur "
-        f"from ({union}) where not coalesce(secret, false) and valeur is not null",
+        f"from ({union}) where not coalesce(secret, false) "
+        "and (valeur is not null or (numerateur = 0 and denominateur = 0))",  # a ratio 0/0 enters the sums
     )
 
 
@@ -76,7 +77,8 @@ def _known_cells(warehouse: Path) -> list[dict]:
         if entry["agregation"] == "somme" or (
             entry["agregation"] == "ratio"
             and row["numerateur"] is not None
-            and (row["denominateur"] or 0) > 0
+            and row["denominateur"] is not None
+            and row["denominateur"] >= 0  # a ratio 0/0 adds 0 to the sums (int_secret_cellules)
         ):
             cells.append({**row, "agregation": entry["agregation"], "facteur": entry["facteur"]})
     return cells

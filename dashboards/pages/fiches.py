@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboards import fiche_terrain
 from dashboards import figures_fiche as ff
 from dashboards import queries_fiche as q
 from dashboards.site import Page, SiteContext, esc, figure_block, table, write_page
@@ -481,6 +482,10 @@ def render(ctx: SiteContext) -> list[Page]:
     france_by_geography = _groups(france, "geographie")
     empty_france = france.iloc[0:0]
     passage = q.passage(con)
+    terrain_obs, terrain_crois = (
+        _groups(fiche_terrain.observations(con)),
+        _groups(fiche_terrain.croisement(con)),
+    )
     if ctx.territoire is not None:
         selected = set(ctx.territoire)
         infos = infos[infos["code_qp"].isin(selected)]
@@ -507,7 +512,10 @@ def render(ctx: SiteContext) -> list[Page]:
     pages: list[Page] = []
     for _, info in infos.iterrows():
         code = info["code_qp"]
-        passage_html = _passage_block(info, passage, key_rows, built)
+        terrain_html = fiche_terrain.section(  # the Terrain section, placed before the correspondence block
+            terrain_obs.get(code, pd.DataFrame()), terrain_crois.get(code, pd.DataFrame())
+        )
+        passage_html = terrain_html + _passage_block(info, passage, key_rows, built)
         pages.append(
             _fiche(
                 ctx,

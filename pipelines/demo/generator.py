@@ -23,7 +23,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from pipelines.demo import anct, insee, layouts, sirene
+from pipelines.demo import anct, insee, layouts, sirene, terrain
 from pipelines.demo.formats import delimited_text, parquet_bytes, write_bytes, zip_bytes
 from pipelines.demo.territory import Territory, build_territory
 
@@ -120,11 +120,14 @@ def render_demo_files(seed: int = 2024) -> tuple[dict[str, bytes], dict]:
     )
     files.update(_sirene_files(layouts.GEOLOC_HEADER, sirene.geoloc_rows(sirene_data), layouts.GEOLOC, ";"))
 
+    terrain_files, terrain_truth = terrain.terrain_files(territory, seed)  # observations (some refused)
+    files.update(terrain_files)
     truth = {
         "seed": seed,
         "qpv2024": sirene.ess_truth(territory, sirene_data),
         "qpv2015": anct.revn_truth(list(layouts.ANCT_LAYOUTS), anct_files),
         "non_recours": anct.non_recours_truth(list(layouts.ANCT_LAYOUTS), anct_data),
+        "terrain": terrain_truth,
     }
     files[TRUTH_FILE] = (json.dumps(truth, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(
         "utf-8"

@@ -13,11 +13,12 @@ Nothing here touches the network or the disk at import time.
 from pipelines.live.archive import RawArchive, Retrieval
 from pipelines.live.client import LiveSourceClient, RefreshedSourceClient, Refresher, Target, live_spec
 from pipelines.live.content import EXPECTED_KINDS, open_zip_member, safe_members, sniff_file, sniff_kind
-from pipelines.live.errors import LiveSourceError
+from pipelines.live.errors import ChecksumMismatch, LiveSourceError
 from pipelines.live.http import DEFAULT_ALLOWED_HOSTS, Download, HttpFetcher, HttpPolicy, Progress, Validators
 from pipelines.live.overrides import override_urls, variable_name
 
 __all__ = [
+    "ChecksumMismatch",
     "DEFAULT_ALLOWED_HOSTS",
     "EXPECTED_KINDS",
     "Download",

@@ -63,6 +63,7 @@ class RawArchive:
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
+        self._verified: set[tuple[str, str, int, int]] = set()
 
     @property
     def manifest_path(self) -> Path:
@@ -87,12 +88,10 @@ class RawArchive:
         relative = f"{folder}/{sha256[:2]}/{sha256}/{file_name}"
         target = self.root / relative
         if target.exists():
-            if target.stat().st_size != complete.stat().st_size:
-                raise LiveSourceError(
-                    str(target), "archived file has the wrong size for its sha256 (corrupt?)"
-                )
-            complete.unlink()
-            return relative, False
+            if target.stat().st_size == complete.stat().st_size and self._sha256(target) == sha256:
+                complete.unlink()
+                return relative, False
+            # altered on disk since it was archived: the verified download takes its place (os.replace)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(complete, 0o444)
         os.replace(complete, target)
@@ -134,6 +133,30 @@ class RawArchive:
                     str(self.manifest_path), f"line {number} is not a retrieval: {exc}"
                 ) from exc
         return out
+
+    @staticmethod
+    def _sha256(path: Path) -> str:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+    def intact(self, entry: Retrieval) -> bool:
+        """Whether the archived file of `entry` still has the bytes the manifest records (its sha256).
+        Verified once per file state (path, size, mtime) for the life of this object."""
+        path = self.absolute(entry)
+        try:
+            status = path.stat()
+        except OSError:
+            return False
+        key = (str(path), entry.sha256, status.st_size, status.st_mtime_ns)
+        if key in self._verified:
+            return True
+        if self._sha256(path) != entry.sha256:
+            return False
+        self._verified.add(key)
+        return True
 
     def _present(self, entries: list[Retrieval]) -> list[Retrieval]:
         return [e for e in entries if self.absolute(e).is_file()]

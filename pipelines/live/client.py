@@ -17,7 +17,7 @@ from typing import Any
 
 from pipelines.live.archive import RawArchive, Retrieval, utc_now
 from pipelines.live.content import EXPECTED_KINDS, safe_members
-from pipelines.live.errors import LiveSourceError
+from pipelines.live.errors import ChecksumMismatch, LiveSourceError
 from pipelines.live.http import DEFAULT_ALLOWED_HOSTS, Download, HttpFetcher, HttpPolicy, Progress, Validators
 from pipelines.live.overrides import environment, override_urls, variable_name
 from pipelines.parsing import SourceFile, sha256_of
@@ -201,16 +201,23 @@ class Refresher:
         return [self.retrieve(source, target, progress) for target in self.targets(source)]
 
     def retrieve(self, source: Source, target: Target, progress: Progress | None = None) -> Retrieval:
-        """Fetch one target (conditionally, if it was archived before) and record the retrieval."""
+        """Fetch one target (conditionally, if it was archived before) and record the retrieval.
+
+        An archived copy whose bytes no longer match its manifest sha256 (altered on disk) is not trusted: no
+        conditional request, the file is downloaded again and repairs the archive. A resumed download (206)
+        that fails the producer's checksum is downloaded once more from the start.
+        """
         previous = self.archive.last_for_url(target.url)
+        if previous is not None and not self.archive.intact(previous):
+            log.warning(
+                "%s: archived file %s does not match its sha256 %s (altered on disk): downloading it again",
+                target.url,
+                previous.path,
+                previous.sha256,
+            )
+            previous = None
         validators = Validators(previous.etag, previous.last_modified) if previous else None
-        download = self.fetcher.download(
-            target.url,
-            self.archive.partial_path(target.url),
-            validators=validators if validators and validators.headers() else None,
-            expected=EXPECTED_KINDS.get(source.format),
-            progress=progress,
-        )
+        download = self._download(source, target, validators, progress)
         if download.status == 304 and previous is not None:
             self._check_name(source, target, previous.file_name)
             entry = self._entry(source, target, download, previous.path, previous.sha256, "not_modified")
@@ -222,10 +229,28 @@ class Refresher:
                 last_modified=download.last_modified or previous.last_modified,
             )
         else:
-            entry = self._archive_download(source, target, download)
+            try:
+                entry = self._archive_download(source, target, download)
+            except ChecksumMismatch as exc:
+                if download.status != 206:
+                    raise
+                log.warning("%s; the download was resumed: downloading it again from the start", exc)
+                download = self._download(source, target, None, progress)
+                entry = self._archive_download(source, target, download)
         self.archive.append(entry)
         log.info("%s %s: %s (%s)", source.name, target.edition, entry.outcome, entry.path)
         return entry
+
+    def _download(
+        self, source: Source, target: Target, validators: Validators | None, progress: Progress | None
+    ) -> Download:
+        return self.fetcher.download(
+            target.url,
+            self.archive.partial_path(target.url),
+            validators=validators if validators and validators.headers() else None,
+            expected=EXPECTED_KINDS.get(source.format),
+            progress=progress,
+        )
 
     def _archive_download(self, source: Source, target: Target, download: Download) -> Retrieval:
         """Check the complete download (name, zip safety, checksum) and move it into the archive."""
@@ -275,7 +300,7 @@ class Refresher:
             return
         actual = _file_digest(path, algorithm)
         if actual != expected:
-            raise LiveSourceError(
+            raise ChecksumMismatch(
                 target.url,
                 f"{algorithm} checksum mismatch: data.gouv.fr declares {expected}, the file has {actual}",
             )
@@ -317,6 +342,13 @@ class Refresher:
             if missing:
                 log.warning("%s: edition(s) %s not in the raw archive", source.name, missing)
             latest = {e: r for e, r in latest.items() if e in declared}
+        for entry in latest.values():
+            if not self.archive.intact(entry):
+                raise LiveSourceError(
+                    str(self.archive.absolute(entry)),
+                    f"archived file altered on disk: its sha256 is not {entry.sha256} of the manifest; run "
+                    "`qpv refresh` to download it again",
+                )
         return [
             SourceFile(
                 path=self.archive.absolute(entry),
@@ -400,6 +432,8 @@ class LiveSourceClient(SourceClient):
     max_attempts: int = 5
     backoff_base: float = 1.0
     backoff_max: float = 60.0
+    low_speed_bytes: int = 1024  # fewer bytes than this in low_speed_time seconds: too slow, abandoned
+    low_speed_time: float = 60.0
     max_bytes: int = 8 * 1024**3  # one download; SIRENE's largest file is ~3 GB
     max_uncompressed_bytes: int = 64 * 1024**3  # declared total of a zip
     verify_checksums: bool = True
@@ -422,6 +456,8 @@ class LiveSourceClient(SourceClient):
             max_attempts=self.max_attempts,
             backoff_base=self.backoff_base,
             backoff_max=self.backoff_max,
+            low_speed_bytes=self.low_speed_bytes,
+            low_speed_time=self.low_speed_time,
             max_bytes=self.max_bytes,
         )
         return Refresher(

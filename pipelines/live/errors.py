@@ -10,3 +10,7 @@ class LiveSourceError(RuntimeError):
         self.url = url
         self.reason = message
         super().__init__(f"{url}: {message}")
+
+
+class ChecksumMismatch(LiveSourceError):
+    """The bytes do not match the checksum the producer declares (or the manifest records)."""

@@ -4,7 +4,9 @@ HTTPS only, to an allow-list of hosts (every redirect hop is checked too); conne
 retries with exponential backoff on 5xx, 429, network errors and truncated bodies; conditional requests
 (If-None-Match / If-Modified-Since → 304); downloads streamed to a `.part` file and resumed with
 `Range: bytes=N-` when the server supports it (also across runs: a sidecar `.part.json` keeps the validator);
-a size limit checked on Content-Length and while streaming; HTML pages refused where data is expected.
+a size limit checked on Content-Length and while streaming; a low-speed limit (a server that drips bytes just
+fast enough to dodge the read timeout is abandoned); HTML pages refused where data is expected.
+Plain HTTP (`allow_http`) exists for the test harness only: it is accepted for loopback hosts and nothing else.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ DEFAULT_ALLOWED_HOSTS: tuple[str, ...] = (
     "data.caf.fr",
     "sig.ville.gouv.fr",
 )
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})  # the only hosts plain HTTP may reach (tests)
 RETRY_STATUSES = frozenset({408, 425, 429})  # plus every 5xx
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
@@ -60,6 +63,10 @@ class HttpPolicy:
     max_bytes: int = 8 * 1024**3
     max_json_bytes: int = 64 * 1024**2
     max_redirects: int = 5
+    # low-speed limit (like curl's --speed-limit/--speed-time): fewer than low_speed_bytes received in
+    # low_speed_time seconds of a body is a transient failure (the part is kept for a resumption)
+    low_speed_bytes: int = 1024
+    low_speed_time: float = 60.0
     chunk_size: int = 1024**2
     retry_403_hosts: tuple[str, ...] = ("www.insee.fr",)  # insee.fr sometimes answers 403 to scripts
     user_agent: str = "qpv-observatoire/0.1 (observatoire des QPV; python-requests)"
@@ -134,10 +141,7 @@ class _Partial:
 
     def begin(self, response: requests.Response) -> None:
         """Record how this response can be resumed (byte ranges + a validator for If-Range)."""
-        strong_etag = response.headers.get("ETag")
-        if strong_etag and strong_etag.startswith("W/"):
-            strong_etag = None
-        self.validator = strong_etag or response.headers.get("Last-Modified")
+        self.validator = _validator_of(response)
         ranges = response.headers.get("Accept-Ranges", "").lower() == "bytes" or response.status_code == 206
         self.resumable = ranges and not _encoded(response)  # byte ranges count compressed bytes
         self.meta.write_text(json.dumps({"url": self.url, "validator": self.validator}), encoding="utf-8")
@@ -192,6 +196,14 @@ def _clean_name(raw: str) -> str | None:
     return name if name not in ("", ".", "..") else None
 
 
+def _validator_of(response: requests.Response) -> str | None:
+    """The validator sent back in If-Range: the strong ETag, else Last-Modified (weak ETags cannot be used)."""
+    strong_etag = response.headers.get("ETag")
+    if strong_etag and strong_etag.startswith("W/"):
+        strong_etag = None
+    return strong_etag or response.headers.get("Last-Modified")
+
+
 def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After", "").strip()
     return float(value) if value.isdigit() else None
@@ -243,6 +255,10 @@ class HttpFetcher:
         if parts.username or parts.password:
             raise LiveSourceError(url, "credentials in URLs are refused")
         host = (parts.hostname or "").lower()
+        if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+            raise LiveSourceError(
+                url, "plain http is allowed for the loopback test server only: https required"
+            )
         if host not in {h.lower() for h in self.policy.allowed_hosts}:
             raise LiveSourceError(
                 url,
@@ -447,6 +463,10 @@ class HttpFetcher:
                 raise _Transient(
                     f"unexpected partial response (Content-Range {response.headers.get('Content-Range')!r})"
                 )
+            validator = _validator_of(response)
+            if state.validator and validator and validator != state.validator:
+                state.discard()  # the file changed on the server (If-Range ignored): start again from scratch
+                raise _Transient(f"the file changed during the download ({state.validator} → {validator})")
             return offset, None if match.group(3) == "*" else int(match.group(3))
         if response.status_code != 200:
             raise LiveSourceError(url, f"unexpected HTTP {response.status_code} {response.reason}")
@@ -465,6 +485,7 @@ class HttpFetcher:
         """Write the body to the part from `start`; returns the final size. Broken/short bodies are transient."""
         done = start
         limit = self.policy.max_bytes
+        window_start, window_bytes = time.monotonic(), 0
         with state.part.open("r+b" if start else "wb") as out:
             out.seek(start)
             out.truncate()
@@ -480,6 +501,16 @@ class HttpFetcher:
                     out.write(chunk)
                     if progress:
                         progress(url, done, total)
+                    window_bytes += len(chunk)
+                    elapsed = time.monotonic() - window_start
+                    if elapsed >= self.policy.low_speed_time:
+                        if window_bytes < self.policy.low_speed_bytes:
+                            raise _Transient(
+                                f"server too slow: {window_bytes} bytes in {elapsed:.1f} s "
+                                f"(low-speed limit {self.policy.low_speed_bytes} bytes in "
+                                f"{self.policy.low_speed_time:g} s)"
+                            )
+                        window_start, window_bytes = time.monotonic(), 0
             except _Transient as exc:
                 if total is not None and done < total:
                     raise _Transient(f"truncated body: {done} of {total} bytes received ({exc})") from exc

@@ -78,6 +78,19 @@ def read_table(source: Source, sf: SourceFile) -> tuple[TextTable, str]:
     return read_text_bytes(data, source.read, label, header_only_is_empty=False)[0], label
 
 
+def count_null_markers(text: TextTable, null_values: tuple[str, ...]) -> dict[str, int]:
+    """How many cells of the file hold each of the contract's 'no value' markers (read as null)."""
+    if not null_values:
+        return {}
+    columns = [c for c in text.frame.columns if c != "_ligne"]
+    counts = {}
+    for marker in null_values:
+        n = int(text.frame.select(pl.sum_horizontal([(pl.col(c) == marker).sum() for c in columns])).item())
+        if n:
+            counts[marker] = n
+    return counts
+
+
 @register("delimited")
 def load_delimited(
     source: Source, files: list[SourceFile], con: duckdb.DuckDBPyConnection, table: str
@@ -86,8 +99,12 @@ def load_delimited(
     frames: list[pl.DataFrame] = []
     undeclared: dict[str, list[str]] = {}
     members: dict[str, str] = {}
+    markers: dict[str, dict[str, int]] = {}
     for sf in files:
         text, label = read_table(source, sf)
+        counted = count_null_markers(text, contract.null_values)
+        if counted:
+            markers[sf.relative] = counted
         typed, unknown = type_columns(text, contract, source.read, label)
         if unknown:
             undeclared[sf.relative] = unknown
@@ -104,5 +121,7 @@ def load_delimited(
         combined = pl.concat(frames, how="vertical").select(list(LINEAGE_COLUMNS) + contract.column_names)
     else:
         combined = empty_frame(contract)
-    notes = {"read_from": members} if members else {}
+    notes: dict = {"read_from": members} if members else {}
+    if markers:
+        notes["null_markers"] = markers  # cells read as null because the contract lists them in nullValues
     return LoadReport(rows=write_frame(con, table, combined), undeclared=undeclared, notes=notes)

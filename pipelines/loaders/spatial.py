@@ -79,4 +79,31 @@ def load_spatial(
         verb = f"create or replace table {table} as " if index == 0 else f"insert into {table} "
         con.execute(verb + query, [sf.millesime, sf.relative, sf.sha256, path])
         rows = con.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+        check_coordinates(con, contract, table, sf.relative)
     return LoadReport(rows=rows, undeclared=undeclared)
+
+
+def check_coordinates(con: duckdb.DuckDBPyConnection, contract, table: str, relative: str) -> None:
+    """Refuse geometries outside the longitude/latitude ranges: projected coordinates (Lambert-93 metres, say)
+    in a file labelled WGS84 would otherwise be published as shapes nowhere on Earth."""
+    geoms = [c.name for c in contract.columns if c.logical_type == "geometry"]
+    key = contract.key[0] if contract.key else None
+    for geom in geoms:
+        # Identifiers come from the contract; values are bound.
+        outside = (
+            f"{geom} is not null and (ST_XMin({geom}) < -180 or ST_XMax({geom}) > 180 "
+            f"or ST_YMin({geom}) < -90 or ST_YMax({geom}) > 90)"
+        )
+        found = con.execute(
+            f"select count(*) over (), _ligne, {key or 'null'}, ST_XMin({geom}), ST_YMin({geom}) "  # noqa: S608
+            f"from {table} where _fichier = ? and {outside} order by _ligne limit 1",
+            [relative],
+        ).fetchall()
+        if found:
+            count, feature, code, x, y = found[0]
+            where = f"feature {feature}" + (f" ({key} {code})" if key else "")
+            raise InputError(
+                relative,
+                f"{where}: coordinates ({x:.6g}, {y:.6g}) outside longitude/latitude ranges in column {geom}; "
+                f"{count} feature(s): projected coordinates (Lambert-93, EPSG:2154?) labelled as WGS84",
+            )

@@ -41,7 +41,12 @@ joint as (
         d.numerateur_code,
         d.denominateur_code,
         d.seuil_secret,
-        coalesce(i.secret, false) or i.valeur is null as secret_producteur,
+        -- a ratio 0/0 (no event, empty denominator: the theme leaves valeur null) is not a producer's blank: it
+        -- stays in the sums (adding 0), else the ratio aggregates would sum the denominator count over fewer QPV
+        -- than the count's own aggregates, and the difference would reveal the secret 0 (tests/test_disclosure.py)
+        coalesce(i.secret, false)
+        or (i.valeur is null and not (d.agregation = 'ratio' and i.numerateur = 0 and i.denominateur = 0))
+            as secret_producteur,
         t.code_commune,
         t.code_epci,
         t.code_departement,
@@ -60,7 +65,7 @@ regles as (
         ) as secret_seuil,
         not secret_producteur and (
             (agregation = 'somme' and valeur is not null)
-            or (agregation = 'ratio' and numerateur is not null and denominateur is not null and denominateur > 0)
+            or (agregation = 'ratio' and numerateur is not null and denominateur is not null and denominateur >= 0)
         ) as participe
     from joint
 ),

@@ -1,0 +1,603 @@
+"""Disclosure attacks on the published warehouse (secret statistique, ../shared/DOMAIN.md §5), read-only.
+
+1. Thresholds: no published count under its seuil_secret (11), no published ratio whose denominator is under its
+   seuil_secret (50), in any mart (long and wide views, territory aggregates, ESS detail, the 2015/2024 bridge,
+   the écarts), and no value, bound or écart published beside `secret = true`.
+2. Differencing: an attacker who knows which QPV lie in which commune, EPCI, département and région (public) and
+   which QPV enter each sum (the strongest attacker: the true membership) writes every published territory sum as
+   a linear equation over the QPV values and subtracts the published QPV values; a suppressed cell is recovered
+   when its unit vector lies in the row space of the remaining equations. Counts, and numerators and denominators
+   of ratios, are the same unknowns wherever they appear (a ratio's numerator is often a count indicator).
+   Also: ESS detail cells from the QPV total minus the published cells, the bridge's establishment counts
+   against the secret etablissements_actifs, écarts against secret values.
+3. Fiches: rendered with `render_all(..., fiches=True)` into tmp_path, their CSV files and the plotly JSON of the
+   pages never carry the value of a suppressed cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import defaultdict
+from fractions import Fraction
+from pathlib import Path
+
+import duckdb
+import pytest
+
+LEVELS = ("commune", "epci", "departement", "region", "france")
+
+
+@pytest.fixture(params=["demo", "real"])
+def warehouse(request) -> Path:
+    return request.getfixturevalue(f"{request.param}_warehouse")
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=True)
+
+
+def rows(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> list[dict]:
+    cursor = con.execute(query, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+# --- 1. thresholds -------------------------------------------------------------------------------------------------
+
+
+def threshold_violations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    out: list[str] = []
+    long_tables = {
+        "indicateurs_qpv": "code_qp",
+        "indicateurs_territoire": "type_territoire || ' ' || code_territoire",
+    }
+    for table, label in long_tables.items():
+        found = con.execute(
+            f"""
+            select {label}, t.geographie, t.millesime, t.indicateur, t.valeur, t.numerateur, t.denominateur,
+                   d.agregation, d.seuil_secret
+            from marts.{table} as t inner join marts.ref_indicateurs as d on d.code = t.indicateur
+            where not t.secret and (
+                (d.agregation = 'somme' and (t.valeur is null or t.valeur < d.seuil_secret))
+                or (d.agregation = 'ratio' and (t.denominateur is null or t.denominateur < d.seuil_secret))
+            )
+            """  # noqa: S608 (table names and label from the dict above)
+        ).fetchall()
+        out += [f"marts.{table}: {r}" for r in found]
+        beside_secret = con.execute(
+            f"select {label}, indicateur, millesime from marts.{table} "  # noqa: S608 (as above)
+            "where secret and (valeur is not null or numerateur is not null or denominateur is not null)"
+        ).fetchall()
+        out += [f"marts.{table}: value beside secret = true: {r}" for r in beside_secret]
+    bounds = con.execute(
+        "select code_qp, indicateur, millesime from marts.indicateurs_qpv "
+        "where secret and (borne_basse is not null or borne_haute is not null)"
+    ).fetchall()
+    out += [f"marts.indicateurs_qpv: bounds beside secret = true: {r}" for r in bounds]
+
+    # A count indicator that is secret for a QPV must not be published as the numerator/denominator of a ratio.
+    linked = con.execute(
+        """
+        select r.code_qp, r.geographie, r.millesime, r.indicateur, c.indicateur
+        from marts.indicateurs_qpv as r
+        inner join marts.ref_indicateurs as d on d.code = r.indicateur and d.agregation = 'ratio'
+        inner join marts.indicateurs_qpv as c
+            on c.code_qp = r.code_qp and c.geographie = r.geographie and c.millesime = r.millesime
+            and c.indicateur in (d.numerateur_code, d.denominateur_code)
+        where not r.secret and c.secret
+        """
+    ).fetchall()
+    out += [f"marts.indicateurs_qpv: ratio published while its count is secret: {r}" for r in linked]
+
+    # Wide views: every column named after a count indicator, against its threshold.
+    counts = dict(
+        con.execute(
+            "select code, seuil_secret from marts.ref_indicateurs where agregation = 'somme'"
+        ).fetchall()
+    )
+    for (table,) in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts' and table_name like 'qpv\\_%' escape '\\'"
+    ).fetchall():
+        columns = [
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ?",
+                [table],
+            ).fetchall()
+        ]
+        for column in columns:
+            if column in counts:
+                n = con.execute(
+                    f'select count(*) from marts."{table}" where "{column}" < ?',  # noqa: S608 (catalogue names)
+                    [counts[column]],
+                ).fetchone()[0]
+                if n:
+                    out.append(f"marts.{table}.{column}: {n} value(s) under {counts[column]}")
+
+    seuil_ess = con.execute(
+        "select seuil_secret from marts.ref_indicateurs where code = 'etablissements_ess'"
+    ).fetchone()[0]
+    ess = con.execute(
+        "select count(*) from marts.ess_qpv_detail where (not secret and etablissements_ess < ?) "
+        "or (secret and (etablissements_ess is not null or emplois_ess_central is not null))",
+        [seuil_ess],
+    ).fetchone()[0]
+    if ess:
+        out.append(f"marts.ess_qpv_detail: {ess} cell(s) under {seuil_ess} or published beside secret")
+
+    ecarts = con.execute(
+        """
+        select e.code_qp, e.indicateur, e.millesime, e.type_reference
+        from marts.ecarts_qpv as e
+        left join marts.indicateurs_qpv as q using (code_qp, geographie, millesime, indicateur)
+        where ((q.secret or e.secret) and (e.valeur is not null or e.ecart is not null or e.rapport is not null))
+            or (e.secret_reference and (e.valeur_reference is not null or e.ecart is not null))
+        """
+    ).fetchall()
+    out += [f"marts.ecarts_qpv: secret value or écart published: {r}" for r in ecarts]
+    return out
+
+
+def test_no_published_cell_under_the_thresholds(warehouse):
+    with connect(warehouse) as con:
+        assert threshold_violations(con) == []
+
+
+def test_the_threshold_scan_catches_a_planted_leak(demo_warehouse, tmp_path):
+    """The scan itself can fail: a copy of the demo warehouse with one secret count published."""
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(demo_warehouse.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        code_qp, geographie, millesime, indicateur, vraie = con.execute(
+            """
+            select c.code_qp, c.geographie, c.millesime, c.indicateur, c.valeur
+            from intermediate.int_secret_cellules as c
+            where c.secret_seuil and c.agregation = 'somme' and c.valeur is not null
+            order by all limit 1
+            """
+        ).fetchone()
+        con.execute(
+            "update marts.indicateurs_qpv set secret = false, valeur = ? "
+            "where code_qp = ? and geographie = ? and millesime = ? and indicateur = ?",
+            [vraie, code_qp, geographie, millesime, indicateur],
+        )
+        found = threshold_violations(con)
+    assert any(code_qp in line and indicateur in line for line in found), found
+
+
+# --- 2. differencing ------------------------------------------------------------------------------------------------
+
+
+def _recoverable(equations: list[frozenset[str]]) -> set[str]:
+    """The unknowns whose value follows from the equations (each: Σ of its unknowns = a published constant).
+
+    Exact Gauss-Jordan elimination over the rationals (sparse rows): the unit vector of an unknown lies in the
+    row space iff a row of the reduced row echelon form is that unit vector. (No BLAS: exact, and free of the
+    thread contention of a loaded machine.)
+    """
+    pivots: dict[
+        str, dict[str, Fraction]
+    ] = {}  # pivot column -> its row (pivot entry 1, no other pivot column)
+    for equation in equations:
+        row: dict[str, Fraction] = dict.fromkeys(equation, Fraction(1))
+        for column in [c for c in row if c in pivots]:
+            factor = row.get(column)
+            if not factor:
+                continue
+            for key, value in pivots[column].items():
+                updated = row.get(key, Fraction(0)) - factor * value
+                if updated:
+                    row[key] = updated
+                else:
+                    row.pop(key, None)
+        if not row:
+            continue  # a combination of the previous equations
+        column = min(row)
+        scale = row[column]
+        row = {k: v / scale for k, v in row.items()}
+        for other in pivots.values():
+            factor = other.get(column)
+            if factor:
+                for key, value in row.items():
+                    updated = other.get(key, Fraction(0)) - factor * value
+                    if updated:
+                        other[key] = updated
+                    else:
+                        other.pop(key, None)
+        pivots[column] = row
+    return {column for column, row in pivots.items() if len(row) == 1}
+
+
+def _components(equations: list[frozenset[str]]) -> list[list[frozenset[str]]]:
+    """The equations split into groups sharing no unknown (solved separately: smaller matrices)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for equation in equations:
+        first, *others = equation
+        for other in others:
+            parent[find(other)] = find(first)
+    groups: dict[str, list[frozenset[str]]] = defaultdict(list)
+    for equation in equations:
+        groups[find(next(iter(equation)))].append(equation)
+    return list(groups.values())
+
+
+# Every summed quantity of a participating QPV cell: a count (position 0), or a ratio's numerator (0) and
+# denominator (1), named by the count indicator they are when the dictionary says so (numerateur_code,
+# denominateur_code), so that the same number is one unknown in every series it enters. A quantity is unknown to
+# the attacker when its cell is secret and it is published in no other cell.
+ATTACK_SQL = """
+with cellules as (
+    select c.*, q.secret as publie_secret, q.valeur as publie_valeur, q.numerateur as publie_numerateur,
+           q.denominateur as publie_denominateur
+    from intermediate.int_secret_cellules as c
+    inner join marts.indicateurs_qpv as q using (code_qp, geographie, millesime, indicateur)
+    where c.participe and c.agregation in ('somme', 'ratio')
+),
+quantites as (
+    select
+        code_qp, geographie, millesime, indicateur, code_commune, code_epci, code_departement, code_region,
+        publie_secret, p.position,
+        case
+            when agregation = 'somme' then indicateur
+            when p.position = 0 then coalesce(numerateur_code, indicateur || '#num')
+            else coalesce(denominateur_code, indicateur || '#den')
+        end as quantite,
+        case
+            when agregation = 'somme' then publie_valeur
+            when p.position = 0 then publie_numerateur
+            else publie_denominateur
+        end as publiee
+    from cellules
+    inner join (select unnest([0, 1]) as position) as p on p.position = 0 or agregation = 'ratio'
+),
+nommees as (
+    select *, code_qp || '|' || geographie || '|' || millesime || '|' || quantite as inconnue from quantites
+),
+connues as (
+    select distinct inconnue from nommees where not publie_secret and publiee is not null
+),
+secretes as (
+    select * from nommees
+    where (publie_secret or publiee is null) and inconnue not in (select inconnue from connues)
+),
+membres as (
+    select t.niveau, t.territoire, s.geographie, s.millesime, s.indicateur, s.position, s.inconnue
+    from secretes as s,
+    unnest([
+        {'niveau': 'commune', 'territoire': s.code_commune},
+        {'niveau': 'epci', 'territoire': s.code_epci},
+        {'niveau': 'departement', 'territoire': s.code_departement},
+        {'niveau': 'region', 'territoire': s.code_region},
+        {'niveau': 'france', 'territoire': 'FR'}
+    ]) as u(t)
+    where t.territoire is not null
+),
+publies as (
+    select type_territoire as niveau, code_territoire as territoire, geographie, millesime, indicateur
+    from marts.indicateurs_territoire where not secret
+)
+select distinct list_sort(list(m.inconnue)) as equation
+from publies as p
+inner join membres as m using (niveau, territoire, geographie, millesime, indicateur)
+group by p.niveau, p.territoire, p.geographie, p.millesime, p.indicateur, m.position
+"""
+
+
+def differencing_attack(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Suppressed QPV quantities an attacker can recover from the published territory sums (see module doc):
+    every published aggregate minus the published QPV values of its territory is the sum of its unknowns."""
+    equations = [frozenset(e) for (e,) in con.execute(ATTACK_SQL).fetchall()]
+    leaks = []
+    for component in _components(equations):
+        leaks += [
+            f"{u} recoverable from the published territory sums" for u in sorted(_recoverable(component))
+        ]
+    return leaks
+
+
+def test_no_suppressed_cell_is_recovered_by_differencing_territory_sums(warehouse):
+    with connect(warehouse) as con:
+        assert differencing_attack(con) == []
+
+
+def test_the_differencing_attack_recovers_a_planted_leak():
+    """Three QPV a, b, c in one commune; a and b suppressed, c published: the commune total gives a + b. Publishing
+    the total of a territory holding a only (a planted mistake) reveals a, then b; a second total over a, b, c
+    reveals c."""
+    ab, abc = frozenset("ab"), frozenset("abc")
+    assert _recoverable([ab]) == set()
+    assert _recoverable([ab, frozenset("a")]) == {"a", "b"}
+    assert _recoverable([ab, abc]) == {"c"}
+    assert _recoverable([ab, frozenset("bc"), frozenset("ac")]) == {"a", "b", "c"}
+
+
+def test_the_differencing_attack_finds_a_planted_leak_in_a_warehouse(demo_warehouse, tmp_path):
+    """A copy of the demo where the secondary suppression is undone in one commune: of the two suppressed counts
+    of a published commune aggregate, one is published; the other must then be recovered."""
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(demo_warehouse.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        found = con.execute(
+            """
+            select c.geographie, c.millesime, c.indicateur,
+                   min(c.code_qp) filter (where q.secret), max(c.code_qp) filter (where q.secret)
+            from intermediate.int_secret_cellules as c
+            inner join marts.indicateurs_qpv as q using (code_qp, geographie, millesime, indicateur)
+            inner join marts.indicateurs_territoire as t
+                on t.type_territoire = 'commune' and t.code_territoire = c.code_commune
+                and t.geographie = c.geographie and t.millesime = c.millesime and t.indicateur = c.indicateur
+            where c.agregation = 'somme' and c.participe and not t.secret
+            group by c.code_commune, c.geographie, c.millesime, c.indicateur
+            having count(*) filter (where q.secret) = 2
+            order by all limit 1
+            """
+        ).fetchone()
+        assert found is not None, "the demo has no published commune aggregate with two suppressed counts"
+        geographie, millesime, indicateur, published, revealed = found
+        con.execute(
+            """
+            update marts.indicateurs_qpv as q set secret = false, valeur = c.valeur
+            from intermediate.int_secret_cellules as c
+            where c.code_qp = q.code_qp and c.geographie = q.geographie and c.millesime = q.millesime
+                and c.indicateur = q.indicateur
+                and q.code_qp = ? and q.geographie = ? and q.millesime = ? and q.indicateur = ?
+            """,
+            [published, geographie, millesime, indicateur],
+        )
+        leaks = differencing_attack(con)
+    assert (
+        f"{revealed}|{geographie}|{millesime}|{indicateur} recoverable from the published territory sums"
+        in leaks
+    )
+
+
+def ess_detail_leaks(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """QPV total (published) minus the published detail cells = the one suppressed cell?"""
+    found = con.execute(
+        """
+        with detail as (
+            select m.code_qp, m.geographie, m.millesime, m.secret, i.etablissements_ess as vrai
+            from marts.ess_qpv_detail as m
+            inner join intermediate.int_ess_qpv_detail as i
+                using (code_qp, geographie, millesime, famille_ess, section_naf)
+        ),
+        par_qpv as (
+            select code_qp, geographie, millesime, count(*) filter (where secret) as n_secrets,
+                   sum(vrai) filter (where not secret) as publies, max(vrai) filter (where secret) as vrai_secret
+            from detail group by all
+        )
+        select p.code_qp, p.geographie, p.millesime, p.vrai_secret
+        from par_qpv as p
+        inner join marts.indicateurs_qpv as q
+            on q.code_qp = p.code_qp and q.geographie = p.geographie and q.millesime = p.millesime
+            and q.indicateur = 'etablissements_ess'
+        where not q.secret and p.n_secrets = 1 and q.valeur - coalesce(p.publies, 0) = p.vrai_secret
+        """
+    ).fetchall()
+    return [f"ess_qpv_detail {r[:3]}: the suppressed cell {r[3]} = total − published cells" for r in found]
+
+
+def bridge_leaks(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The 2015/2024 bridge's establishment counts against the secret etablissements_actifs of each geography."""
+    found = con.execute(
+        """
+        with bridge as (
+            select 'qpv2024' as geographie, code_qp2024 as code_qp, millesime, etablissements_qp2024 as n
+            from marts.passage_qpv2015_qpv2024 where code_qp2024 is not null
+            union
+            select 'qpv2015', code_qp2015, millesime, etablissements_qp2015
+            from marts.passage_qpv2015_qpv2024
+        )
+        select c.code_qp, c.geographie, c.millesime, c.indicateur, c.valeur
+        from intermediate.int_secret_cellules as c
+        inner join marts.indicateurs_qpv as q using (code_qp, geographie, millesime, indicateur)
+        inner join bridge as b using (code_qp, geographie, millesime)
+        where q.secret and c.agregation = 'somme' and c.valeur = b.n and c.indicateur like 'etablissements%'
+        """
+    ).fetchall()
+    return [
+        f"passage_qpv2015_qpv2024 reveals the secret {r[3]} of {r[0]} ({r[1]} {r[2]}) = {r[4]}" for r in found
+    ]
+
+
+def test_no_suppressed_cell_from_the_ess_detail_or_the_2015_2024_bridge(warehouse):
+    with connect(warehouse) as con:
+        assert ess_detail_leaks(con) + bridge_leaks(con) == []
+
+
+# --- 3. fiches and pages ------------------------------------------------------------------------------------------
+
+VALUE_COLUMNS = frozenset(
+    {"valeur", "numerateur", "denominateur", "borne_basse", "borne_haute", "ecart", "rapport", "valeur_affichee",
+     "etablissements_ess", "emplois_ess_bas", "emplois_ess_central", "emplois_ess_haut"}
+)  # fmt: skip
+TRUE = frozenset({"true", "True", "1", "oui", "vrai"})
+
+
+@pytest.fixture(scope="module")
+def demo_fiches(demo_warehouse, tmp_path_factory) -> Path:
+    """Every fiche of the demo (and the comparison page), rendered into a temporary folder. The theme pages,
+    rendered by render_all, are those `qpv demo` wrote beside the fixture warehouse (dashboards/)."""
+    from dashboards.pages import comparaison, fiches
+    from dashboards.site import SiteContext
+    from pipelines.warehouse import connection
+
+    out = tmp_path_factory.mktemp("disclosure_site") / "dashboards"
+    with connection(demo_warehouse, read_only=True) as con:
+        ctx = SiteContext(con=con, out_dir=out, territoire=None, png=False)
+        fiches.render(ctx)
+        comparaison.render(ctx)
+    return out
+
+
+def _numbers(value) -> list[float]:
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, int | float):
+        return [round(float(value), 6)]
+    if isinstance(value, str):
+        return [round(float(m.replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", ".")), 6)
+                for m in re.findall(r"-?\d[\d\u202f\xa0 ]*(?:[.,]\d+)?", value)[:50]]  # fmt: skip
+    if isinstance(value, list):
+        return [n for v in value for n in _numbers(v)]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    return []
+
+
+SKIPPED_KEYS = frozenset({"coordinates", "geometry", "geojson", "layout", "bbox", "features"})
+
+
+def _strip(value):
+    """The data without the geometries and layouts (their coordinates are not statistics)."""
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if k not in SKIPPED_KEYS}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+def _page_data(html: str) -> list:
+    """The JSON data embedded in a page: the arguments of Plotly.newPlot and the `var x = {...}` / `[...]` of its
+    scripts (the map's figure and selections), geometries left out."""
+    out = []
+    decoder = json.JSONDecoder()
+    for match in re.finditer(
+        r"Plotly\.newPlot\(\s*['\"][^'\"]+['\"],\s*(?=[\[{])|\bvar \w+ = (?=[\[{])", html
+    ):
+        try:
+            data, _ = decoder.raw_decode(html, match.end())
+        except ValueError:
+            continue  # a JavaScript object literal, not JSON
+        out.append(_strip(data))
+    return out
+
+
+def _distinctive(value: float) -> bool:
+    return abs(value) >= 100 or round(value, 6) != round(value)
+
+
+class SecretIndex:
+    """What the published warehouse withholds, to check pages and CSV files against."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.keys: set[tuple[str, str, str]] = set()  # (code_qp, millesime, indicateur) of secret QPV cells
+        self.values: dict[str, set[float]] = defaultdict(
+            set
+        )  # true values only a suppressed cell of a QPV has
+        published: set[float] = set()
+        for query in (
+            "select valeur, numerateur, denominateur, borne_basse, borne_haute from marts.indicateurs_qpv",
+            "select valeur, numerateur, denominateur, nb_qpv, null from marts.indicateurs_territoire",
+            "select etablissements_ess, emplois_ess_bas, emplois_ess_central, emplois_ess_haut, null "
+            "from marts.ess_qpv_detail",
+            "select ecart, rapport, valeur_reference, null, null from marts.ecarts_qpv",
+            "select etablissements_communs, etablissements_qp2015, etablissements_qp2024, "
+            "100 * part_etablissements_qp2015, 100 * part_etablissements_qp2024 from marts.passage_qpv2015_qpv2024",
+        ):
+            for row in con.execute(query).fetchall():
+                published.update(round(float(v), 6) for v in row if v is not None)
+        for code_qp, millesime, indicateur, *values in con.execute(
+            """
+            select c.code_qp, c.millesime, c.indicateur, c.valeur, c.numerateur, c.denominateur
+            from intermediate.int_secret_cellules as c
+            inner join marts.indicateurs_qpv as q using (code_qp, geographie, millesime, indicateur)
+            where q.secret
+            """
+        ).fetchall():
+            self.keys.add((code_qp, str(millesime), indicateur))
+            for v in values:
+                # fingerprints: values published nowhere, distinctive enough to be searched for in a page (small
+                # integers are everywhere: axes, ranks, years; the structured checks below cover those cells)
+                if v is not None and round(float(v), 6) not in published and _distinctive(float(v)):
+                    self.values[code_qp].add(round(float(v), 6))
+        self.indicators = {
+            code for (code,) in con.execute("select code from marts.ref_indicateurs").fetchall()
+        }
+        self.all_values = set().union(*self.values.values()) if self.values else set()
+
+
+def site_leaks(site: Path, index: SecretIndex) -> tuple[list[str], int, int]:
+    """Suppressed values shown in the pages (plotly traces) or the CSV files of a rendered site."""
+    leaks: list[str] = []
+    traces = rows_checked = 0
+    for page in sorted(site.rglob("*.html")):
+        code = page.stem if page.parent.name == "fiches" else None
+        forbidden = index.values.get(code, set()) if code else index.all_values
+        for data in _page_data(page.read_text(encoding="utf-8")):
+            traces += 1
+            shown = set(_numbers(data))
+            if shown & forbidden:
+                leaks.append(f"{page.name}: embedded data shows {sorted(shown & forbidden)[:5]}")
+    for table in sorted(site.rglob("donnees/*.csv")):
+        match = re.match(r"fiche_(Q[NP]\w+?)_", table.name)
+        with table.open(encoding="utf-8-sig", newline="") as handle:
+            for row in csv.DictReader(handle, delimiter=";"):
+                rows_checked += 1
+                code = row.get("code_qp") or (match.group(1) if match else None)
+                if row.get("serie") not in (None, "quartier"):
+                    code = None  # a fiche's reference line (commune, EPCI, France), not the QPV's
+                filled = {k: v for k, v in row.items() if k in VALUE_COLUMNS and _numbers(v)}
+                if row.get("secret") in TRUE and set(filled) - {"valeur_affichee"}:
+                    leaks.append(f"{table.name}: a row marked secret shows {filled}")
+                if row.get("secret_reference") in TRUE and row.get("valeur_reference") not in ("", None):
+                    leaks.append(f"{table.name}: a secret reference shows {row['valeur_reference']}")
+                if (
+                    code
+                    and row.get("indicateur")
+                    and (code, row.get("millesime"), row["indicateur"]) in index.keys
+                ):
+                    if set(filled) - {"valeur_affichee"}:
+                        leaks.append(f"{table.name}: secret cell {code} {row['indicateur']} shows {filled}")
+                for column, value in row.items():
+                    secret = (code, row.get("millesime"), column) in index.keys
+                    if column in index.indicators and _numbers(value) and secret:
+                        leaks.append(
+                            f"{table.name}: secret cell {code} {column} {row.get('millesime')} = {value}"
+                        )
+                if code:
+                    numbers = set(_numbers([v for k, v in row.items() if k not in ("code_qp", "millesime")]))
+                    if numbers & index.values.get(code, set()):
+                        leaks.append(f"{table.name}: {code} shows {sorted(numbers & index.values[code])[:5]}")
+    return leaks, traces, rows_checked
+
+
+def test_fiches_and_pages_never_show_a_suppressed_value(demo_fiches, demo_warehouse):
+    with connect(demo_warehouse) as con:
+        index = SecretIndex(con)
+    assert index.keys, "the demo has no suppressed cell: nothing is tested"
+    fiches = sorted((demo_fiches / "fiches").glob("Q*.html"))
+    assert len(fiches) > 10
+    leaks, traces, rows_checked = site_leaks(demo_fiches, index)
+    theme_leaks, theme_traces, theme_rows = site_leaks(demo_warehouse.parent / "dashboards", index)
+    assert traces > 0 and rows_checked > 0 and theme_traces > 0 and theme_rows > 0
+    assert leaks + theme_leaks == []
+
+
+def test_the_page_check_catches_a_planted_leak(demo_fiches, demo_warehouse, tmp_path):
+    with connect(demo_warehouse) as con:
+        index = SecretIndex(con)
+    code, values = next((c, v) for c, v in sorted(index.values.items()) if v)
+    site = tmp_path / "site"
+    (site / "fiches").mkdir(parents=True)
+    (site / "donnees").mkdir()
+    value = sorted(values)[0]
+    trace = {"type": "bar", "name": "planted", "x": ["2020"], "y": [value]}
+    (site / "fiches" / f"{code}.html").write_text(
+        f"<script>Plotly.newPlot('fig', {json.dumps([trace])}, {{}})</script>", encoding="utf-8"
+    )
+    (site / "donnees" / f"fiche_{code}_planted.csv").write_text(
+        f"indicateur;millesime;valeur;secret\nx;2020;{str(value).replace('.', ',')};True\n", encoding="utf-8"
+    )
+    leaks, traces, rows_checked = site_leaks(site, index)
+    assert (traces, rows_checked) == (1, 1)
+    assert len(leaks) == 3, leaks

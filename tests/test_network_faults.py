@@ -1,0 +1,300 @@
+"""Network faults and download security of the live client, against real servers on 127.0.0.1
+(tests/http_fixture.py): connection reset mid-download, slow servers, files altered on disk, redirects."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.live import HttpFetcher, HttpPolicy, LiveSourceClient, LiveSourceError
+from pipelines.registry import LiveSpec, Source
+from tests.http_fixture import Reply, ScriptedServer, ranged
+
+FOLDER = "demo_folder"
+BODY = b"code_qp;population\n" + b"".join(b"QN%05d;%d\n" % (i, i * 7) for i in range(30_000))  # ~400 kB
+SHA256 = hashlib.sha256(BODY).hexdigest()
+
+
+@pytest.fixture
+def server():
+    with ScriptedServer() as srv:
+        yield srv
+
+
+def make_client(tmp_path: Path, server: ScriptedServer, **overrides) -> LiveSourceClient:
+    config = dict(
+        archive_root=str(tmp_path / "archive"),
+        datagouv_api=server.url + "/api/1",
+        allowed_hosts=["127.0.0.1"],
+        allow_http=True,
+        connect_timeout=2.0,
+        read_timeout=0.5,
+        max_attempts=3,
+        backoff_base=0.01,
+        backoff_max=0.05,
+    )
+    config.update(overrides)
+    return LiveSourceClient(**config)
+
+
+def make_source(live: LiveSpec) -> Source:
+    return Source(
+        name="demo",
+        producer="demo",
+        title="Démo",
+        folder=FOLDER,
+        file_pattern=r"demo_(?P<millesime>\d{4})\.csv",
+        official_url="https://www.insee.fr/fr/statistiques/0000000",
+        contract="demo/demo.yaml",
+        geographie="qpv2024",
+        format="csv",
+        live=live,
+    )
+
+
+def direct(url: str) -> Source:
+    return make_source(LiveSpec(kind="direct", urls=((2023, url),)))
+
+
+def archive_state(tmp_path: Path) -> tuple[list[Path], list[Path]]:
+    """(archived files, files left in .partial other than locks)."""
+    root = tmp_path / "archive"
+    files = sorted(p for p in (root / FOLDER).rglob("*") if p.is_file()) if (root / FOLDER).exists() else []
+    partial = root / ".partial"
+    left = sorted(p for p in partial.iterdir() if not p.name.endswith(".lock")) if partial.exists() else []
+    return files, left
+
+
+def manifest(tmp_path: Path) -> list[dict]:
+    path = tmp_path / "archive" / "manifest.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+# --- connection reset mid-download → resumption -----------------------------------------------------------
+
+
+def test_a_connection_reset_mid_download_resumes_with_a_range_request(tmp_path, server):
+    cut = 150_000
+    url = server.script("/files/demo_2023.csv", ranged(BODY, etag='"r1"', cut_first=cut, reset=True))
+    [sf] = make_client(tmp_path, server).files(direct(url))
+    assert sf.path.read_bytes() == BODY and sf.sha256 == SHA256
+    first, resumed = server.requests_to("/files/demo_2023.csv")
+    assert "range" not in first.headers
+    # a reset drops what the kernel had received but not yet handed over: resume where the bytes really stop
+    offset = int(resumed.headers["range"].removeprefix("bytes=").removesuffix("-"))
+    assert 0 < offset <= cut and resumed.headers["if-range"] == '"r1"'
+    assert [line["http_status"] for line in manifest(tmp_path)] == [206]
+    assert archive_state(tmp_path)[1] == []
+
+
+def test_a_server_ignoring_range_sends_the_whole_file_again_from_zero(tmp_path, server):
+    headers = {"Accept-Ranges": "bytes", "ETag": '"r1"', "Content-Type": "text/csv"}
+    url = server.script(
+        "/files/demo_2023.csv",
+        Reply(body=BODY, headers=headers, send_bytes=100_000, reset=True),
+        Reply(body=BODY, headers=headers),  # a 200 with the whole body, whatever the Range header says
+    )
+    [sf] = make_client(tmp_path, server).files(direct(url))
+    assert sf.path.read_bytes() == BODY
+    assert server.requests_to("/files/demo_2023.csv")[1].headers["range"].startswith("bytes=")
+    assert manifest(tmp_path)[0]["http_status"] == 200
+
+
+def test_a_file_changed_on_the_server_during_the_download_restarts_from_zero(tmp_path, server):
+    """A server that ignores If-Range and answers 206 with another validator: the part is not completed."""
+    new_body = BODY.replace(b";7\n", b";8\n")
+
+    def partial_of_the_new_file(request):
+        start = int(request.headers["range"].removeprefix("bytes=").removesuffix("-"))
+        content_range = f"bytes {start}-{len(new_body) - 1}/{len(new_body)}"
+        return Reply(206, new_body[start:], {"ETag": '"v2"', "Content-Range": content_range})
+
+    replies = iter(
+        [
+            lambda request: Reply(
+                body=BODY, headers={"Accept-Ranges": "bytes", "ETag": '"v1"'}, send_bytes=50_000, reset=True
+            ),
+            partial_of_the_new_file,
+            lambda request: Reply(body=new_body, headers={"Accept-Ranges": "bytes", "ETag": '"v2"'}),
+        ]
+    )
+    url = server.script("/files/demo_2023.csv", lambda request: next(replies)(request))
+    [sf] = make_client(tmp_path, server).files(direct(url))
+    assert sf.path.read_bytes() == new_body
+    ranges = [r.headers.get("range") for r in server.requests_to("/files/demo_2023.csv")]
+    assert ranges[0] is None and ranges[1].startswith("bytes=") and ranges[2] is None and len(ranges) == 3
+
+
+def test_a_resumed_download_failing_the_declared_checksum_is_downloaded_again_from_zero(tmp_path, server):
+    """The part kept from an earlier run was altered on disk: the resumed file fails data.gouv.fr's sha256,
+    so it is downloaded once more from the start and the archive gets the right bytes."""
+    resource = {
+        "id": "r-2023",
+        "title": "Données QPV 2023",
+        "format": "csv",
+        "url": server.url + "/files/demo_2023.csv",
+        "last_modified": "2024-03-01T00:00:00",
+        "filetype": "file",
+        "checksum": {"type": "sha256", "value": SHA256},
+    }
+    server.script("/api/1/datasets/ds1/", Reply(body=json.dumps({"resources": [resource]}).encode()))
+    server.script("/files/demo_2023.csv", ranged(BODY, etag='"r1"', cut_first=120_000, reset=True))
+    source = make_source(
+        LiveSpec(kind="datagouv", dataset="ds1", resource_title=r"Données QPV (?P<millesime>\d{4})")
+    )
+    with pytest.raises(LiveSourceError, match="truncated body|connection broken"):
+        make_client(tmp_path, server, max_attempts=1).files(source)
+    [part] = [p for p in archive_state(tmp_path)[1] if p.suffix == ".part"]
+    part_size = part.stat().st_size
+    assert 0 < part_size <= 120_000
+    part.write_bytes(b"X" * part_size)  # bit rot in the kept part
+
+    [sf] = make_client(tmp_path, server).files(source)
+    assert sf.path.read_bytes() == BODY
+    ranges = [r.headers.get("range") for r in server.requests_to("/files/demo_2023.csv")]
+    assert ranges == [None, f"bytes={part_size}-", None]
+    assert archive_state(tmp_path)[1] == []
+
+
+# --- slow servers → timeouts naming the URL, nothing archived ------------------------------------------------
+
+
+def test_a_server_that_never_answers_times_out_naming_the_url_and_archives_nothing(tmp_path, server):
+    url = server.script("/files/demo_2023.csv", Reply(body=BODY, delay=10))
+    started = time.monotonic()
+    with pytest.raises(LiveSourceError) as info:
+        make_client(tmp_path, server, read_timeout=0.3, max_attempts=2).files(direct(url))
+    assert time.monotonic() - started < 5
+    message = str(info.value)
+    assert message.startswith(url) and "timed out" in message.lower() and "2 attempt" in message
+    assert archive_state(tmp_path) == ([], []) and manifest(tmp_path) == []
+
+
+def test_a_server_dripping_bytes_is_abandoned_by_the_low_speed_limit(tmp_path, server):
+    """Each piece arrives within the read timeout, so only the low-speed limit stops it."""
+    url = server.script("/files/demo_2023.csv", Reply(body=BODY, drip=(10, 0.05)))
+    started = time.monotonic()
+    with pytest.raises(LiveSourceError) as info:
+        make_client(
+            tmp_path, server, read_timeout=1.0, max_attempts=2, low_speed_bytes=10_000, low_speed_time=0.5
+        ).files(direct(url))
+    assert time.monotonic() - started < 5
+    message = str(info.value)
+    assert message.startswith(url) and "server too slow" in message and "failed after 2 attempt" in message
+    assert archive_state(tmp_path) == ([], []) and manifest(tmp_path) == []
+
+
+# --- archived file altered on disk → detected, downloaded again -------------------------------------------------
+
+
+def _tamper(path: Path) -> None:
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0x01  # one bit, same size
+    path.write_bytes(bytes(data))
+    os.chmod(path, 0o444)
+
+
+def test_an_archived_file_altered_on_disk_is_detected_and_downloaded_again(tmp_path, server):
+    headers = {"ETag": '"v1"', "Content-Type": "text/csv"}
+
+    def reply(request):  # a 304 would keep the altered copy: the client must not ask conditionally
+        if request.headers.get("if-none-match") == '"v1"':
+            return Reply(304, headers=headers)
+        return Reply(body=BODY, headers=headers)
+
+    url = server.script("/files/demo_2023.csv", reply)
+    source = direct(url)
+    [sf] = make_client(tmp_path, server).files(source)
+    _tamper(sf.path)
+
+    with pytest.raises(LiveSourceError, match="archived file altered on disk") as info:
+        make_client(tmp_path, server, offline=True).files(source)
+    assert str(sf.path) in str(info.value) and "qpv refresh" in str(info.value)
+
+    [again] = make_client(tmp_path, server).files(source)
+    assert again.path == sf.path and again.path.read_bytes() == BODY
+    second = server.requests_to("/files/demo_2023.csv")[1]
+    assert "if-none-match" not in second.headers
+    assert [line["outcome"] for line in manifest(tmp_path)] == ["new", "new"]
+    [third] = make_client(tmp_path, server).files(source)  # intact again: conditional, 304
+    assert third.path.read_bytes() == BODY
+    assert server.requests_to("/files/demo_2023.csv")[2].headers["if-none-match"] == '"v1"'
+    assert manifest(tmp_path)[-1]["outcome"] == "not_modified"
+
+
+# --- download security: HTTPS, allow-list, redirects ------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_server(monkeypatch):
+    with ScriptedServer(tls=True) as srv:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", srv.ca_file)
+        yield srv
+
+
+def https_client(tmp_path: Path, server: ScriptedServer) -> LiveSourceClient:
+    return make_client(tmp_path, server, allow_http=False)
+
+
+def test_https_to_an_allow_listed_host_is_downloaded(tmp_path, tls_server):
+    url = tls_server.script("/files/demo_2023.csv", Reply(body=BODY, headers={"Content-Type": "text/csv"}))
+    assert url.startswith("https://127.0.0.1:")
+    [sf] = https_client(tmp_path, tls_server).files(direct(url))
+    assert sf.path.read_bytes() == BODY
+
+
+def test_a_redirect_from_https_to_plain_http_is_refused(tmp_path, tls_server, server):
+    plain = server.script("/files/demo_2023.csv", Reply(body=BODY))
+    url = tls_server.script("/r/abc", Reply(302, headers={"Location": plain}))
+    with pytest.raises(LiveSourceError) as info:
+        https_client(tmp_path, tls_server).files(direct(url))
+    assert str(info.value) == f"{plain}: only https URLs are fetched, not 'http'"
+    assert server.requests == [] and archive_state(tmp_path) == ([], [])
+
+
+def test_a_redirect_to_another_host_is_refused(tmp_path, tls_server):
+    port = tls_server.url.rsplit(":", 1)[1]
+    elsewhere = f"https://localhost:{port}/files/demo_2023.csv"
+    tls_server.script("/files/demo_2023.csv", Reply(body=BODY))
+    url = tls_server.script("/r/abc", Reply(301, headers={"Location": elsewhere}))
+    with pytest.raises(LiveSourceError, match="host 'localhost' is not in the allow-list of official hosts"):
+        https_client(tmp_path, tls_server).files(direct(url))
+    assert [r.path for r in tls_server.requests] == ["/r/abc"]
+    assert archive_state(tmp_path) == ([], [])
+
+
+def test_an_untrusted_certificate_is_refused(tmp_path, tls_server, monkeypatch):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.setenv("CURL_CA_BUNDLE", "")
+    url = tls_server.script("/files/demo_2023.csv", Reply(body=BODY))
+    with pytest.raises(LiveSourceError, match="TLS error"):
+        https_client(tmp_path, tls_server).files(direct(url))
+
+
+def test_the_default_policy_allows_only_the_official_hosts_over_https():
+    fetcher = HttpFetcher()
+    fetcher.check_url("https://www.insee.fr/fr/statistiques/fichier/1/a.zip")
+    fetcher.check_url("https://static.data.gouv.fr/resources/x/a.csv")
+    refused = {
+        "http://www.insee.fr/a.zip": "only https URLs are fetched, not 'http'",
+        "https://www.insee.fr.evil.example/a.zip": "is not in the allow-list",
+        "https://user:pw@www.insee.fr/a.zip": "credentials in URLs are refused",
+        "ftp://www.insee.fr/a.zip": "only https URLs",
+        "file:///etc/passwd": "only https URLs",
+    }
+    for url, reason in refused.items():
+        with pytest.raises(LiveSourceError, match=reason):
+            fetcher.check_url(url)
+
+
+def test_plain_http_of_the_test_harness_reaches_loopback_only():
+    fetcher = HttpFetcher(HttpPolicy(allowed_hosts=("127.0.0.1", "www.insee.fr"), allow_http=True))
+    fetcher.check_url("http://127.0.0.1:8000/a.csv")
+    with pytest.raises(LiveSourceError, match="plain http is allowed for the loopback test server only"):
+        fetcher.check_url("http://www.insee.fr/a.zip")

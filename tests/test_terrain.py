@@ -1,0 +1,374 @@
+"""Terrain observations: template → filled → import (CLI), the anonymisation gate before anything is stored,
+the aggregates and their disclosure rules, the demo's observations and the fiche's Terrain section."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from assets import all_sources
+from pipelines.anonymisation import scan
+from pipelines.demo.terrain import PLANTED
+from pipelines.parsing import InputError
+from pipelines.resources import LocalSourceClient
+from pipelines.terrain import CATEGORIES, HEADERS, import_files, read_text, write_template
+from pipelines.warehouse import connection
+from tests.conftest import run_cli
+
+# Invented personal data planted in the filled template: none of it may be stored anywhere.
+SECRETS = {
+    "courriel": "yasmine.k@exemple.org",
+    "telephone": "07 98 76 54 32",
+    "nom": "Mehdi Zerrouki",
+    "adresse": "8 impasse des Tilleuls",
+}
+QPV = "QN05995M"  # a QPV of the demo territory
+
+
+def row(i: int, resume: str, **over) -> dict[str, str]:
+    base = {
+        "date_observation": f"2025-{1 + i % 12:02d}-15",
+        "code_qp": QPV,
+        "terrain": "economie_informelle",
+        "categorie": "entraide",
+        "precision": "",
+        "nombre_concernes": "6",
+        "type_source": "atelier",
+        "structure": "Centre social des Tests",
+        "resume": resume,
+        "identifiant": f"T-{i:03d}",
+    }
+    return base | over
+
+
+def filled_rows() -> list[dict[str, str]]:
+    rows = [row(i, "Entraide entre voisines pour la garde des enfants le mercredi.") for i in range(8)]
+    rows.append(row(8, f"Contact direct : {SECRETS['courriel']}."))
+    rows.append(row(9, f"Rappeler au {SECRETS['telephone']} pour la suite."))
+    rows.append(row(10, f"{SECRETS['nom']} a expliqué qu'il vend des repas."))
+    rows.append(row(11, f"Atelier chez une habitante au {SECRETS['adresse']}."))
+    rows.append(row(12, "Catégorie d'un autre terrain.", categorie="droit_non_demande"))
+    rows.append(row(13, "Code mal formé.", code_qp="QP059901"))
+    return rows
+
+
+def fill_csv(template: Path, rows: list[dict[str, str]]) -> None:
+    with template.open("a", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+        for r in rows:
+            writer.writerow([r[c] for c in HEADERS])
+
+
+def fill_xlsx(template: Path, rows: list[dict[str, str]]) -> None:
+    workbook = openpyxl.load_workbook(template)
+    sheet = workbook["observations"]
+    for r in rows:
+        sheet.append([int(r[c]) if c == "nombre_concernes" else (r[c] or None) for c in HEADERS])
+    workbook.save(template)
+
+
+def tables_holding(warehouse: Path, needles: list[str]) -> dict[str, list[str]]:
+    """For each needle, the tables of the warehouse (every schema) where some text or JSON column contains it; one
+    scan per table. Also returns the tables scanned under the key ''."""
+    found: dict[str, list[str]] = {needle: [] for needle in needles} | {"": []}
+    with connection(warehouse, read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, list(column_name) from information_schema.columns "
+            "where data_type in ('VARCHAR', 'JSON') group by all order by all"
+        ).fetchall()
+        for schema, table, names in columns:
+            # identifiers from the catalogue, needles bound as parameters
+            text = "concat_ws(chr(31), " + ", ".join(f'"{n}"::varchar' for n in names) + ")"
+            checks = ", ".join(f"bool_or(contains({text}, ${i + 1}))" for i in range(len(needles)))
+            hits = con.execute(f'select {checks} from "{schema}"."{table}"', needles).fetchone()  # noqa: S608
+            found[""].append(f"{schema}.{table}")
+            for needle, hit in zip(needles, hits, strict=True):
+                if hit:
+                    found[needle].append(f"{schema}.{table}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def imported(demo_warehouse: Path, tmp_path_factory) -> dict:
+    """`qpv terrain template` (CSV and XLSX), filled with good and bad rows, imported by `qpv terrain import` into
+    a copy of the demo warehouse."""
+    folder = tmp_path_factory.mktemp("terrain")
+    warehouse = folder / "qpv.duckdb"
+    shutil.copyfile(demo_warehouse, warehouse)
+    csv_file, xlsx_file = folder / "saisie_2025.csv", folder / "saisie_ateliers.xlsx"
+    result = run_cli("terrain", "template", "--out", str(csv_file))
+    assert result.returncode == 0 and csv_file.exists(), result.stderr
+    write_template(xlsx_file)  # the same function, in process (one CLI start less)
+    rows = filled_rows()
+    fill_csv(csv_file, rows[:10])
+    fill_xlsx(
+        xlsx_file, rows[10:] + [row(20 + i, "Troc de vêtements d'enfants au marché.") for i in range(3)]
+    )
+    result = run_cli("terrain", "import", str(csv_file), str(xlsx_file), "--warehouse", str(warehouse))
+    return {"result": result, "warehouse": warehouse, "csv": csv_file, "xlsx": xlsx_file, "folder": folder}
+
+
+def test_template_round_trip(imported):
+    result = imported["result"]
+    assert result.returncode == 0, result.stderr
+    assert "11 observation(s) chargée(s) depuis 2 fichier(s)" in result.stdout  # 8 + 3, example rows skipped
+    assert "2 ligne(s) d'exemple ignorée(s)" in result.stdout
+    with connection(imported["warehouse"], read_only=True) as con:
+        files = dict(
+            con.execute(
+                "select _fichier, count(*) from raw.terrain_observations where _fichier like 'terrain/saisie%' "
+                "group by all"
+            ).fetchall()
+        )
+        assert files == {"terrain/saisie_2025.csv": 8, "terrain/saisie_ateliers.xlsx": 3}
+        editions = dict(
+            con.execute(
+                "select _fichier, any_value(millesime) from raw.terrain_observations group by all"
+            ).fetchall()
+        )
+        assert editions["terrain/saisie_2025.csv"] == 2025 and editions["terrain/saisie_ateliers.xlsx"] == 0
+        assert (
+            con.execute(
+                "select count(*) from raw.terrain_observations where identifiant = 'EXEMPLE'"
+            ).fetchone()[0]
+            == 0
+        )
+
+
+def test_refused_rows_are_listed_with_spans_and_quarantined(imported):
+    stderr = imported["result"].stderr
+    assert "6 ligne(s) refusée(s)" in stderr
+    text = f"Contact direct : {SECRETS['courriel']}."
+    start = text.index(SECRETS["courriel"])
+    assert f"courriel {start}-{start + len(SECRETS['courriel'])}" in stderr
+    for template, kind in (
+        ("Rappeler au {} pour la suite.", "telephone"),
+        ("{} a expliqué qu'il vend des repas.", "nom"),
+        ("Atelier chez une habitante au {}.", "adresse"),
+    ):
+        start = template.index("{}")
+        assert f"{kind} {start}-{start + len(SECRETS[kind])}" in stderr
+    assert "droit_non_demande' hors de la liste du terrain economie_informelle" in stderr
+    assert "QP059901" in stderr and "code_qp" in stderr
+    with connection(imported["warehouse"], read_only=True) as con:
+        quarantined = con.execute(
+            "select fichier, ligne, colonne, valeur, enregistrement from quarantine.terrain_observations "
+            "where fichier like 'terrain/saisie%' order by fichier, ligne"
+        ).fetchall()
+    lines = {(f, ligne) for f, ligne, *_ in quarantined}
+    notice = sum(
+        1 for line in imported["csv"].read_text(encoding="utf-8-sig").splitlines() if line.startswith("#")
+    )
+    first = notice + 3  # notice, header, example row
+    assert {("terrain/saisie_2025.csv", first + 8), ("terrain/saisie_2025.csv", first + 9)} <= lines
+    assert {("terrain/saisie_ateliers.xlsx", n) for n in (3, 4, 5, 6)} <= lines
+    redacted = [json.loads(r[4])["resume"] for r in quarantined if r[2] == "controle"]
+    assert "Contact direct : [courriel]." in redacted and "[nom] a expliqué qu'il vend des repas." in redacted
+
+
+def test_no_personal_data_stored_anywhere(imported, demo_warehouse):
+    demo_needles = [text[f.start : f.end] for text in PLANTED.values() for f in scan(text)]
+    assert len(demo_needles) == 4
+    structure = "Centre social des Tests"
+    for warehouse, needles in (
+        (imported["warehouse"], list(SECRETS.values())),
+        (demo_warehouse, demo_needles),
+    ):
+        found = tables_holding(warehouse, [*needles, structure])
+        assert {"quarantine.terrain_observations", "raw.terrain_observations"} <= set(found[""])
+        for needle in needles:
+            assert not found[needle], f"{needle!r} stored in {found[needle]}"
+    # the structure's name stays in raw (lineage) and quarantine, never beyond
+    assert set(tables_holding(imported["warehouse"], [structure])[structure]) == {
+        "raw.terrain_observations",
+        "quarantine.terrain_observations",
+    }
+
+
+def test_bad_file_exits_1_and_writes_nothing(imported, tmp_path):
+    warehouse = imported["warehouse"]
+    before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    bad = tmp_path / "mauvais.csv"
+    write_template(bad)
+    text = bad.read_text(encoding="utf-8-sig").replace("type de source", "type de la source")
+    bad.write_text(text, encoding="utf-8")
+    result = run_cli("terrain", "import", str(bad), "--warehouse", str(warehouse))
+    assert result.returncode == 1
+    assert "mauvais.csv" in result.stderr and "type de la source" in result.stderr
+    wrong_count = tmp_path / "compte.csv"
+    write_template(wrong_count)
+    fill_csv(wrong_count, [row(1, "Entraide.", nombre_concernes="beaucoup")])
+    with pytest.raises(InputError, match=r"compte.csv, line \d+, column nombre de personnes"):
+        import_files([wrong_count], warehouse)
+    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in warehouse.parent.iterdir() if ".tmp" in p.name) == []
+
+
+def test_reimport_replaces_the_file_rows(imported, tmp_path):
+    warehouse = tmp_path / "qpv.duckdb"
+    shutil.copyfile(imported["warehouse"], warehouse)
+    report = import_files([imported["csv"]], warehouse)
+    assert report.rows_loaded == 8 and len(report.refused) == 2  # the e-mail and the phone number
+    with connection(warehouse, read_only=True) as con:
+        count = con.execute(
+            "select count(*) from raw.terrain_observations where _fichier = 'terrain/saisie_2025.csv'"
+        ).fetchone()[0]
+        quarantined = con.execute(
+            "select count(distinct ligne) from quarantine.terrain_observations where fichier = 'terrain/saisie_2025.csv'"
+        ).fetchone()[0]
+    assert (count, quarantined) == (8, 2)
+
+
+# ------------------------------------------------------------------------------------------------ demo and marts
+
+
+def test_demo_observations_and_refusals(demo_warehouse):
+    truth = json.loads((demo_warehouse.parent / "data" / "truth.json").read_text(encoding="utf-8"))["terrain"]
+    with connection(demo_warehouse, read_only=True) as con:
+        raw = con.execute("select count(*) from raw.terrain_observations").fetchone()[0]
+        refused = con.execute(
+            "select fichier, ligne, valeur from quarantine.terrain_observations where colonne = 'controle' "
+            "order by fichier, ligne"
+        ).fetchall()
+    assert raw == truth["observations"] - len(truth["refusees"])
+    expected = sorted((r["fichier"], r["ligne"], r["type"]) for r in truth["refusees"])
+    assert [(f, ligne) for f, ligne, _ in refused] == [(f, ligne) for f, ligne, _ in expected]
+    for (_, _, valeur), (_, _, kind) in zip(refused, expected, strict=True):
+        assert f"données personnelles : {kind} " in valeur
+
+
+def test_sensor_client_sees_every_file_of_the_folder(demo_warehouse):
+    source = next(s for s in all_sources() if s.name == "terrain_observations")
+    files = LocalSourceClient(data_dir=str(demo_warehouse.parent / "data")).files(source)
+    assert sorted(f.relative for f in files) == ["terrain/ateliers_2025.xlsx", "terrain/permanences_2025.csv"]
+
+
+def test_aggregates_never_below_threshold(demo_warehouse):
+    with connection(demo_warehouse, read_only=True) as con:
+        columns = {r[0] for r in con.execute("describe marts.observations_terrain").fetchall()}
+        columns |= {r[0] for r in con.execute("describe marts.terrain_croisement").fetchall()}
+        assert not columns & {"structure", "resume", "identifiant", "structure_empreinte"}
+        published = con.execute(
+            "select min(nb_observations), min(nb_concernes), count(*) from marts.observations_terrain where not secret"
+        ).fetchone()
+        assert published[0] >= 3 and published[1] >= 11 and published[2] > 0
+        assert (
+            con.execute(
+                "select count(*) from marts.observations_terrain where secret and "
+                "(nb_observations is not null or nb_concernes is not null or nb_structures is not null)"
+            ).fetchone()[0]
+            == 0
+        )
+        assert con.execute("select count(*) from marts.observations_terrain where secret").fetchone()[0] > 0
+        # year = S1 + S2: a category's semesters are all secret as soon as its year or one semester is
+        assert (
+            con.execute(
+                """
+            select count(*) from (
+                select code_qp, terrain, categorie, annee,
+                       bool_or(secret) as any_secret, bool_and(secret) filter (where type_periode = 'semestre') as all_sem
+                from marts.observations_terrain group by all
+            ) where any_secret and not coalesce(all_sem, true)
+            """
+            ).fetchone()[0]
+            == 0
+        )
+        # terrain total published (crossing view) = Σ categories: never exactly one secret category beside it
+        assert (
+            con.execute(
+                """
+            with totals as (
+                select distinct code_qp, terrain, annee, secret_observations from marts.terrain_croisement
+            ), cats as (
+                select code_qp, terrain, annee, count(*) filter (where secret) as n_secret
+                from marts.observations_terrain where type_periode = 'annee' group by all
+            )
+            select count(*) from totals join cats using (code_qp, terrain, annee)
+            where not secret_observations and n_secret = 1
+            """
+            ).fetchone()[0]
+            == 0
+        )
+        crossing = con.execute(
+            "select terrain, list(distinct indicateur) from marts.terrain_croisement group by all"
+        ).fetchall()
+        assert crossing, "the crossing view has rows for the demo"
+        by_terrain = dict(crossing)
+        assert {"non_recours_rsa_estime", "part_population_couverte_caf"} <= set(by_terrain["non_recours"])
+        assert {"creations_etablissements", "emplois_ess", "indicateur_chomage_abc"} <= set(
+            by_terrain["entrepreneuriat"]
+        )
+        assert (
+            con.execute(
+                "select min(nb_concernes) from marts.terrain_croisement where not secret_observations"
+            ).fetchone()[0]
+            >= 11
+        )
+    assert set(CATEGORIES) == {"non_recours", "economie_informelle", "entrepreneuriat"}
+
+
+def test_fiche_has_the_terrain_section(demo_warehouse, tmp_path):
+    from dashboards.pages import fiches
+    from dashboards.site import SiteContext
+
+    with connection(demo_warehouse, read_only=True) as con:
+        published = con.execute(
+            "select code_qp, nb_concernes from marts.observations_terrain "
+            "where not secret and type_periode = 'annee' order by nb_concernes desc limit 1"
+        ).fetchone()
+        without = con.execute(
+            "select code_qp from staging.stg_qpv2024 where code_qp not in "
+            "(select code_qp from marts.observations_terrain) order by code_qp limit 1"
+        ).fetchone()[0]
+        ctx = SiteContext(con=con, out_dir=tmp_path, territoire=[published[0], without], png=False)
+        fiches.render(ctx)
+    page = (tmp_path / "fiches" / f"{published[0]}.html").read_text(encoding="utf-8")
+    assert "<h2>Terrain : observations qualitatives anonymisées</h2>" in page
+    section = page[page.index("<h2>Terrain") :]
+    assert f"<td>{published[1]}</td>" in section
+    assert "Non-recours estimé au RSA" in section or "Créations d" in section
+    for secret in PLANTED.values():
+        assert secret not in page
+    empty = (tmp_path / "fiches" / f"{without}.html").read_text(encoding="utf-8")
+    assert "Aucune observation de terrain publiée pour ce quartier." in empty
+
+
+def test_reader_names_file_and_line(tmp_path):
+    bad = tmp_path / "x.csv"
+    bad.write_text("date;code QPV (2024)\n2025-01-01;QN05995M;en trop;encore\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"x.csv, line 2: 4 cellules"):
+        read_text(bad, "x.csv")
+
+
+def test_import_into_an_incomplete_warehouse_is_refused(tmp_path):
+    from pipelines.warehouse import WarehouseError, connect
+
+    warehouse = tmp_path / "vide.duckdb"
+    connect(warehouse).close()
+    before = warehouse.read_bytes()
+    template = tmp_path / "obs.csv"
+    write_template(template)
+    fill_csv(template, [row(1, "Entraide entre voisines.")])
+    with pytest.raises(WarehouseError, match="tables absentes : staging.stg_qpv2024"):
+        import_files([template], warehouse)
+    assert warehouse.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
+
+
+def test_contract_documents_the_closed_lists():
+    from pipelines.terrain import PRESTATIONS, SECTEURS, SOURCE, TYPES_SOURCE
+
+    contract = SOURCE.load_contract()
+    for terrain, categories in CATEGORIES.items():
+        for code in categories:
+            assert code in contract.description, f"{terrain}/{code} missing from the contract's description"
+    for code in [*PRESTATIONS, *SECTEURS]:
+        assert code in contract.description
+    assert contract.column("type_source").allowed_values == tuple(TYPES_SOURCE)
+    assert contract.column("terrain").allowed_values == tuple(CATEGORIES)
