@@ -211,13 +211,20 @@ def quarantine_rows(
     record_columns = [c.name for c in contract.columns if c.name in present and c.logical_type != "geometry"]
     record = "to_json(struct_pack(" + ", ".join(f"{_ident(c)} := {_ident(c)}" for c in record_columns) + "))"
     excluded = _excluded(contract)
+    any_violation = " or ".join(f"({r.violation})" for r in rules)
+    # One scan of the rule columns first: on a national stock nothing is usually dropped, and the per-rule
+    # copy (one scan per rule) and the delete are then skipped.
+    [(offending,)] = con.execute(
+        f"select count(*) from {incoming} where ({any_violation}) and not ({excluded})"  # noqa: S608
+    ).fetchall()
+    if not offending:
+        return report
     # Identifiers and literals come from the contracts (quoted), never from the data or the user.
     selects = [_select_violations(r, incoming, cle, record, excluded) for r in rules]
     con.execute(
         f"insert into {target} {' union all '.join(selects)}",
         {"run_id": run_id, "horodatage": timestamp},
     )
-    any_violation = " or ".join(f"({r.violation})" for r in rules)
     report.rows_quarantined = con.execute(
         f"delete from {incoming} where ({any_violation}) and not ({excluded})"  # noqa: S608
     ).fetchone()[0]

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,7 @@ from pipelines.contracts import Column, Contract
 from pipelines.loaders import LoadReport, register
 from pipelines.loaders.zipsafe import GIB, member_label, open_archive, open_member
 from pipelines.parsing import ColumnMatch, InputError, SourceFile, match_columns
+from pipelines.paths import SQL_DIR
 from pipelines.registry import Source
 
 # Text of the CSV read per block: bounds the memory of the zip path (a block is one Arrow table of strings,
@@ -60,6 +63,45 @@ def quote_literal(value: str) -> str:
 
 
 # --- Columns: file header -> contract -------------------------------------------------------------------
+
+
+@functools.cache
+def _sql_words() -> frozenset[str]:
+    """Every identifier-like word of the SQL models (comments stripped): the columns the models can read."""
+    words: set[str] = set()
+    for path in SQL_DIR.glob("*/*.sql"):
+        text = re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))
+        words.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    return frozenset(words)
+
+
+def loaded_columns(contract: Contract) -> set[str]:
+    """The contract columns worth reading from a national stock: those a SQL model names, the key, and every
+    column a rule of the contract looks at (checks, quarantine, integrity, stock date). The others (addresses,
+    names, secondary activities...) are declared but not read: their raw column is NULL (`columns_not_loaded`
+    in the asset metadata), which no rule and no model sees. ~25 of the ~120 SIRENE columns are read."""
+    words = _sql_words()
+    needed = set(contract.key) | set(contract.exclude_from_rules)
+    for col in contract.columns:
+        ruled = (
+            col.required
+            or not col.nullable
+            or col.minimum is not None
+            or col.maximum is not None
+            or col.pattern is not None
+            or col.allowed_values is not None
+            or col.name.startswith("dateDernierTraitement")
+        )
+        if ruled or col.name in words:
+            needed.add(col.name)
+    for rule in contract.compare_rules:
+        needed |= {rule.left, rule.right}
+    for box in contract.bounding_boxes:
+        needed |= {box.longitude, box.latitude}
+    for rule in contract.sum_rules:
+        needed |= set(rule.columns) | ({rule.total} if rule.total else set())
+    needed |= {ref.column for ref in contract.references}
+    return needed
 
 
 # --- Typing in SQL --------------------------------------------------------------------------------------
@@ -219,6 +261,8 @@ def load_parquet(
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(sf.relative, f"cannot be read as Parquet: {exc}") from exc
     matches, unknown = match_columns(list(schema.names), contract, sf.relative, None)
+    keep = loaded_columns(contract)
+    matches = [m for m in matches if m.canonical in keep]
     refs = {m.canonical: quote_ident(m.header) for m in matches}
     src = text_relation(
         "read_parquet($path, file_row_number = true)", "file_row_number + 1", refs, matches, contract
@@ -272,6 +316,8 @@ def load_csv_zip(
         label = member_label(sf.relative, info.filename)
         header, separator = _read_header(archive, info, label, source.read.separator)
         matches, unknown = match_columns(header, contract, label, 1)
+        keep = loaded_columns(contract)
+        matches = [m for m in matches if m.canonical in keep]
         names = [f"_c{i}" for i in range(len(header))]
         refs = {m.canonical: names[m.position - 1] for m in matches}
         src = text_relation(_BLOCK_VIEW, "_ligne", refs, matches, contract)
@@ -389,6 +435,9 @@ def load_sirene(
         )
     if skipped:
         notes["files_skipped"] = skipped
+    not_loaded = [c.name for c in contract.columns if c.name not in loaded_columns(contract)]
+    if not_loaded:
+        notes["columns_not_loaded"] = not_loaded
     for sf in chosen:
         kind = sniff_format(sf.path, sf.relative)
         with memory_cap(con, LOAD_MEMORY_LIMIT):

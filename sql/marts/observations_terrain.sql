@@ -1,5 +1,5 @@
 -- Grain: one row per (code_qp, terrain, categorie, type_periode, periode): the terrain observations of a 2024 QPV
--- aggregated by year ('2025') and by semester ('2025-S1'). Sources: staging.stg_terrain_observations (conforming,
+-- aggregated by year ('2025') and by semester ('2025-S1'). Sources: intermediate.int_terrain_observations (conforming,
 -- anonymised observations; never the free text nor the structure's name), marts.ref_indicateurs (seuil_secret of
 -- a plain count, DOMAIN.md §5). Never a single record: nb_observations, nb_concernes (persons or households, as the
 -- structures estimated them) and nb_structures are published only for cells of at least 3 observations and of at
@@ -8,7 +8,7 @@
 -- the year secret too (the terrain's yearly total is published in marts.terrain_croisement); and a category whose
 -- year or one of whose semesters is secret has all its semesters of that year secret (year = S1 + S2).
 with observations as (
-    select * from staging.stg_terrain_observations
+    select * from intermediate.int_terrain_observations
 ),
 
 seuils as (

@@ -1,5 +1,5 @@
 -- Grain: one row per (code_qp, terrain, annee, indicateur): the terrain observations of a 2024 QPV in a year (all
--- categories) next to the statistics of that terrain. Sources: staging.stg_terrain_observations (conforming,
+-- categories) next to the statistics of that terrain. Sources: intermediate.int_terrain_observations (conforming,
 -- anonymised observations), marts.observations_terrain (its published categories and thresholds),
 -- marts.indicateurs_qpv (the statistics, secret already applied), marts.ref_indicateurs (labels, units),
 -- marts.passage_qpv2015_qpv2024 (establishment-weighted correspondence, no official table exists).
@@ -12,7 +12,7 @@
 -- The terrain's total is secret (null, never 0) under the thresholds of marts.observations_terrain (3 observations,
 -- seuil_secret persons or households); that mart's secondary suppression keeps its categories consistent with it.
 with observations as (
-    select * from staging.stg_terrain_observations
+    select * from intermediate.int_terrain_observations
 ),
 
 seuils as (
