@@ -41,7 +41,7 @@ lint: setup
 
 test: lint $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=30
 
 # The Dagster UI (webserver + daemon) on 127.0.0.1, in the background; `make ui-stop` stops it by PID.
 # It reads the demo warehouse and data unless QPV_DATA_DIR / QPV_WAREHOUSE / QPV_DASHBOARDS_DIR say otherwise.

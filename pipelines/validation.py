@@ -447,21 +447,22 @@ def validate_relation(
     src = f"({relation}) as src"
     excluded = _sql_excluded(contract)
     rules = _sql_rules(contract)
-    aggregates = [f"count(*) filter (where {excluded})"]
+    edition = _sql_ident(edition_column)
+    # One scan: per edition, the rows kept, the excluded rows and the offending rows of every rule.
+    aggregates = [f"count(*) filter (where not ({excluded}))", f"count(*) filter (where {excluded})"]
     aggregates += [f"count(*) filter (where not ({excluded}) and ({cond}))" for _, _, cond in rules]
-    counts = con.execute(f"select {', '.join(aggregates)} from {src}").fetchone()  # noqa: S608
-    excluded_rows = int(counts[0])
+    per_edition = con.execute(
+        f"select {edition}, {', '.join(aggregates)} from {src} group by {edition}"  # noqa: S608
+    ).fetchall()
+    edition_rows = {row[0]: int(row[1]) for row in per_edition if row[0] is not None}
+    counts = [sum(int(row[i]) for row in per_edition) for i in range(2, len(aggregates) + 1)]
+    excluded_rows = counts[0]
     sql_counts: dict[tuple[str, str | None], int] = {}
     conditions = []
     for (rule, column, cond), count in zip(rules, counts[1:], strict=True):
         sql_counts[(rule, column)] = sql_counts.get((rule, column), 0) + int(count)
         if count:
             conditions.append(cond)
-    edition = _sql_ident(edition_column)
-    editions = con.execute(
-        f"select {edition}, count(*) from {src} where not ({excluded}) group by {edition}"  # noqa: S608
-    ).fetchall()
-    edition_rows = {e: int(n) for e, n in editions if e is not None}
     parts = [
         # the first row of each file (the Data Docs list the files), and a few rows at random
         f"select a.* from ({relation}) as a semi join (select _fichier as f, min(_ligne) as l from {src} "  # noqa: S608

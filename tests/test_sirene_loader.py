@@ -108,7 +108,8 @@ def test_parquet_and_csv_zip_give_the_same_rows(demo, tmp_path, con, name):
     assert millesimes == [(source.fixed_millesime,)]
 
 
-def test_values_match_the_raw_files(demo, tmp_path, con):
+def test_values_match_the_raw_files(demo, tmp_path, con, monkeypatch):
+    monkeypatch.setenv(sirene_loader.ALL_COLUMNS_ENV, "toutes")  # addresses too (default: the used columns)
     root = folder_with(demo, tmp_path, "StockEtablissement_utf8.zip")
     report = load(BY_NAME["sirene_etablissements"], root, con)
     raw = raw_csv_rows(demo / "sirene" / "StockEtablissement_utf8.zip", ",")

@@ -3,7 +3,8 @@
 -- How the establishments were located: the spatial join on the 2024 perimeters against INSEE's plg_qp24
 -- (agreements and disagreements, active establishments with an address-level point), the random points in the
 -- commune (qualite_xy = 33) excluded from the QPV counts and counted apart, the active establishments missing from
--- the geolocation file, unknown zoning values, points inside two perimeters. perimetre: which establishments.
+-- the geolocation file, unknown zoning values, points inside two perimeters (among the located establishments:
+-- active or created since 2015). perimetre: which establishments.
 with etablissements as (
     select * from staging.stg_sirene_etablissements
 ),

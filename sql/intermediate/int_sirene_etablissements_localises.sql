@@ -1,7 +1,9 @@
--- Grain: one row per geolocated establishment (SIRET present in both the stock and the geolocation file), active
--- or closed. Sources: staging.stg_sirene_etablissements, staging.stg_sirene_geolocalisation,
--- intermediate.int_ess_unites_legales, staging.stg_qpv2024 (perimeters), staging.ref_tranches_effectifs,
--- staging.ref_ess_sections_naf.
+-- Grain: one row per geolocated establishment (SIRET present in both the stock and the geolocation file) that an
+-- indicator needs: active, or created since 2015 (the first year of creations counted by
+-- intermediate.int_indicateurs_qpv_entrepreneuriat, `premiere_annee`: keep both in step). Closed establishments
+-- created before 2015 are used by no count and are not located (a national stock holds ~20 M of them).
+-- Sources: staging.stg_sirene_etablissements, staging.stg_sirene_geolocalisation, intermediate.int_ess_unites_legales,
+-- staging.stg_qpv2024 (perimeters), staging.ref_tranches_effectifs, staging.ref_ess_sections_naf.
 -- Location: code_qp2024_spatial = the 2024 QPV whose perimeter contains the WGS84 point (spatial join; on a shared
 -- edge the smallest code, nb_qpv2024_contenant says how many); compared with INSEE's own plg_qp24
 -- (concordance_qp24: 'accord', 'accord_hors_qpv', 'codes_differents', 'jointure_seule', 'insee_seul').
@@ -12,6 +14,7 @@
 -- Jobs: the establishment's band → effectif_bas / effectif_central / effectif_haut (staging.ref_tranches_effectifs).
 with etablissements as (
     select * from staging.stg_sirene_etablissements
+    where actif or date_creation >= date '2015-01-01'
 ),
 
 geolocalisation as (
@@ -34,15 +37,26 @@ sections as (
     select * from staging.ref_ess_sections_naf
 ),
 
-jointure_spatiale as (
+-- the points of the establishments kept above only, built here (not stored in staging)
+points as (
     select
         geolocalisation.siret,
+        ST_Point(geolocalisation.longitude, geolocalisation.latitude) as geom
+    from geolocalisation
+    semi join etablissements on etablissements.siret = geolocalisation.siret
+    where geolocalisation.longitude is not null and geolocalisation.latitude is not null
+),
+
+-- DuckDB spatial plans this as a SPATIAL_JOIN (an R-tree on the ~1,600 perimeters' bounding boxes, probed by
+-- each point, then the exact test): no point is tested against every polygon
+jointure_spatiale as (
+    select
+        points.siret,
         min(perimetres.code_qp) as code_qp2024_spatial,
         count(*) as nb_qpv2024_contenant
-    from geolocalisation
-    inner join perimetres on ST_Intersects(perimetres.geom, geolocalisation.geom)
-    where geolocalisation.geom is not null
-    group by geolocalisation.siret
+    from points
+    inner join perimetres on ST_Intersects(perimetres.geom, points.geom)
+    group by points.siret
 ),
 
 localises as (

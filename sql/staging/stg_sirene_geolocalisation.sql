@@ -3,7 +3,8 @@
 -- plg_qp15 become code_qp2024_insee / code_qp2015_insee when they are QPV codes (QN + 3-char département + 2 digits
 -- + letter; QP + 3-char département + 3 digits), null otherwise (empty, HZ, CSZ); a value that is neither empty,
 -- HZ/CSZ nor a code is flagged (zonage_non_reconnu). point_aleatoire: qualite_xy = 33, a random point in the commune,
--- excluded from every QPV count. geom: WGS84 point (longitude, latitude), the axis order of staging.stg_qpv2024.
+-- excluded from every QPV count. longitude, latitude: WGS84; the point (axis order of staging.stg_qpv2024) is
+-- built only for the establishments that need a location (intermediate.int_sirene_etablissements_localises).
 with source as (
     select * from raw.sirene_geolocalisation
 ),
@@ -39,9 +40,6 @@ final as (
         distance_precision,
         y_latitude as latitude,
         x_longitude as longitude,
-        case
-            when x_longitude is not null and y_latitude is not null then ST_Point(x_longitude, y_latitude)
-        end as geom,
         _fichier as fichier,
         _ligne as ligne,
         _sha256 as fichier_sha256
