@@ -120,7 +120,9 @@ def test_sigkill_at_ten_seeded_points_leaves_the_published_warehouse_intact(warm
     good = query(warm, FINGERPRINT)
     killed = [p for p in report["points"] if p["killed"]]
     assert len(killed) == KILLS, report
-    assert all(p["published_unchanged"] for p in report["points"]), report  # each kill, checked right after it
+    assert all(p["published_unchanged"] for p in report["points"]), (
+        report
+    )  # each kill, checked right after it
     # after 10 SIGKILLs: the same bytes, the same version, the same answers
     assert sha256(warm) == good_sha and version_of(warm) == good_version
     assert query(warm, FINGERPRINT) == good
