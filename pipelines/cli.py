@@ -99,7 +99,7 @@ def _run_with_progress(
             elif event in ("STEP_SUCCESS", "STEP_FAILURE"):
                 progress.advance(task)
 
-        run_pipeline(
+        summary = run_pipeline(
             data_dir,
             warehouse,
             dashboards,
@@ -108,6 +108,28 @@ def _run_with_progress(
             data_docs_dir=data_docs,
         )
         progress.update(task, description="terminé")
+    return summary
+
+
+def _print_refused(summary) -> None:
+    """Rows refused before storage (terrain observations holding personal data), as the run report lists them."""
+    report_path = getattr(summary, "report_path", None)
+    if not report_path or not Path(report_path).exists():
+        return
+    report = json.loads(Path(report_path).read_text(encoding="utf-8"))
+    for name, source in sorted(report.get("sources", {}).items()):
+        refused = source.get("refused") or []
+        if refused:
+            err.print(
+                f"{name} : {len(refused)} ligne(s) refusée(s) avant stockage (rapport {report_path}) :",
+                soft_wrap=True,
+            )
+            for row in refused:
+                err.print(
+                    f"  {row['fichier']}, ligne {row['ligne']} : {row['motifs']}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
 
 
 def _guard(func, *args):
@@ -134,9 +156,10 @@ def run(
     """Materialize every asset (ingestion, contracts, SQL, dashboards) from a local data folder."""
     data_docs = data_docs or dashboards.parent / DEFAULT_DATA_DOCS_DIR.name
     try:
-        _guard(_run_with_progress, data_dir, warehouse, dashboards, None, data_docs)
+        summary = _guard(_run_with_progress, data_dir, warehouse, dashboards, None, data_docs)
     finally:
         _print_data_docs(data_docs)
+    _print_refused(summary)
     out.print(f"Entrepôt : {warehouse}\nTableaux de bord : {dashboards / 'index.html'}")
     from pipelines.publication import last_report_path
 
@@ -171,9 +194,10 @@ def demo(
     files = [k for k in manifest if k != "truth"]
     err.print(f"Données de démonstration : {len(files)} fichiers dans {data_dir}")
     try:
-        _guard(_run_with_progress, data_dir, warehouse, dashboards, None, data_docs)
+        summary = _guard(_run_with_progress, data_dir, warehouse, dashboards, None, data_docs)
     finally:
         _print_data_docs(data_docs)
+    _print_refused(summary)
     from pipelines.warehouse import connection
 
     with connection(warehouse, read_only=True) as con:

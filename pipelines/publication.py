@@ -408,6 +408,10 @@ def build_report(
                     "files": [f.get("file") for f in meta.get("files", [])],
                     "rows": meta.get("rows"),
                     "quarantined_rows": meta.get("quarantined_rows", 0),
+                    "quarantine_by_rule": meta.get("quarantine_by_rule") or {},
+                    "quarantine_first_rows": meta.get("quarantine_first_rows") or [],
+                    # rows refused before storage, with their reasons (terrain observations: personal data)
+                    "refused": meta.get("refus_terrain") or [],
                 }
             elif mat.asset_key == PUBLICATION:
                 published = {

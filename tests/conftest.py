@@ -112,5 +112,6 @@ def demo_warehouse(tmp_path_factory) -> Path:
         result = run_cli("demo", "--data-dir", str(out / "data"), "--warehouse", str(out / "qpv.duckdb"),
                          "--dashboards", str(out / "dashboards"), check=True)  # fmt: skip
         (out / "demo.stdout").write_text(result.stdout, encoding="utf-8")
+        (out / "demo.stderr").write_text(result.stderr, encoding="utf-8")
 
     return _built_once(tmp_path_factory, "demo", build) / "qpv.duckdb"

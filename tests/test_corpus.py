@@ -174,7 +174,9 @@ def test_accepted_case(case: Case, demo_warehouse, tmp_path, instance):
     assert fingerprint(published) == before, f"{case.id}: the published warehouse changed"
 
 
-@pytest.mark.parametrize("case_id", ["truncated", "rate_over_100"])
+# One case through the command a user types (≈90 s: a whole run); a rate over 100 through `qpv`'s runner is
+# tests/test_pipeline_real.py::test_rate_of_140_stops_the_run_before_the_marts, on the real extracts.
+@pytest.mark.parametrize("case_id", ["truncated"])
 def test_end_to_end_through_qpv_run(case_id, demo_warehouse, tmp_path):
     case = BY_ID[case_id]
     data, published, expected = prepare(demo_warehouse, tmp_path, case)

@@ -168,19 +168,5 @@ def test_schema_drift_names_the_new_and_the_missing_columns(revn_copy, tmp_path)
     assert "'PMIMP'" in message.split("absent from this file:")[1] and "'BREV'" in message.split("absent")[1]
 
 
-def test_a_later_edition_is_ingested_with_no_code_change(revn_copy, tmp_path):
-    data = revn_copy()
-    folder = data / "anct_onpv_qpv2015"
-    text = (folder / "REVN_2021.csv").read_bytes().decode("utf-8")
-    later = text.replace(
-        "13\u202f440;10\u202f580;16\u202f920;42,6;", "13\u202f440;10\u202f580;16\u202f920;43,9;"
-    )
-    assert later != text
-    (folder / "REVN_2022.csv").write_bytes(later.encode("utf-8"))
-    warehouse = tmp_path / "w.duckdb"
-    run_pipeline(data, warehouse, tmp_path / "dash")
-    assert _query(
-        warehouse,
-        "select millesime, valeur from marts.indicateurs_qpv where code_qp = 'QP059077' "
-        "and indicateur = 'taux_pauvrete_60' and millesime >= 2021 order by 1",
-    ) == [(2021, 42.6), (2022, 43.9)]
+# A later edition dropped into the data folder (no code change), seen by the sensor and published in one step:
+# tests/test_sensor.py::test_a_new_edition_dropped_in_is_ingested_and_published_in_one_step.

@@ -148,3 +148,50 @@ def test_live_mode_conditional_request(defs, tmp_path):
         assert not (tmp_path / "archive").exists() or not any(
             (tmp_path / "archive").rglob("*.csv")
         )  # no download
+
+
+def test_a_new_edition_dropped_in_is_ingested_and_published_in_one_step(demo_warehouse, tmp_path):
+    """Acceptance of the operations issue: a later REVN edition dropped into the data folder is seen by the sensor
+    (one run request, no manual step), the requested run ingests it, and the published warehouse switches to it
+    in one step (a new version, the previous one kept)."""
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import ALL_JOB
+    from pipelines.warehouse import connection
+
+    data = tmp_path / "data"
+    shutil.copytree(demo_warehouse.parent / "data", data)
+    published = tmp_path / "w" / "qpv.duckdb"
+    published.parent.mkdir()
+    shutil.copyfile(demo_warehouse, published)
+    resources = resources_for(data, published, tmp_path / "dash", atomic=True)
+    defs = build_definitions(resources)
+    # the sensor has seen the folder as it is (its first tick), then an edition 2022 is dropped in
+    _, cursor = _evaluate(defs, "anct_revn", None, resources)
+    folder = data / "anct_onpv_qpv2015"
+    text = (folder / "REVN_2021.csv").read_bytes().decode("utf-8")
+    (folder / "REVN_2022.csv").write_bytes(text.encode("utf-8"))
+    request, cursor = _evaluate(defs, "anct_revn", cursor, resources)
+    assert (
+        isinstance(request, RunRequest) and request.tags["qpv/fichiers"] == "anct_onpv_qpv2015/REVN_2022.csv"
+    )
+    assert AssetKey(["entrepot", "publication"]) in request.asset_selection
+
+    def state():
+        with connection(published, read_only=True) as con:
+            version = con.execute("select version from meta.publication").fetchone()[0]
+            editions = con.execute(
+                "select list(distinct millesime order by millesime) from marts.indicateurs_qpv "
+                "where indicateur = 'taux_pauvrete_60' and geographie = 'qpv2015'"
+            ).fetchone()[0]
+        return version, editions
+
+    old_version, old_editions = state()
+    assert 2022 not in old_editions
+    result = defs.resolve_job_def(ALL_JOB).execute_in_process(
+        instance=DagsterInstance.ephemeral(), asset_selection=request.asset_selection, raise_on_error=False
+    )
+    assert result.success
+    new_version, new_editions = state()
+    assert new_version != old_version and new_editions == [*old_editions, 2022]
+    assert isinstance(_evaluate(defs, "anct_revn", cursor, resources)[0], SkipReason)  # seen: nothing new

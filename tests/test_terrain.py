@@ -372,3 +372,20 @@ def test_contract_documents_the_closed_lists():
         assert code in contract.description
     assert contract.column("type_source").allowed_values == tuple(TYPES_SOURCE)
     assert contract.column("terrain").allowed_values == tuple(CATEGORIES)
+
+
+def test_make_demo_lists_the_refused_observations_in_the_run_report(demo_warehouse):
+    """`qpv demo` (what `make demo` runs) refuses the planted observations holding personal data: the run report
+    lists each with its file, line and reasons, and the command prints them."""
+    report = json.loads((demo_warehouse.parent / "reports" / "latest.json").read_text(encoding="utf-8"))
+    assert report["status"] == "succès" and report["publication"]["version"]
+    refused = report["sources"]["terrain_observations"]["refused"]
+    kinds = " ".join(r["motifs"] for r in refused)
+    assert len(refused) == 4, refused
+    for kind in ("courriel", "telephone", "nom", "adresse"):
+        assert kind in kinds.replace("é", "e"), (kind, kinds)
+    assert all(r["fichier"].startswith("terrain/") and r["ligne"] > 0 for r in refused)
+    assert report["sources"]["terrain_observations"]["quarantined_rows"] == 4
+    stderr = (demo_warehouse.parent / "demo.stderr").read_text(encoding="utf-8")
+    assert "4 ligne(s) refusée(s) avant stockage" in stderr
+    assert refused[0]["motifs"] in stderr
