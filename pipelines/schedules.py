@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from dagster import AssetKey, AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
 
+from pipelines.publication import alerte_echec
 from pipelines.registry import Source
 
 TIMEZONE = "Europe/Paris"
@@ -80,6 +81,7 @@ def build_refresh_jobs_and_schedules(sources: list[Source]) -> tuple[list, list]
             job_name(cadence.producer),
             selection=producer_selection(sources, cadence.producer),
             description=f"Rafraîchit les sources {cadence.producer} et tout ce qui en dépend.",
+            hooks={alerte_echec},  # a failed scheduled refresh posts to QPV_ALERT_WEBHOOK, like the full job
         )
         jobs.append(job)
         schedules.append(
