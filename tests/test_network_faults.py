@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -298,3 +299,169 @@ def test_plain_http_of_the_test_harness_reaches_loopback_only():
     fetcher.check_url("http://127.0.0.1:8000/a.csv")
     with pytest.raises(LiveSourceError, match="plain http is allowed for the loopback test server only"):
         fetcher.check_url("http://www.insee.fr/a.zip")
+
+
+# --- SIGKILL during downloads → no half-written file in the raw archive (issue #10) ------------------------------
+
+KILL_SEED = 20261124
+DOWNLOAD_KILLS = 10
+DRIP = (16_384, 0.04)  # a first download takes about 1 s: the window the kill points are spread over
+
+
+def body_of(name: str) -> bytes:
+    """A distinct body per URL, so that every killed download would archive a file of its own."""
+    return BODY + f"QN99999;{name}\n".encode()
+
+
+def slow_resumable(body: bytes, etag: str):
+    """200 dripped (slow enough to be killed mid-download); `Range` requests get the rest at once (206)."""
+
+    def respond(request):
+        headers = {"Accept-Ranges": "bytes", "ETag": etag, "Content-Type": "text/csv"}
+        match = re.fullmatch(r"bytes=(\d+)-", request.headers.get("range", ""))
+        if match and request.headers.get("if-range", etag) == etag:
+            start = int(match.group(1))
+            headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+            return Reply(206, body[start:], headers)
+        return Reply(200, body, headers, drip=DRIP)
+
+    return respond
+
+
+def archive_problems(root: Path, names: list[str]) -> list[str]:
+    """What would make the raw archive unsafe: a file outside the manifest, the folder and `.partial/`; an
+    archived file that is not one of the complete bodies, or is writable; a manifest line whose file is absent
+    or has other bytes."""
+    from pipelines.live.archive import RawArchive
+
+    complete = {hashlib.sha256(body_of(n)).hexdigest() for n in names}
+    problems = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = path.relative_to(root)
+        if relative.parts[0] == ".partial" or str(relative) == "manifest.jsonl":
+            continue
+        if relative.parts[0] != FOLDER:
+            problems.append(f"stray file {relative}")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() not in complete:
+            problems.append(f"half-written or foreign file {relative} ({path.stat().st_size} bytes)")
+        elif path.stat().st_mode & 0o222:
+            problems.append(f"archived file {relative} is writable")
+    for entry in RawArchive(root).entries():
+        path = root / entry.path
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != entry.sha256:
+            problems.append(f"manifest line for {entry.url} points to a missing or different file")
+    return problems
+
+
+# argv: archive root, server URL, JSON list of kill fractions. One import, then one fork per download.
+DOWNLOAD_KILLER_SCRIPT = """
+import json, os, signal, sys, time
+from pathlib import Path
+from pipelines.live import LiveSourceClient
+from pipelines.live.archive import RawArchive
+from tests.test_network_faults import archive_problems, direct
+
+root, base, fractions = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+archive = RawArchive(root)
+
+def url(name):
+    return f"{base}/{name}/demo_2023.csv"
+
+def fetch(name):
+    pid = os.fork()
+    if pid == 0:
+        client = LiveSourceClient(archive_root=str(root), allowed_hosts=["127.0.0.1"], allow_http=True,
+                                  connect_timeout=5.0, read_timeout=5.0, max_attempts=1)
+        try:
+            client.files(direct(url(name)))
+        except BaseException:
+            os._exit(1)
+        os._exit(0)
+    part = archive.partial_path(url(name))
+    while not (part.exists() and part.stat().st_size > 0):  # the marker: bytes are being written
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            raise SystemExit(f"{name}: the download ended before its first bytes")
+        time.sleep(0.002)
+    return pid
+
+# one download without a kill, timed from its first bytes to its end: the window the kills are spread over
+pid = fetch("fenetre")
+marker = time.monotonic()
+_, status = os.waitpid(pid, 0)
+window = time.monotonic() - marker
+if status != 0:
+    raise SystemExit(f"the timing download failed: {status}")
+names, points = ["fenetre"], []
+for i, fraction in enumerate(fractions):
+    for attempt in range(5):  # a loaded machine may finish before the kill point: retried earlier, on a new URL
+        name = f"k{i}a{attempt}"
+        names.append(name)
+        pid = fetch(name)
+        delay = fraction * window / 2**attempt
+        time.sleep(delay)
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            break
+    part = archive.partial_path(url(name))
+    points.append({"name": name, "delay_s": round(delay, 3), "killed": os.WIFSIGNALED(status),
+                   "part_bytes": part.stat().st_size if part.exists() else 0,
+                   "problems": archive_problems(root, names)})
+print(json.dumps({"window_s": window, "points": points}))
+"""
+
+
+def test_sigkill_during_downloads_leaves_no_half_written_file_in_the_archive(tmp_path):
+    """10 seeded kill points during live downloads: after each SIGKILL the archive holds complete read-only
+    files only (a broken download stays in `.partial/`), the manifest points to intact files, and the next run
+    completes every killed download (resuming the part kept) with the exact bytes."""
+    import random
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    rng = random.Random(KILL_SEED)
+    fractions = sorted(round(rng.uniform(0.05, 0.95), 3) for _ in range(DOWNLOAD_KILLS))
+    root = tmp_path / "archive"
+    with ScriptedServer() as server:
+        names = ["fenetre"] + [f"k{i}a{a}" for i in range(DOWNLOAD_KILLS) for a in range(5)]
+        for name in names:
+            server.script(f"/{name}/demo_2023.csv", slow_resumable(body_of(name), f'"{name}"'))
+        out = subprocess.run(
+            [sys.executable, "-c", DOWNLOAD_KILLER_SCRIPT, str(root), server.url, json.dumps(fractions)],
+            capture_output=True, text=True, timeout=300, cwd=ROOT,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr[-3000:]
+        report = json.loads(out.stdout.strip().splitlines()[-1])
+        points = report["points"]
+        assert len(points) == DOWNLOAD_KILLS and all(p["killed"] for p in points), report
+        assert [p["problems"] for p in points] == [[]] * DOWNLOAD_KILLS, report
+        assert any(p["part_bytes"] for p in points), report  # some kills did land mid-body
+        killed = [p["name"] for p in points]
+        archived = [e for e in manifest(tmp_path) if e["url"].split("/")[-2] in killed]
+        assert archived == [], "a killed download reached the manifest"
+
+        # the next run completes every killed download, resuming what was kept
+        client = LiveSourceClient(
+            archive_root=str(root), allowed_hosts=["127.0.0.1"], allow_http=True, max_attempts=2
+        )
+        for name in killed:
+            [sf] = client.files(direct(f"{server.url}/{name}/demo_2023.csv"))
+            assert sf.path.read_bytes() == body_of(name)
+        resumed = [
+            name for name in killed if "range" in server.requests_to(f"/{name}/demo_2023.csv")[-1].headers
+        ]
+    print(f"\n{DOWNLOAD_KILLS} downloads killed (window {report['window_s']:.2f} s), {len(resumed)} resumed")
+    assert archive_problems(root, names) == []
+    assert archive_state(tmp_path)[1] == []  # no part left behind
+    assert len([e for e in manifest(tmp_path) if e["url"].split("/")[-2] in killed]) == DOWNLOAD_KILLS
+
+
+def test_the_archive_check_finds_a_half_written_file(tmp_path):
+    root = tmp_path / "archive"
+    (root / FOLDER / "ab").mkdir(parents=True)
+    (root / FOLDER / "ab" / "demo_2023.csv").write_bytes(body_of("x")[:1000])
+    (root / "demo_2023.csv.tmp").write_bytes(b"x")
+    problems = archive_problems(root, ["x"])
+    assert any("half-written" in p for p in problems) and any("stray file" in p for p in problems), problems
