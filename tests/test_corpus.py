@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import re
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from assets import all_sources
 from assets.factory import contract_check, integrity_check, raw_asset
 from pipelines.resources import resources_for
 from tests.conftest import run_cli
-from tests.corpus.cases import BY_ID, CASES, REVN, Case
+from tests.corpus.cases import BY_ID, CASES, README, REVN, Case, readme_table
 from tests.http_fixture import Reply, ScriptedServer
 
 SOURCES = {s.name: s for s in all_sources()}
@@ -78,6 +79,11 @@ def step_error(result) -> str:
     return error.message.strip()
 
 
+def without_class(message: str) -> str:
+    """The error as the user reads it: without the exception's class path (`pipelines.parsing.InputError: `)."""
+    return re.sub(r"^[\w.]+(?:Error|Exception): ", "", message, count=1)
+
+
 def build_of(published: Path, run_id: str) -> Path:
     from pipelines.publication import build_path_for
 
@@ -96,6 +102,7 @@ def test_refused_case(case: Case, demo_warehouse, tmp_path, instance, monkeypatc
         module, attribute, value = case.patch
         monkeypatch.setattr(importlib.import_module(module), attribute, value)
     client = None
+    exact = case.expected
     if case.outcome == "live":
         from pipelines.live.client import LiveSourceClient
 
@@ -103,6 +110,7 @@ def test_refused_case(case: Case, demo_warehouse, tmp_path, instance, monkeypatc
         html = b"<!DOCTYPE html>\n<html><body>Erreur : service indisponible</body></html>"
         url = server.script("/REVN_2019.csv", Reply(body=html, headers={"Content-Type": "text/csv"}))
         expected = [*expected, url]
+        exact = exact.replace("http://127.0.0.1:<port>", server.url)
         client = LiveSourceClient(
             archive_root=str(tmp_path / "archive"), allowed_hosts=["127.0.0.1"], allow_http=True,
             max_attempts=1, url_overrides={"QPV_LIVE_URL_ANCT_REVN": f"2019={url}"},
@@ -118,6 +126,7 @@ def test_refused_case(case: Case, demo_warehouse, tmp_path, instance, monkeypatc
         assert "\n" not in message, f"not one line: {message!r}"
         for part in expected:
             assert part in message, f"{case.id}: {part!r} not in {message!r}"
+        assert without_class(message) == exact, f"{case.id}: the README's exact error is not the error"
     else:
         failed = [
             e
@@ -129,6 +138,13 @@ def test_refused_case(case: Case, demo_warehouse, tmp_path, instance, monkeypatc
         [evaluation] = [e for e in failed if e.check_name == case.check]
         lines = [li for li in evaluation.description.splitlines() if all(p in li for p in expected)]
         assert lines, f"{case.id}: {expected} not in one line of:\n{evaluation.description}"
+        labelled = [
+            f"check raw/{case.source}:{case.check}: " + li.strip().removeprefix("- ")
+            for li in evaluation.description.splitlines()
+        ]
+        assert exact in labelled, (
+            f"{case.id}: the README's exact error is not a line of:\n{evaluation.description}"
+        )
         # nothing downstream of the failed blocking check ran; the evidence is in the check's metadata
         assert evaluation.metadata["rules_failed"].value >= 1
     if case.outcome == "live":
@@ -193,9 +209,13 @@ def test_end_to_end_through_qpv_run(case_id, demo_warehouse, tmp_path):
     assert fingerprint(published) == before
 
 
-def test_the_readme_table_lists_every_case_with_its_error():
-    readme = (Path(__file__).parent / "corpus" / "README.md").read_text(encoding="utf-8")
-    assert len(CASES) >= 26 and len(BY_ID) == len(CASES)
+def test_the_readme_table_is_generated_from_the_cases():
+    """The table is CASES (whose exact errors the tests above compare with the real ones), verbatim: it cannot
+    drift from the code. After editing a case: `.venv/bin/python -m tests.corpus.cases` rewrites it."""
+    readme = README.read_text(encoding="utf-8")
+    assert len(CASES) >= 25 and len(BY_ID) == len(CASES)
+    assert readme_table() in readme, (
+        "tests/corpus/README.md is stale: run .venv/bin/python -m tests.corpus.cases"
+    )
     for case in CASES:
         assert f"| `{case.id}` |" in readme, case.id
-        assert case.expected.replace("|", "\\|") in readme, case.id

@@ -42,6 +42,7 @@ class Case:
     check: str | None = None  # the failing check's name ("contrat", "integrite") for outcome "check"
     patch: tuple[str, str, int] | None = None  # (module, attribute, value) set for the run (lowered limits)
     accepted: dict = field(default_factory=dict)  # outcome "accepted": what the test verifies
+    note: str = ""  # a remark for the README, outside the exact error (e.g. other rules failing too)
 
 
 # --- editing helpers ------------------------------------------------------------------------------------------
@@ -347,18 +348,25 @@ CASES: list[Case] = [
          duplicated_code, check="contrat"),
     Case("code_short", "code mal formé `QP59077`", f"{REVN}, line 4: CODGEO set to `QP59077`", "anct_revn",
          "check", "check raw/anct_revn:contrat: [pattern] column CODGEO, edition 2019: matches ^(?:QP(?:0[0-9]{2}|02[AB]|9[0-9]{2})[0-9]{3}|Ensemble)$; 1 "
-         "row(s); first: file anct_onpv_qpv2015/REVN_2019.csv, line 4, CODGEO QP59077 (integrite fails too)", code_value("QP59077"), check="contrat"),
+         "row(s); first: file anct_onpv_qpv2015/REVN_2019.csv, line 4, CODGEO QP59077", code_value("QP59077"), check="contrat",
+         note="integrite fails too"),
     Case("code_lowercase", "code mal formé `qp059077 `", f"{REVN}, line 4: CODGEO set to `qp059077 `",
          "anct_revn", "check", "check raw/anct_revn:contrat: [pattern] column CODGEO, edition 2019: matches "
-         "^(?:QP(?:0[0-9]{2}|02[AB]|9[0-9]{2})[0-9]{3}|Ensemble)$; 1 row(s); first: file anct_onpv_qpv2015/REVN_2019.csv, line 4, CODGEO qp059077 "
-         "(blanks are stripped, the case is not repaired; integrite fails too)", code_value("qp059077 "), check="contrat"),
+         "^(?:QP(?:0[0-9]{2}|02[AB]|9[0-9]{2})[0-9]{3}|Ensemble)$; 1 row(s); first: file anct_onpv_qpv2015/REVN_2019.csv, line 4, CODGEO qp059077",
+         code_value("qp059077 "), check="contrat",
+         note="blanks are stripped, the case is not repaired; integrite fails too"),
     Case("unknown_code", "code QPV absent de sa géographie", f"{REVN}, line 4: CODGEO set to `QP059999` "
          "(well formed, in no DEMO file)", "anct_revn", "check", "check raw/anct_revn:integrite: [reference] "
-         "column CODGEO: every CODGEO exists in anct_demo.CODGEO (…); 1 row(s); first: … CODGEO QP059999", unknown_code, check="integrite"),
+         "column CODGEO: every CODGEO exists in anct_demo.CODGEO (Tout code QPV existe dans la liste des QPV de la "
+         "géographie 2015, celle des fichiers DEMO (tous millésimes confondus, comme staging.stg_qpv2015). Vérifié "
+         "sur ../shared/data : tous les codes REVN, IPRO et data_DEMO_V1 y figurent ; édition par édition la règle "
+         "ne tiendrait pas (7 QPV de Martinique de REVN_2019 absents de DEMO_2019 mais présents dans DEMO_2021 ; "
+         "pas de DEMO_2020).); 1 row(s); first: millesime 2019, fichier anct_onpv_qpv2015/REVN_2019.csv, ligne 4, "
+         "CODGEO QP059999", unknown_code, check="integrite"),
     Case("negative_count", "effectif négatif", f"{REVN}, line 4: A (foyers allocataires) set to -5",
          "anct_revn", "check", "check raw/anct_revn:contrat: [range] column A, edition 2019: value in [0, None] "
          "foyers; 1 row(s); first: file anct_onpv_qpv2015/REVN_2019.csv, line 4, CODGEO QP059902, A -5", value_at("A", "-5", "range"),
-         check="contrat"),
+         check="contrat", note="the compare rules A >= APRES50 and A >= ARSAS fail too"),
     Case("rate_over_100", "taux supérieur à 100", f"{REVN}, line 4: TP60 set to `140,0`", "anct_revn", "check",
          "check raw/anct_revn:contrat: [range] column TP60, edition 2019: value in [0, 100] %; 1 row(s); first: "
          "file anct_onpv_qpv2015/REVN_2019.csv, line 4, CODGEO QP059902, TP60 140.0", value_at("TP60", "140,0", "range"),
@@ -381,14 +389,13 @@ CASES: list[Case] = [
          "(contract anct_revn 1.0.0: add the new names as columns or aliases)", header_edit("TP60", "TX_PAUVRETE")),
     Case("ten_times_bounds", "fichier 10× plus grand que les bornes du contrat", f"{REVN}: 16 000 QPV rows "
          "(rowCount bounds: 1 to 1 600 per edition)", "anct_revn", "check", "check raw/anct_revn:contrat: "
-         "[row_count] table, edition 2019: row count per edition in [1, 1600]; 16000 row(s) (integrite fails "
-         "too: the 16 000 codes are in no DEMO file)", ten_times,
-         check="contrat"),
+         "[row_count] table, edition 2019: row count per edition in [1, 1600]; 16000 row(s)", ten_times,
+         check="contrat", note="integrite fails too: the 16 000 codes are in no DEMO file"),
     Case("html_200", "page HTML d'erreur servie avec le statut 200", "a real HTTP server on 127.0.0.1 answers "
          "the REVN 2019 URL (QPV_LIVE_URL_ANCT_REVN) with an HTML page, status 200, Content-Type text/csv",
          "anct_revn", "live", "http://127.0.0.1:<port>/REVN_2019.csv: an HTML page was served instead of data (login, error or "
-         "maintenance page?): refused (nothing archived)",
-         html_page),
+         "maintenance page?): refused",
+         html_page, note="nothing archived"),
     Case("zip_bomb", "bombe zip", f"{FILO_ZIP}: the CSV + 64 MiB of zeros (≈ 64 kB compressed); expansion "
          "limit lowered from 2 GiB to 32 MiB for the test (same code path)", "insee_filosofi_iris", "load",
          f"{FILO_ZIP}: the archive would expand to 67,117,084 bytes, over the limit of 33,554,432: refused", zip_bomb,
@@ -416,3 +423,40 @@ CASES: list[Case] = [
 ]  # fmt: skip
 
 BY_ID = {case.id: case for case in CASES}
+
+OUTCOMES = {"load": "refused (raw asset)", "live": "refused (live client)", "accepted": "**accepted**"}
+README = Path(__file__).with_name("README.md")
+TABLE_HEAD = (
+    "| # | case | bad input | how it is made | asset run | outcome | exact error (one line) / behaviour |\n"
+    "|---|---|---|---|---|---|---|\n"
+)
+
+
+def readme_table() -> str:
+    """The README table, generated from CASES (tests/test_corpus.py checks the README holds it verbatim;
+    `python -m tests.corpus.cases` rewrites it)."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    rows = []
+    for number, case in enumerate(CASES, start=1):
+        outcome = OUTCOMES.get(case.outcome, f"refused (blocking check `{case.check}`)")
+        if case.outcome == "accepted":
+            error = case.expected + (f" ({case.note})" if case.note else "")
+        else:
+            error = f"`{case.expected}`" + (f" ({case.note})" if case.note else "")
+        cells = [str(number), f"`{case.id}`", case.what, case.how, f"`raw/{case.source}`", outcome, error]
+        rows.append("| " + " | ".join(cell(c) for c in cells) + " |\n")
+    return TABLE_HEAD + "".join(rows)
+
+
+def write_readme() -> None:
+    text = README.read_text(encoding="utf-8")
+    start = text.index(TABLE_HEAD)
+    end = text.index("\n\n", start) + 1
+    README.write_text(text[:start] + readme_table() + text[end:], encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_readme()
