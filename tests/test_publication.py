@@ -79,6 +79,23 @@ def version_of(path: Path) -> str:
     return query(path, "select version from meta.publication")[0][0]
 
 
+def table_counts(path: Path) -> dict[str, int]:
+    """The row count of every table of a warehouse (read-only)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
+        ).fetchall()
+        return {
+            f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]  # noqa: S608 (catalog)
+            for s, t in tables
+        }
+
+
+def rows_lost(before: dict[str, int], after: dict[str, int]) -> int:
+    """Rows of `before` missing from `after`, table by table (a table gone counts all its rows)."""
+    return sum(max(0, n - after.get(table, 0)) for table, n in before.items())
+
+
 @pytest.fixture
 def warm(demo_warehouse: Path, tmp_path: Path) -> Path:
     """A private copy of the published demo warehouse (the session one is never written)."""

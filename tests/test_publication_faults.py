@@ -19,7 +19,15 @@ import pytest
 
 from pipelines import publication
 from tests.conftest import ROOT
-from tests.test_publication import FINGERPRINT, REFRESH_SCRIPT, query, sha256, version_of
+from tests.test_publication import (
+    FINGERPRINT,
+    REFRESH_SCRIPT,
+    query,
+    rows_lost,
+    sha256,
+    table_counts,
+    version_of,
+)
 
 PYTHON = sys.executable
 SEED = 20261123
@@ -118,6 +126,7 @@ def test_sigkill_at_ten_seeded_points_leaves_the_published_warehouse_intact(warm
     # the first (unkilled) refresh published: that is the "last good" version the kills must not touch
     good_version, good_sha = version_of(warm), sha256(warm)
     good = query(warm, FINGERPRINT)
+    good_counts = table_counts(warm)
     killed = [p for p in report["points"] if p["killed"]]
     assert len(killed) == KILLS, report
     assert all(p["published_unchanged"] for p in report["points"]), (
@@ -135,6 +144,9 @@ def test_sigkill_at_ten_seeded_points_leaves_the_published_warehouse_intact(warm
     assert next_run.returncode == 0, next_run.stderr[-3000:]
     assert version_of(warm) != good_version and query(warm, FINGERPRINT) == good
     assert not list((warm.parent / ".builds").glob("*.duckdb*"))
+    after = table_counts(warm)
+    print(f"\n{len(killed)} refreshes killed, rows lost: {rows_lost(good_counts, after)}")
+    assert after == good_counts and rows_lost(good_counts, after) == 0
 
 
 DISK_FULL_SCRIPT = """
@@ -149,6 +161,7 @@ exec(compile(sys.argv.pop(1), "refresh", "exec"))
 def test_disk_full_while_writing_the_new_warehouse_publishes_nothing(warm, demo_warehouse):
     data = demo_warehouse.parent / "data"
     before_sha, before_version = sha256(warm), version_of(warm)
+    before_counts = table_counts(warm)
     # no file may grow past the published warehouse's size: the copy fits, writing the marts does not
     limit = warm.stat().st_size
     out = subprocess.run(
@@ -171,3 +184,4 @@ def test_disk_full_while_writing_the_new_warehouse_publishes_nothing(warm, demo_
     assert next_run.returncode == 0, next_run.stderr[-3000:]
     assert version_of(warm) != before_version
     assert not list((warm.parent / ".builds").glob("*.duckdb*"))
+    assert table_counts(warm) == before_counts and rows_lost(before_counts, table_counts(warm)) == 0
