@@ -18,6 +18,7 @@ from dashboards.figures import FRENCH_LAYOUT
 
 SECRET_COLOUR = "#8c8c8c"
 ABSENT_COLOUR = "#e5e5e5"
+PERIMETRE_COLOUR = "#6a6af4"  # the perimeters alone, no indicator
 COLOURSCALE = "Viridis"
 
 # Declared before plotly draws a geo figure: an empty world topojson, so plotly never fetches one from its CDN.
@@ -145,5 +146,44 @@ def carte(
         height=650,
         legend=dict(title=dict(text="Sans valeur"), x=0, y=0, bgcolor="rgba(255,255,255,0.8)"),
         **FRENCH_LAYOUT,
+    )
+    return fig
+
+
+def perimetres_seuls(perimetres: pd.DataFrame) -> go.Figure:
+    """The QPV 2024 perimeters alone, in one flat colour, zoomed on them (`fitbounds`): the map of a territory
+    none of whose indicators is computed in the 2024 geography yet (e.g. the real extracts: no DEFM 2024, no
+    SIRENE). perimetres: code_qp, lib_qp, lib_commune, geometry (GeoJSON text, clockwise outer rings)."""
+    text = [
+        f"{nom} ({code})" + (f"<br>{commune}" if isinstance(commune, str) and commune else "")
+        for code, nom, commune in zip(
+            perimetres["code_qp"], perimetres["lib_qp"], perimetres["lib_commune"], strict=True
+        )
+    ]
+    fig = go.Figure(
+        go.Choropleth(
+            geojson=feature_collection(perimetres),
+            featureidkey="id",
+            locations=list(perimetres["code_qp"]),
+            z=[1] * len(perimetres),
+            text=text,
+            hovertemplate="%{text}<extra></extra>",
+            colorscale=[[0, PERIMETRE_COLOUR], [1, PERIMETRE_COLOUR]],
+            showscale=False,
+            marker_line=dict(color="#ffffff", width=0.5),
+            name="périmètre QPV 2024",
+            showlegend=False,
+        )
+    )
+    fig.update_geos(
+        visible=False,
+        fitbounds="locations",
+        projection_type="mercator",
+        showland=False,
+        showcountries=False,
+        showcoastlines=False,
+    )
+    fig.update_layout(
+        title=f"Périmètres des {len(perimetres)} quartiers prioritaires 2024", height=650, **FRENCH_LAYOUT
     )
     return fig

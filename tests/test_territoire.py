@@ -236,6 +236,11 @@ def test_mel_bundle_with_its_26_qpv(real_warehouse, tmp_path):
     dom, console, urls = open_in_chromium(tmp_path, out / "synthese.html")
     assert "26 quartiers de la géographie 2024" in dom and "En bref" in dom
     assert console == [] and [u for u in urls if not u.startswith("file://")] == []
+    # the map draws the 26 perimeters zoomed on them, although no indicator exists yet in the 2024 geography
+    dom, console, urls = open_in_chromium(tmp_path, out / "tableaux" / "carte.html")
+    assert dom.count('class="choroplethlocation"') == 26, "one drawn perimeter per QPV of the MEL"
+    assert "Périmètres des 26 quartiers prioritaires 2024" in dom
+    assert console == [] and [u for u in urls if not u.startswith("file://")] == []
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")

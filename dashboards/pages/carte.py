@@ -5,11 +5,12 @@ swaps the selection with Plotly.restyle. 2015-geography indicators have no perim
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pandas as pd
 
 from dashboards import figures_carte, queries
-from dashboards.site import Page, SiteContext, esc, write_csv, write_page
+from dashboards.site import Page, SiteContext, esc, figure_div, write_csv, write_page
 
 ORDER = 10
 DIV_ID = "carte"
@@ -130,6 +131,33 @@ _SCRIPT = """<script>
 </script>"""
 
 
+def _perimetres_only(ctx: SiteContext, page: Page, perimetres: pd.DataFrame) -> Page:
+    """No indicator of the 2024 geography for these QPV: the map still draws their perimeters, zoomed on them."""
+    page = replace(page, summary=f"Les {len(perimetres)} périmètres QPV 2024 (aucun indicateur calculé dans cette "
+                   "géographie pour l'instant).")  # fmt: skip
+    fig = figures_carte.perimetres_seuls(perimetres)
+    name = "carte_qpv2024"
+    if ctx.png:
+        ctx.png_queue.append((fig, f"images/{name}.png"))
+    csv = write_csv(ctx, perimetres[["code_qp", "lib_qp", "code_commune", "lib_commune", "code_epci", "lib_epci"]],
+                    name)  # fmt: skip
+    links = [f'<a href="{esc(csv)}" download>liste des quartiers (CSV)</a>']
+    if ctx.png:
+        links.append(f'<a href="images/{name}.png" download>carte (PNG)</a>')
+    body = "\n".join(
+        [
+            f"<p>{esc(page.summary)}</p>",
+            "<p>Aucun indicateur n'est encore calculé dans la géographie 2024 pour ces quartiers : la carte montre "
+            "leurs périmètres seuls. Les indicateurs de la géographie 2015 sont dans les fiches quartier et les "
+            "pages thématiques.</p>",
+            f"<figure>{figure_div(fig, DIV_ID)}<figcaption>Source : ANCT, périmètres des QPV 2024 — "
+            f'<span class="telechargements">{" · ".join(links)}</span></figcaption></figure>',
+        ]
+    )
+    write_page(ctx, page, body, "ANCT (périmètres des QPV 2024)", head=figures_carte.GEO_ASSETS_SCRIPT)
+    return page
+
+
 def render(ctx: SiteContext) -> list[Page]:
     con = ctx.con
     perimetres = queries.perimetres_qpv(con)
@@ -152,10 +180,12 @@ def render(ctx: SiteContext) -> list[Page]:
         "gris clair : pas de valeur pour ce millésime.</p>"
     )
     selections = _selections(perimetres, valeurs, dico)
-    if perimetres.empty or not selections:
-        body = note_2015 + "<p>Aucun périmètre ou aucune valeur en géographie 2024 pour ce territoire.</p>"
+    if perimetres.empty:
+        body = note_2015 + "<p>Aucun périmètre de la géographie 2024 pour ce territoire.</p>"
         write_page(ctx, page, body, "ANCT (périmètres des QPV 2024)")
         return [page]
+    if not selections:
+        return [_perimetres_only(ctx, page, perimetres)]
     default = next(
         (
             max((s for s in selections if s["indicateur"] == code), key=lambda s: s["millesime"])
