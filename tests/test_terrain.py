@@ -249,6 +249,44 @@ def test_sensor_client_sees_every_file_of_the_folder(demo_warehouse):
     assert sorted(f.relative for f in files) == ["terrain/ateliers_2025.xlsx", "terrain/permanences_2025.csv"]
 
 
+def test_the_sensor_watches_the_terrain_folder(demo_warehouse, tmp_path):
+    """The Dagster sensor `nouveaux_fichiers_terrain_observations`: the folder's files yield one run of the raw
+    asset and the terrain marts; nothing new, none; a structure's new file dropped in, one more naming it."""
+    from dagster import AssetKey, RunRequest, SkipReason, build_sensor_context
+
+    from pipelines.definitions import build_definitions
+    from pipelines.resources import resources_for
+    from pipelines.sensors import sensor_name
+
+    folder = tmp_path / "data" / "terrain"
+    folder.mkdir(parents=True)
+    shutil.copy(demo_warehouse.parent / "data" / "terrain" / "permanences_2025.csv", folder)
+    (folder / "notes.txt").write_text("pas un fichier d'observations", encoding="utf-8")
+    resources = resources_for(tmp_path / "data", tmp_path / "w.duckdb", tmp_path / "dash")
+    defs = build_definitions(resources)
+    source = next(s for s in all_sources() if s.name == "terrain_observations")
+    sensor_def = defs.resolve_sensor_def(sensor_name(source))
+
+    def evaluate(cursor):
+        context = build_sensor_context(
+            cursor=cursor, resources=resources, repository_def=defs.get_repository_def()
+        )
+        return sensor_def(context), context.cursor
+
+    first, cursor = evaluate(None)
+    assert isinstance(first, RunRequest), first
+    assert first.tags["qpv/fichiers"] == "terrain/permanences_2025.csv"
+    selected = set(first.asset_selection)
+    assert {AssetKey(["raw", "terrain_observations"]), AssetKey(["marts", "observations_terrain"]),
+            AssetKey(["marts", "terrain_croisement"])} <= selected  # fmt: skip
+    assert AssetKey(["raw", "anct_revn"]) not in selected
+    assert isinstance(evaluate(cursor)[0], SkipReason)
+    write_template(folder / "saisie_centre_social.xlsx")
+    again, cursor = evaluate(cursor)
+    assert isinstance(again, RunRequest) and again.tags["qpv/fichiers"] == "terrain/saisie_centre_social.xlsx"
+    assert again.run_key != first.run_key
+
+
 def test_aggregates_never_below_threshold(demo_warehouse):
     with connection(demo_warehouse, read_only=True) as con:
         columns = {r[0] for r in con.execute("describe marts.observations_terrain").fetchall()}
