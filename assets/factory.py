@@ -45,6 +45,7 @@ def raw_asset(source: Source) -> AssetsDefinition:
     contract = source.load_contract()
     key = AssetKey(["raw", source.name])
     load = get_loader(source.loader)
+    spatial = uses_spatial(source, contract)
 
     @asset(
         key=key,
@@ -72,7 +73,7 @@ def raw_asset(source: Source) -> AssetsDefinition:
             )
         incoming = f"raw.{source.name}__incoming"
         quarantine_incoming = f"quarantine.{source.name}__incoming"
-        with warehouse.connect() as con:
+        with warehouse.connect(spatial=spatial) as con:
             if files:
                 report = load(source, files, con, incoming)
             else:
@@ -116,6 +117,12 @@ def raw_asset(source: Source) -> AssetsDefinition:
     return _raw
 
 
+def uses_spatial(source: Source, contract) -> bool:
+    """Whether loading or checking this source calls spatial functions (ST_Read, ST_IsValid…): a spatial
+    loader or a geometry column. The other steps skip loading the extension."""
+    return source.loader == "spatial" or any(col.logical_type == "geometry" for col in contract.columns)
+
+
 def check_query(name: str, contract) -> str:
     """What the contract check reads: the raw table, geometries summarised as their type ('INVALID' if not valid)."""
     columns = ["millesime", "_fichier", "_sha256", "_ligne"]
@@ -145,7 +152,7 @@ def contract_check(source: Source):
     def _check(
         context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse, data_docs: DataDocsOutput
     ) -> AssetCheckResult:
-        with warehouse.connect(read_only=True) as con:
+        with warehouse.connect(read_only=True, spatial=uses_spatial(source, contract)) as con:
             # large tables (SIRENE): rules counted in DuckDB, GX on a bounded sample (pipelines/validation.py)
             report, frame = validate_relation(con, check_query(source.name, contract), contract)
         metadata = {
@@ -191,7 +198,7 @@ def integrity_check(source: Source):
         ),
     )
     def _check(warehouse: DuckDBWarehouse) -> AssetCheckResult:
-        with warehouse.connect(read_only=True) as con:
+        with warehouse.connect(read_only=True, spatial=False) as con:
             report = check_integrity(con, contract)
         return AssetCheckResult(
             passed=not report.failures,
@@ -215,7 +222,7 @@ def sql_asset(model: SqlModel) -> AssetsDefinition:
         description=f"{model.description}\n\nSQL: `sql/{model.schema}/{model.name}.sql`",
     )
     def _table(warehouse: DuckDBWarehouse) -> MaterializeResult:
-        with warehouse.connect() as con:
+        with warehouse.connect(spatial=model.needs_spatial) as con:
             # Identifiers come from file names under sql/, never from user input.
             con.execute(f"create or replace table {model.schema}.{model.name} as {model.text}")  # noqa: S608
             rows = con.execute(f"select count(*) from {model.schema}.{model.name}").fetchone()[0]  # noqa: S608

@@ -204,7 +204,9 @@ def ensure_build(published: Path, build: Path, is_running: Callable[[str], bool]
     return build
 
 
-def connect_retrying(path: str | Path, read_only: bool = False, timeout_s: float = 600.0):
+def connect_retrying(
+    path: str | Path, read_only: bool = False, timeout_s: float = 600.0, spatial: bool = True
+):
     """`warehouse.connect`, waiting while another step process of the run holds the DuckDB file lock."""
     from pipelines.warehouse import WarehouseError, connect
 
@@ -212,7 +214,7 @@ def connect_retrying(path: str | Path, read_only: bool = False, timeout_s: float
     delay = 0.05
     while True:
         try:
-            return connect(path, read_only=read_only)
+            return connect(path, read_only=read_only, spatial=spatial)
         except WarehouseError as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise

@@ -85,15 +85,17 @@ class DuckDBWarehouse(ConfigurableResource):
             raise ValueError(f"QPV_KEEP_VERSIONS={value!r}: expected a whole number >= 1")
         return int(value)
 
-    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    def connect(self, read_only: bool = False, spatial: bool = True) -> duckdb.DuckDBPyConnection:
+        """The run's warehouse; `spatial=False` for a step that calls no spatial function (see
+        `warehouse.connect`)."""
         from pipelines import publication
 
         if self.atomic:
             publication.ensure_build(
                 Path(self.path), Path(self.build_path), publication.instance_is_running(self._instance)
             )
-            return publication.connect_retrying(self.build_path, read_only=read_only)
-        return warehouse.connect(self.path, read_only=read_only)
+            return publication.connect_retrying(self.build_path, read_only=read_only, spatial=spatial)
+        return warehouse.connect(self.path, read_only=read_only, spatial=spatial)
 
 
 class AlertWebhook(ConfigurableResource):

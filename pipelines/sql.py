@@ -10,6 +10,7 @@ from pipelines.paths import SQL_DIR
 
 LAYERS = ("staging", "intermediate", "marts")  # the schema of each SQL table is its folder
 _REFERENCE = re.compile(r"\b(raw|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+_SPATIAL_CALL = re.compile(r"\bST_[A-Za-z0-9_]+\s*\(", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ class SqlModel:
                 break
             lines.append(line[2:].strip())
         return "\n".join(lines)
+
+    @property
+    def needs_spatial(self) -> bool:
+        """Whether the model calls a spatial function (ST_…): only then is the extension loaded for it."""
+        return bool(_SPATIAL_CALL.search(_strip_comments(self.text)))
 
     def references(self) -> list[tuple[str, str]]:
         """Tables this model reads (schema, name), from `schema.table` references in its text."""
