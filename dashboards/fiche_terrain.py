@@ -14,6 +14,10 @@ from dashboards.site import esc, table
 from pipelines.terrain import CATEGORIES, TERRAINS
 
 NONE_TEXT = "Aucune observation de terrain publiée pour ce quartier."
+NONE_TEXT_2015 = (
+    "Les observations de terrain sont rattachées aux quartiers de la géographie 2024 : voir la fiche du quartier "
+    "2024 qui lui a succédé."
+)
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
@@ -56,11 +60,12 @@ def _categorie_label(terrain: str, categorie: str) -> str:
     return CATEGORIES.get(terrain, {}).get(categorie, (categorie, None))[0]
 
 
-def section(obs: pd.DataFrame, crois: pd.DataFrame) -> str:
-    """The HTML of the section for one QPV (its rows of both marts)."""
+def section(obs: pd.DataFrame, crois: pd.DataFrame, geographie_2015: bool = False) -> str:
+    """The HTML of the section for one QPV (its rows of both marts); a 2015 QPV has none (observations carry a
+    2024 code)."""
     parts = ["<h2>Terrain : observations qualitatives anonymisées</h2>"]
     if obs.empty:
-        parts.append(f"<p>{esc(NONE_TEXT)}</p>")
+        parts.append(f"<p>{esc(NONE_TEXT_2015 if geographie_2015 else NONE_TEXT)}</p>")
         return "\n".join(parts)
     seuil = int(obs["seuil_secret"].max())
     seuil_obs = int(obs["seuil_observations"].max())

@@ -14,7 +14,7 @@ import pytest
 
 from assets import all_sources
 from pipelines.anonymisation import scan
-from pipelines.demo.terrain import PLANTED
+from pipelines.demo.terrain import PLANTED, STRUCTURES
 from pipelines.parsing import InputError
 from pipelines.resources import LocalSourceClient
 from pipelines.terrain import CATEGORIES, HEADERS, import_files, read_text, write_template
@@ -115,6 +115,17 @@ def imported(demo_warehouse: Path, tmp_path_factory) -> dict:
 
 
 def test_template_round_trip(imported):
+    french = ["date", "code QPV (2024)", "terrain", "catégorie", "précision (prestation ou secteur)",
+              "nombre de personnes ou ménages concernés", "type de source", "structure observatrice", "résumé",
+              "identifiant"]  # fmt: skip
+    header = next(
+        line
+        for line in imported["csv"].read_text(encoding="utf-8-sig").splitlines()
+        if not line.startswith("#")
+    )
+    assert header.split(";") == french
+    sheet = openpyxl.load_workbook(imported["xlsx"])["observations"]
+    assert [c.value for c in next(sheet.iter_rows(max_row=1))] == french
     result = imported["result"]
     assert result.returncode == 0, result.stderr
     assert "11 observation(s) chargée(s) depuis 2 fichier(s)" in result.stdout  # 8 + 3, example rows skipped
@@ -339,9 +350,10 @@ def test_aggregates_never_below_threshold(demo_warehouse):
         assert crossing, "the crossing view has rows for the demo"
         by_terrain = dict(crossing)
         assert {"non_recours_rsa_estime", "part_population_couverte_caf"} <= set(by_terrain["non_recours"])
-        assert {"creations_etablissements", "emplois_ess", "indicateur_chomage_abc"} <= set(
-            by_terrain["entrepreneuriat"]
-        )
+        for terrain in ("economie_informelle", "entrepreneuriat"):
+            assert {"creations_etablissements", "emplois_ess", "indicateur_chomage_abc"} <= set(
+                by_terrain[terrain]
+            ), terrain
         assert (
             con.execute(
                 "select min(nb_concernes) from marts.terrain_croisement where not secret_observations"
@@ -364,7 +376,10 @@ def test_fiche_has_the_terrain_section(demo_warehouse, tmp_path):
             "select code_qp from staging.stg_qpv2024 where code_qp not in "
             "(select code_qp from marts.observations_terrain) order by code_qp limit 1"
         ).fetchone()[0]
-        ctx = SiteContext(con=con, out_dir=tmp_path, territoire=[published[0], without], png=False)
+        predecessor = con.execute("select min(code_qp) from staging.stg_qpv2015").fetchone()[0]
+        ctx = SiteContext(
+            con=con, out_dir=tmp_path, territoire=[published[0], without, predecessor], png=False
+        )
         fiches.render(ctx)
     page = (tmp_path / "fiches" / f"{published[0]}.html").read_text(encoding="utf-8")
     assert "<h2>Terrain : observations qualitatives anonymisées</h2>" in page
@@ -373,8 +388,12 @@ def test_fiche_has_the_terrain_section(demo_warehouse, tmp_path):
     assert "Non-recours estimé au RSA" in section or "Créations d" in section
     for secret in PLANTED.values():
         assert secret not in page
+    for structure in STRUCTURES:  # the structures of the demo's observations are never named in a fiche
+        assert structure not in page
     empty = (tmp_path / "fiches" / f"{without}.html").read_text(encoding="utf-8")
     assert "Aucune observation de terrain publiée pour ce quartier." in empty
+    fiche_2015 = (tmp_path / "fiches" / f"{predecessor}.html").read_text(encoding="utf-8")
+    assert "rattachées aux quartiers de la géographie 2024" in fiche_2015
 
 
 def test_reader_names_file_and_line(tmp_path):

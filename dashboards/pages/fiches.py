@@ -513,7 +513,9 @@ def render(ctx: SiteContext) -> list[Page]:
     for _, info in infos.iterrows():
         code = info["code_qp"]
         terrain_html = fiche_terrain.section(  # the Terrain section, placed before the correspondence block
-            terrain_obs.get(code, pd.DataFrame()), terrain_crois.get(code, pd.DataFrame())
+            terrain_obs.get(code, pd.DataFrame()),
+            terrain_crois.get(code, pd.DataFrame()),
+            geographie_2015=code.startswith("QP"),
         )
         passage_html = terrain_html + _passage_block(info, passage, key_rows, built)
         pages.append(
