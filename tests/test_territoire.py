@@ -5,6 +5,7 @@ Chromium (no request outside file://, no console message). Fixture warehouses ar
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -103,6 +104,17 @@ def test_unknown_siren_lists_near_matches(demo_warehouse, demo_config, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
+def test_nom_names_the_file_and_the_observatory(demo_warehouse, demo_config, tmp_path):
+    siren = tc.load(demo_config).siren
+    result = run_cli("territoire", "init", "--epci", siren, "--nom", "Agglo des Quartiers (essai)", "--warehouse",
+                     str(demo_warehouse), "--dir", str(tmp_path), check=True)  # fmt: skip
+    written = tmp_path / "agglo-des-quartiers-essai.yaml"
+    assert [p.name for p in tmp_path.iterdir()] == [written.name] and str(written) in result.stdout
+    config = tc.load(written)
+    assert config.nom == "Agglo des Quartiers (essai)" and config.siren == siren
+    assert config.codes_2024 == tc.load(demo_config).codes_2024
+
+
 def test_malformed_yaml_names_file_line_and_key(demo_config, demo_warehouse, tmp_path):
     lines = demo_config.read_text(encoding="utf-8").splitlines()
     number = next(i for i, line in enumerate(lines) if line.startswith("indicateurs:")) + 2
@@ -142,6 +154,15 @@ def test_demo_bundle_files_workbook_and_secret(demo_bundle, demo_config, demo_wa
     assert set(config.codes_2024) <= fiches and set(config.codes_2015) <= fiches
     carte = (out / "tableaux" / "carte.html").read_text(encoding="utf-8")
     assert f"Les {len(config.codes_2024)} périmètres" in carte
+    # the home page compares the EPCI's QPV with those of each of its communes, its département and all of France
+    home = (out / "index.html").read_text(encoding="utf-8")
+    comparison = home[home.index("Comparaison avec les territoires de référence") :]
+    for territory in [
+        f"{config.nom} (EPCI)",
+        *(c.nom for c in config.communes),
+        "Ensemble des QPV de France",
+    ]:
+        assert f"<td>{html.escape(territory)}</td>" in comparison, territory
     book = load_workbook(demo_bundle.workbook, read_only=True)
     assert book.sheetnames == SHEETS
     quartiers = list(book["Quartiers"].values)
@@ -158,8 +179,8 @@ def test_demo_bundle_files_workbook_and_secret(demo_bundle, demo_config, demo_wa
         frame = summary.contenu(con, config)["frame"]
     assert not frame.loc[frame["secret"], "valeur"].notna().any()
     assert frame.loc[frame["secret"] | frame["secret_precedent"], "evolution"].isna().all()
-    html = (out / "synthese.html").read_text(encoding="utf-8")
-    assert "nan" not in re.sub(r"<[^>]+>", " ", html).split() and "Points d'attention" in html
+    page = (out / "synthese.html").read_text(encoding="utf-8")
+    assert "nan" not in re.sub(r"<[^>]+>", " ", page).split() and "Points d'attention" in page
 
 
 def test_pdf_required_without_chromium_fails_after_writing_html(
