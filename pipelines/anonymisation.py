@@ -4,7 +4,8 @@
 - `courriel`: an e-mail address;
 - `telephone`: a French phone number (0X XX XX XX XX with spaces, dots or dashes, +33 / 0033, +33 (0)…);
 - `nir`: a social security number (NIR, 13 digits + 2-digit key, spaces allowed; flagged only when the key is
-  valid: 97 − (number mod 97), Corsica 2A/2B counted as 19/18);
+  valid: 97 − (number mod 97), Corsica 2A/2B counted as 19/18), or its 13 characters without the key when their
+  shape is strict (sex 1/2, month 01–12, a département);
 - `iban`: an IBAN whose mod-97 check holds (ISO 13616);
 - `adresse`: a street address, a number (bis, ter…) followed by a type of voie (rue, avenue, bd, allée,
   impasse, chemin, place…) and its name;
@@ -61,6 +62,14 @@ _NIR = re.compile(
     re.IGNORECASE,
 )
 _IBAN = re.compile(r"(?<![\w])([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?)(?![\w])")
+
+
+# A NIR written without its key (13 characters, the way it is often copied): flagged on its strict shape alone —
+# sex 1 or 2, a calendar month, a département, and no digit after it (a 15-digit number goes through the key check).
+_NIR_SANS_CLE = re.compile(
+    r"(?<![\w])[12][ ]?\d{2}[ ]?(?:0[1-9]|1[0-2])[ ]?(?:\d{2}|2[AB])[ ]?\d{3}[ ]?\d{3}(?![ ]?\d)(?![\w])",
+    re.IGNORECASE,
+)
 
 
 def nir_key_valid(match: re.Match[str]) -> bool:
@@ -260,6 +269,7 @@ def scan(text: str | None) -> list[Finding]:
     found = [Finding(m.start(), m.end(), "courriel") for m in _EMAIL.finditer(text)]
     found += [Finding(m.start(), m.end(), "telephone") for m in _PHONE.finditer(text)]
     found += [Finding(m.start(), m.end(), "nir") for m in _NIR.finditer(text) if nir_key_valid(m)]
+    found += [Finding(m.start(), m.end(), "nir") for m in _NIR_SANS_CLE.finditer(text)]
     found += [Finding(m.start(), m.end(), "iban") for m in _IBAN.finditer(text) if iban_valid(m.group())]
     found += [Finding(m.start(), m.end(), "adresse") for m in _ADDRESS.finditer(text)]
     found += _names(text)

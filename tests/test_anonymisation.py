@@ -86,6 +86,25 @@ def test_nir_with_valid_key(sex, year, month, dep, commune, order, spaced):
     assert all(f.kind != "nir" for f in scan(f"Numéro {wrong} sans clé valide."))
 
 
+@pytest.mark.parametrize(
+    "value", ["1 85 05 78 006 084", "2850578006084", "1 62 11 2A 004 123", "2 99 12 97 411 001"]
+)
+def test_nir_without_its_key(value):
+    planted("Son numéro de sécurité sociale, {}, figure dans le dossier.", value, "nir")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Référence 1851378006084 du dossier.",  # month 13: not a NIR's shape
+        "Code 3850578006084 interne.",  # sex 3 without key: too loose to flag
+        "Numéro 18505780060841 à 14 chiffres.",  # 14 digits: neither a NIR nor a NIR without key
+    ],
+)
+def test_thirteen_digit_numbers_that_are_not_nir_shaped_pass(text):
+    assert all(f.kind != "nir" for f in scan(text)), kinds_and_texts(text)
+
+
 def iban_fr(bban: str) -> str:
     digits = "".join(str(int(ch, 36)) for ch in bban + "FR00")
     return f"FR{98 - int(digits) % 97:02d}{bban}"
