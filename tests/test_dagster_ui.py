@@ -38,6 +38,28 @@ def test_make_ui_serves_the_code_location_and_stops(tmp_path):
                 break
             time.sleep(1)
         assert names == ["qpv_observatoire"]
+        # the UI lists every per-source sensor and every producer schedule (issue #8: `make ui` shows them)
+        query = {
+            "query": "{ repositoriesOrError { ... on RepositoryConnection { nodes { "
+            "schedules { name cronSchedule executionTimezone } sensors { name } } } } }"
+        }
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/graphql",
+            data=json.dumps(query).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        [repository] = json.loads(urllib.request.urlopen(request, timeout=30).read())["data"][
+            "repositoriesOrError"
+        ]["nodes"]
+        from assets import all_sources
+        from pipelines.schedules import build_refresh_jobs_and_schedules
+
+        sensors = {s["name"] for s in repository["sensors"]}
+        assert sensors == {f"nouveaux_fichiers_{s.name}" for s in all_sources()}
+        _, schedules = build_refresh_jobs_and_schedules(all_sources())
+        shown = {(s["name"], s["cronSchedule"], s["executionTimezone"]) for s in repository["schedules"]}
+        expected = {(s.name, s.cron_schedule, s.execution_timezone) for s in schedules}
+        assert len(expected) >= 5 and shown == expected, shown
     finally:
         stopped = subprocess.run([*args, "ui-stop"], capture_output=True, text=True, timeout=60)
     assert "stopped" in stopped.stdout

@@ -122,6 +122,10 @@ def test_demo_publishes_with_meta_versions_and_report(demo_warehouse):
     assert report["status"] == "succès" and report["run_id"] == pub[0][1]
     assert report["publication"]["version"] == pub[0][0]
     assert report["sources"]["anct_revn"]["rows"] == raw and report["sources"]["anct_revn"]["files"]
+    editions = [
+        e for (e,) in query(demo_warehouse, "select distinct millesime from raw.anct_revn order by 1")
+    ]
+    assert report["sources"]["anct_revn"]["editions"] == editions
     assert report["checks"]["passed"] and report["duration_s"] > 0
     assert Path(report["report"]).exists()
     assert "raw.anct_revn" in (folder / "demo.stdout").read_text(encoding="utf-8")  # the tables still printed
