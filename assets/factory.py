@@ -213,6 +213,28 @@ def integrity_check(source: Source):
     return _check
 
 
+def materialize(con: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
+    """`create or replace` the model as a table or a view (`model.materialized`), in one transaction; an object
+    of the other kind under that name (a warehouse built before the model changed kind) is dropped first."""
+    # identifiers come from file names under sql/, never from user input
+    name = f"{model.schema}.{model.name}"
+    other = "view" if model.materialized == "table" else "table"
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ? "
+        "and table_type = ?",
+        [model.schema, model.name, "VIEW" if other == "view" else "BASE TABLE"],
+    ).fetchone()[0]
+    con.execute("begin transaction")
+    try:
+        if exists:
+            con.execute(f"drop {other} {name}")
+        con.execute(f"create or replace {model.materialized} {name} as {model.text}")  # noqa: S608
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
 def sql_asset(model: SqlModel) -> AssetsDefinition:
     @asset(
         key=AssetKey([model.schema, model.name]),
@@ -223,8 +245,7 @@ def sql_asset(model: SqlModel) -> AssetsDefinition:
     )
     def _table(warehouse: DuckDBWarehouse) -> MaterializeResult:
         with warehouse.connect(spatial=model.needs_spatial) as con:
-            # Identifiers come from file names under sql/, never from user input.
-            con.execute(f"create or replace table {model.schema}.{model.name} as {model.text}")  # noqa: S608
+            materialize(con, model)
             rows = con.execute(f"select count(*) from {model.schema}.{model.name}").fetchone()[0]  # noqa: S608
             columns = [r[0] for r in con.execute(f"describe {model.schema}.{model.name}").fetchall()]
         return MaterializeResult(metadata={"rows": rows, "columns": MetadataValue.json(columns)})

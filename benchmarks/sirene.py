@@ -356,6 +356,15 @@ def format_view(dataset: Path, fmt: str, workdir: Path) -> Path:
 
 
 def _peak_rss_mb() -> float:
+    """This process's peak resident set size: VmHWM of /proc/self/status, which starts afresh at exec.
+    (`ru_maxrss` does not: Linux keeps it across fork + exec, so a child started by a parent that had grown
+    to 1.4 GB while generating the data would report at least 1.4 GB whatever it did.)"""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 

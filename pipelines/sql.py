@@ -10,6 +10,8 @@ from pipelines.paths import SQL_DIR
 
 LAYERS = ("staging", "intermediate", "marts")  # the schema of each SQL table is its folder
 _REFERENCE = re.compile(r"\b(raw|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+# `-- materialized: view` among a model's leading comment lines: a view (no copy of its rows), else a table.
+_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(table|view)\b", re.MULTILINE)
 _SPATIAL_CALL = re.compile(r"\bST_[A-Za-z0-9_]+\s*\(", re.IGNORECASE)
 
 
@@ -26,11 +28,22 @@ class SqlModel:
     @property
     def description(self) -> str:
         """The leading `--` comment lines (grain and source), as the Dagster UI shows them."""
+        return "\n".join(line[2:].strip() for line in self.description_block.splitlines())
+
+    @property
+    def materialized(self) -> str:
+        """'view' when the header says `-- materialized: view`, else 'table'."""
+        found = _MATERIALIZED.search(self.description_block)
+        return found.group(1) if found else "table"
+
+    @property
+    def description_block(self) -> str:
+        """The leading `--` comment lines, as written."""
         lines = []
         for line in self.text.splitlines():
             if not line.startswith("--"):
                 break
-            lines.append(line[2:].strip())
+            lines.append(line)
         return "\n".join(lines)
 
     @property

@@ -3,6 +3,8 @@
 -- (enseigne) and no usual name, which can name an individual entrepreneur (personal data stays in raw).
 -- activite_principale: NAF code as `NN.NNL` (a code written without its dot, `6201Z`, gets it back); the NAF
 -- section is only derived for the NAF rév. 2 nomenclature. millesime: the source's conventional stock label.
+-- materialized: view — the national stock holds tens of millions of rows: renamed and normalised when read, never
+-- copied (intermediate.int_sirene_etablissements_localises keeps the rows an indicator needs).
 with source as (
     select * from raw.sirene_etablissements
 ),

@@ -5,6 +5,7 @@
 -- HZ/CSZ nor a code is flagged (zonage_non_reconnu). point_aleatoire: qualite_xy = 33, a random point in the commune,
 -- excluded from every QPV count. longitude, latitude: WGS84; the point (axis order of staging.stg_qpv2024) is
 -- built only for the establishments that need a location (intermediate.int_sirene_etablissements_localises).
+-- materialized: view — one row per establishment of the national stock: normalised when read, never copied.
 with source as (
     select * from raw.sirene_geolocalisation
 ),

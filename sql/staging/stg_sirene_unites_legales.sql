@@ -2,6 +2,7 @@
 -- StockUniteLegale). Only what the indicators need (legal category, activity, ESS flag, state, size band), with
 -- domain names and normalised codes. Personal data of individual entrepreneurs (names, first names, pseudonym,
 -- usage name, sex) and the names of the units are NOT carried beyond raw.
+-- materialized: view — tens of millions of legal units at national scale: normalised when read, never copied.
 with source as (
     select * from raw.sirene_unites_legales
 ),
