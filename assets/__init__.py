@@ -10,6 +10,7 @@ import pkgutil
 
 from assets import anct, caf, france_travail, insee, sirene, terrain
 from assets.factory import contract_check, integrity_check, raw_asset, sql_asset
+from assets.secret import int_secret_editions
 from dashboards.asset import dashboard_pages
 from pipelines.publication import publication
 from pipelines.registry import Source
@@ -39,7 +40,7 @@ def all_assets() -> list:
     return (
         [raw_asset(s) for s in all_sources()]
         + [sql_asset(m) for m in discover_models()]
-        + [publication, dashboard_pages]
+        + [int_secret_editions, publication, dashboard_pages]
     )
 
 

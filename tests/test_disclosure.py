@@ -20,13 +20,15 @@ import csv
 import json
 import re
 from collections import defaultdict
-from fractions import Fraction
 from pathlib import Path
 
 import duckdb
 import pytest
 
-LEVELS = ("commune", "epci", "departement", "region", "france")
+from pipelines.secret_editions import differencing_attack as attack
+from pipelines.secret_editions import recoverable as _recoverable
+from pipelines.secret_editions import views_from_marts, views_from_suppression
+
 
 
 @pytest.fixture(params=["demo", "real"])
@@ -170,148 +172,8 @@ def test_the_threshold_scan_catches_a_planted_leak(demo_warehouse, tmp_path):
 # --- 2. differencing ------------------------------------------------------------------------------------------------
 
 
-def _recoverable(equations: list[frozenset[str]]) -> set[str]:
-    """The unknowns whose value follows from the equations (each: Σ of its unknowns = a published constant).
-
-    Exact Gauss-Jordan elimination over the rationals (sparse rows): the unit vector of an unknown lies in the
-    row space iff a row of the reduced row echelon form is that unit vector. (No BLAS: exact, and free of the
-    thread contention of a loaded machine.)
-    """
-    pivots: dict[
-        str, dict[str, Fraction]
-    ] = {}  # pivot column -> its row (pivot entry 1, no other pivot column)
-    for equation in equations:
-        row: dict[str, Fraction] = dict.fromkeys(equation, Fraction(1))
-        for column in [c for c in row if c in pivots]:
-            factor = row.get(column)
-            if not factor:
-                continue
-            for key, value in pivots[column].items():
-                updated = row.get(key, Fraction(0)) - factor * value
-                if updated:
-                    row[key] = updated
-                else:
-                    row.pop(key, None)
-        if not row:
-            continue  # a combination of the previous equations
-        column = min(row)
-        scale = row[column]
-        row = {k: v / scale for k, v in row.items()}
-        for other in pivots.values():
-            factor = other.get(column)
-            if factor:
-                for key, value in row.items():
-                    updated = other.get(key, Fraction(0)) - factor * value
-                    if updated:
-                        other[key] = updated
-                    else:
-                        other.pop(key, None)
-        pivots[column] = row
-    return {column for column, row in pivots.items() if len(row) == 1}
-
-
-def _components(equations: list[frozenset[str]]) -> list[list[frozenset[str]]]:
-    """The equations split into groups sharing no unknown (solved separately: smaller matrices)."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for equation in equations:
-        first, *others = equation
-        for other in others:
-            parent[find(other)] = find(first)
-    groups: dict[str, list[frozenset[str]]] = defaultdict(list)
-    for equation in equations:
-        groups[find(next(iter(equation)))].append(equation)
-    return list(groups.values())
-
-
-# Every summed quantity of a participating QPV cell: a count (position 0), or a ratio's numerator (0) and
-# denominator (1), named by the count indicator they are when the dictionary says so (numerateur_code,
-# denominateur_code), so that the same number is one unknown in every series it enters. A quantity is unknown to
-# the attacker when its cell is secret and it is published in no other cell.
-ATTACK_SQL = """
-with cellules as (
-    select c.*, q.secret as publie_secret, q.valeur as publie_valeur, q.numerateur as publie_numerateur,
-           q.denominateur as publie_denominateur
-    from intermediate.int_secret_cellules as c
-    inner join marts.indicateurs_qpv as q using (code_qp, geographie, millesime, indicateur)
-    where c.participe and c.agregation in ('somme', 'ratio')
-),
-quantites as (
-    select
-        code_qp, geographie, millesime, indicateur, code_commune, code_epci, code_departement, code_region,
-        publie_secret, p.position,
-        case
-            when agregation = 'somme' then indicateur
-            when p.position = 0 then coalesce(numerateur_code, indicateur || '#num')
-            else coalesce(denominateur_code, indicateur || '#den')
-        end as quantite,
-        case
-            when agregation = 'somme' then publie_valeur
-            when p.position = 0 then publie_numerateur
-            else publie_denominateur
-        end as publiee,
-        case when agregation = 'somme' then valeur when p.position = 0 then numerateur else denominateur end as vraie
-    from cellules
-    inner join (select unnest([0, 1]) as position) as p on p.position = 0 or agregation = 'ratio'
-),
-nommees as (
-    -- across editions ($1 true): a quantity whose true value is the same in several editions is one unknown (the
-    -- attacker guesses that it did not change), published if it is published in any of them
-    select *,
-        case
-            when $1 and vraie is not null
-                then code_qp || '|' || geographie || '|' || quantite || '=' || cast(vraie as varchar)
-            else code_qp || '|' || geographie || '|' || millesime || '|' || quantite
-        end as inconnue
-    from quantites
-),
-connues as (
-    select distinct inconnue from nommees where not publie_secret and publiee is not null
-),
-secretes as (
-    select * from nommees
-    where (publie_secret or publiee is null) and inconnue not in (select inconnue from connues)
-),
-membres as (
-    select t.niveau, t.territoire, s.geographie, s.millesime, s.indicateur, s.position, s.inconnue
-    from secretes as s,
-    unnest([
-        {'niveau': 'commune', 'territoire': s.code_commune},
-        {'niveau': 'epci', 'territoire': s.code_epci},
-        {'niveau': 'departement', 'territoire': s.code_departement},
-        {'niveau': 'region', 'territoire': s.code_region},
-        {'niveau': 'france', 'territoire': 'FR'}
-    ]) as u(t)
-    where t.territoire is not null
-),
-publies as (
-    select type_territoire as niveau, code_territoire as territoire, geographie, millesime, indicateur
-    from marts.indicateurs_territoire where not secret
-),
-equations as (
-    select distinct list_sort(list(m.inconnue)) as noms
-    from publies as p
-    inner join membres as m using (niveau, territoire, geographie, millesime, indicateur)
-    group by p.niveau, p.territoire, p.geographie, p.millesime, p.indicateur, m.position
-),
--- every suppressed cell with its quantities still unknown (an empty list: all of them are published elsewhere)
-cellules_secretes as (
-    select code_qp || '|' || geographie || '|' || millesime || '|' || indicateur as cellule,
-        coalesce(list(inconnue) filter (where inconnue not in (select inconnue from connues)), []) as noms
-    from nommees
-    where publie_secret
-    group by code_qp, geographie, millesime, indicateur
-)
-select 'equation' as genre, null as cellule, noms from equations
-union all
-select 'cellule' as genre, cellule, noms from cellules_secretes
-"""
+# The attack and its solver live in pipelines/secret_editions.py (the pipeline's audit runs the same attack across
+# editions before publishing); here it reads what is published: the marts.
 
 
 def differencing_attack(con: duckdb.DuckDBPyConnection, across_editions: bool = False) -> list[str]:
@@ -319,20 +181,8 @@ def differencing_attack(con: duckdb.DuckDBPyConnection, across_editions: bool = 
     every published aggregate minus the published QPV values of its territory is the sum of its unknowns.
     `across_editions`: all editions at once, a quantity unchanged between editions being one unknown (known when
     it is published in any edition), so that a cell suppressed in one edition and published in another helps."""
-    found = con.execute(ATTACK_SQL, [across_editions]).fetchall()
-    equations = [frozenset(noms) for genre, _, noms in found if genre == "equation"]
-    recovered: set[str] = set()
-    for component in _components(equations):
-        recovered |= _recoverable(component)
-    leaks = [f"{u} recoverable from the published territory sums" for u in sorted(recovered)]
-    # a suppressed cell whose every quantity is published elsewhere or recovered (a ratio rebuilt from its
-    # numerator and denominator, a count published unchanged in another edition)
-    leaks += [
-        f"{cellule} revealed: its quantities are published elsewhere or recovered ({', '.join(noms) or 'all published'})"
-        for genre, cellule, noms in sorted(found, key=lambda r: (r[0], r[1] or ""))
-        if genre == "cellule" and all(n in recovered for n in noms)
-    ]
-    return leaks
+    views_from_marts(con)
+    return attack(con, across_editions).leaks
 
 
 def test_no_suppressed_cell_is_recovered_by_differencing_territory_sums(warehouse):
@@ -340,16 +190,29 @@ def test_no_suppressed_cell_is_recovered_by_differencing_territory_sums(warehous
         assert differencing_attack(con) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap (issue #10, found by the audit): secret suppression is chosen edition by edition; an attacker who "
-    "guesses that a suppressed count did not change between two editions recovers it from the territory sums of "
-    "both (demo: QN05995M creations_etablissements = 7 in 2020 and 2022). Remove this mark once the suppression "
-    "accounts for it.",
-)
-def test_no_suppressed_cell_is_recovered_by_differencing_across_editions(demo_warehouse):
-    with connect(demo_warehouse) as con:
+def test_no_suppressed_cell_is_recovered_by_differencing_across_editions(warehouse):
+    with connect(warehouse) as con:
         assert differencing_attack(con, across_editions=True) == []
+
+
+def test_the_audit_across_editions_is_what_protects_the_demo(demo_warehouse):
+    """Without the aggregates the audit withheld (intermediate.int_secret_editions), the per-edition suppression of
+    the demo leaks across editions (QN05995M creations_etablissements = 7 in 2020 and 2022, its two neighbours
+    unchanged between 2022 and 2023); with them, nothing — and the withheld aggregates are secret in the mart."""
+    with connect(demo_warehouse) as con:
+        withheld = con.execute(
+            "select niveau, code_territoire, serie from intermediate.int_secret_editions order by all"
+        ).fetchall()
+        assert withheld, "the demo needs the audit: it has a leak across editions"
+        views_from_suppression(con)  # the suppression's result, nothing withheld
+        leaks = attack(con, across_editions=True).leaks
+        assert any("recoverable from the published territory sums" in line for line in leaks), leaks
+        assert con.execute(
+            "select count(*) from marts.indicateurs_territoire as t inner join intermediate.int_secret_editions as e "
+            "on e.niveau = t.type_territoire and e.code_territoire = t.code_territoire "
+            "and e.serie = t.geographie || '|' || t.millesime || '|' || t.indicateur "
+            "where not t.secret or t.valeur is not null"
+        ).fetchone() == (0,)
 
 
 # A suppressed ratio whose numerator and denominator are both published (as counts) in the same edition.

@@ -1,6 +1,7 @@
 -- Grain: one row per (type_territoire, code_territoire, perimetre, geographie, millesime, indicateur). Sources:
--- intermediate.int_secret_complementaire (sums over the QPV and secondary suppression), intermediate.int_territoires_qpv
--- (names of the territories), marts.ref_indicateurs (units).
+-- intermediate.int_secret_complementaire (sums over the QPV and secondary suppression), intermediate.int_secret_editions
+-- (aggregates withheld by the audit across editions), intermediate.int_territoires_qpv (names of the territories),
+-- marts.ref_indicateurs (units).
 -- The indicators of all the QPV of a territory (perimetre = 'qpv'): commune, EPCI, département, région, France. Each
 -- QPV counts in one commune (its main commune when it spans several, see intermediate.int_territoires_qpv_communes)
 -- and in that commune's EPCI, département and région (current COG). Computed from counts, never by averaging rates:
@@ -10,11 +11,15 @@
 -- nb_qpv = number of QPV whose value enters the sum (a QPV whose value the producer withheld is not in it: the sum is
 -- then a lower bound of the territory's total; compare nb_qpv across territories and editions).
 -- secret = true (valeur, numerateur, denominateur null) when the aggregate is under the dictionary's threshold or when
--- publishing it would let a secret QPV value be recovered by difference (intermediate.int_secret_complementaire).
+-- publishing it would let a secret QPV value be recovered by difference (intermediate.int_secret_complementaire), within
+-- an edition or by combining the sums of several editions (intermediate.int_secret_editions).
 -- The whole territory (perimetre 'territoire', e.g. CAF or Filosofi by IRIS summed to communes) is not produced yet.
 with agregats as (
-    select * from intermediate.int_secret_complementaire
-    where niveau <> 'qpv'
+    select s.* exclude (secret), s.secret or e.serie is not null as secret
+    from intermediate.int_secret_complementaire as s
+    left join intermediate.int_secret_editions as e
+        on e.niveau = s.niveau and e.code_territoire = s.code_territoire and e.serie = s.serie
+    where s.niveau <> 'qpv'
 ),
 
 territoires as (

@@ -66,7 +66,8 @@ final as (
                 || 'quartier de la commune ; à défaut, un quartier d''une autre commune du même EPCI et département, puis '
                 || 'd''un autre EPCI du département ; sinon l''agrégat du territoire (commune, EPCI, département, région, '
                 || 'France) n''est pas publié. Aucune valeur secrète ne se déduit ainsi d''un total de territoire moins '
-                || 'les quartiers publiés.'
+                || 'les quartiers publiés, ni en combinant les totaux de plusieurs millésimes (agrégats retenus par '
+                || 'l''audit entre millésimes).'
             else 'Pas d''agrégat de territoire publié : pas de secret secondaire.'
         end as regle_secret,
         case t.agregation
