@@ -30,7 +30,6 @@ from pipelines.secret_editions import recoverable as _recoverable
 from pipelines.secret_editions import views_from_marts, views_from_suppression
 
 
-
 @pytest.fixture(params=["demo", "real"])
 def warehouse(request) -> Path:
     return request.getfixturevalue(f"{request.param}_warehouse")
