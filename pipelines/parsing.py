@@ -201,10 +201,16 @@ def _not_utf8(
     field = data.count(options.separator.encode(), line_start, start) + 1
     name = header[field - 1].strip() if header and field <= len(header) else ""
     column = f"{name} (no. {field})" if name else f"no. {field}"
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) > 3 and b"\x00" in data[:4])
+    guess = (
+        "the file is UTF-16 (byte-order mark or zero bytes between the characters)"
+        if utf16
+        else "the file is probably Latin-1 / Windows-1252"
+    )
     return InputError(
         label,
         f"not UTF-8: byte 0x{data[start]:02x} ({data[max(line_start, start - 12) : start + 4]!r}); "
-        "the file is probably Latin-1 / Windows-1252: re-encode it in UTF-8",
+        f"{guess}: re-encode it in UTF-8",
         line=line,
         column=column,
     )
@@ -219,6 +225,17 @@ def check_layout(data: bytes, header: list[str], options: ReadOptions, label: st
     except UnicodeDecodeError as exc:
         raise _not_utf8(data, exc, options, label, header) from exc
     sep = options.separator
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line_start = data.rfind(b"\n", 0, nul) + 1
+        field = data.count(sep.encode(), line_start, nul) + 1
+        name = header[field - 1].strip() if field <= len(header) else ""
+        raise InputError(
+            label,
+            "NUL byte (0x00) in a text file: binary data, a damaged copy or a file in another encoding",
+            line=data.count(b"\n", 0, nul) + 1,
+            column=f"{name} (no. {field})" if name else f"no. {field}",
+        )
     if len(header) == 1:
         for other in _OTHER_SEPARATORS:
             if other != sep and header[0].count(other) >= 1:

@@ -51,7 +51,11 @@ def load_spatial(
         try:
             described = con.execute("describe select * from ST_Read(?)", [path]).fetchall()
         except duckdb.Error as exc:
-            raise InputError(sf.relative, f"cannot be read as a vector file: {exc}") from exc
+            # DuckDB's message repeats the query on further lines: the first line is the reason
+            reason = str(exc).strip().splitlines()[0]
+            raise InputError(
+                sf.relative, f"cannot be read as a vector file (truncated, damaged or not this format): {reason}"
+            ) from exc
         available = {name.lower(): name for name, *_ in described}
         missing = [c.name for c in contract.columns if c.required and c.name.lower() not in available]
         if missing:

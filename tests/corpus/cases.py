@@ -260,6 +260,35 @@ def zip_slip(root: Path) -> list[str]:
     ]
 
 
+def utf16(root: Path) -> list[str]:
+    text = (root / REVN).read_bytes().decode("utf-8").removeprefix(BOM)
+    (root / REVN).write_bytes(text.encode("utf-16"))  # with its byte-order mark, as Excel's "Unicode text"
+    return [f"{REVN}, line 1, column no. 1: not UTF-8: byte 0xff", "UTF-16"]
+
+
+def duplicated_header(root: Path) -> list[str]:
+    lines, newline = read_lines(root / REVN)
+    header = lines[0].split(";")
+    header[header.index("TP60") + 1] = "TP60"  # DISP_D1 renamed: TP60 twice
+    lines[0] = ";".join(header)
+    write_lines(root / REVN, lines, newline)
+    return [f"{REVN}, line 1: duplicate column names in header: ['TP60']"]
+
+
+def nul_byte(root: Path) -> list[str]:
+    lines, newline = read_lines(root / REVN)
+    code, rest = lines[4].split(";", 1)
+    lines[4] = f"{code};\x00{rest}"  # line 5, at the start of LIBGEO
+    write_lines(root / REVN, lines, newline)
+    return [f"{REVN}, line 5, column LIBGEO (no. 2): NUL byte (0x00) in a text file"]
+
+
+def geojson_truncated(root: Path) -> list[str]:
+    data = (root / GEOJSON).read_bytes()
+    (root / GEOJSON).write_bytes(data[: len(data) // 2])
+    return [f"{GEOJSON}: cannot be read as a vector file (truncated, damaged or not this format): IO Error"]
+
+
 def _features(root: Path) -> dict:
     return json.loads((root / GEOJSON).read_text(encoding="utf-8"))
 
@@ -420,6 +449,19 @@ CASES: list[Case] = [
     Case("line_10mb", "ligne de 10 Mo", f"{REVN}, line 4: LIBGEO padded to 10 MiB", "anct_revn", "load",
          f"{REVN}, line 4: line of 10,486,154 bytes, over the limit of 1,048,576: a broken quote, a missing end of "
          "line or not a data file", long_line),
+    Case("utf16", "UTF-16 au lieu d'UTF-8", f"{REVN} re-encoded in UTF-16 with its byte-order mark (Excel's "
+         "\"Unicode text\")", "anct_revn", "load", f"{REVN}, line 1, column no. 1: not UTF-8: byte 0xff "
+         "(b'\\xff\\xfeC\\x00'); the file is UTF-16 (byte-order mark or zero bytes between the characters): re-encode "
+         "it in UTF-8", utf16),
+    Case("duplicated_header", "colonne en double dans l'en-tête", f"{REVN}: header DISP_D1 renamed TP60 (TP60 "
+         "twice)", "anct_revn", "load", f"{REVN}, line 1: duplicate column names in header: ['TP60']",
+         duplicated_header),
+    Case("nul_byte", "octet NUL dans un fichier texte", f"{REVN}, line 5: a 0x00 byte at the start of LIBGEO",
+         "anct_revn", "load", f"{REVN}, line 5, column LIBGEO (no. 2): NUL byte (0x00) in a text file: binary "
+         "data, a damaged copy or a file in another encoding", nul_byte),
+    Case("geojson_truncated", "GeoJSON tronqué", f"{GEOJSON} cut at half of its bytes", "anct_qpv2024_perimetres",
+         "load", f"{GEOJSON}: cannot be read as a vector file (truncated, damaged or not this format): IO Error: "
+         "Failed to read GeoJSON data", geojson_truncated),
 ]  # fmt: skip
 
 BY_ID = {case.id: case for case in CASES}
