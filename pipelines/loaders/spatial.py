@@ -54,7 +54,8 @@ def load_spatial(
             # DuckDB's message repeats the query on further lines: the first line is the reason
             reason = str(exc).strip().splitlines()[0]
             raise InputError(
-                sf.relative, f"cannot be read as a vector file (truncated, damaged or not this format): {reason}"
+                sf.relative,
+                f"cannot be read as a vector file (truncated, damaged or not this format): {reason}",
             ) from exc
         available = {name.lower(): name for name, *_ in described}
         missing = [c.name for c in contract.columns if c.required and c.name.lower() not in available]
