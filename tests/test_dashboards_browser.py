@@ -47,19 +47,30 @@ def load_pages(tmp: Path, pages: list[Path], name: str) -> tuple[list[str], list
     """Open `pages` in iframes of one harness page in one Chromium; returns the URLs the pages' frames requested
     over the network (net-log: requests whose top frame is file://) and the console messages (source, text)."""
     harness = tmp / f"harness_{name}.html"
-    frames = "".join(f'<iframe src="{p.as_uri()}" width="1200" height="900"></iframe>' for p in pages)
-    # after load, the harness reports each frame's drawn plotly charts (readable: --allow-file-access-from-files)
+    expected = [page.read_text(encoding="utf-8").count("Plotly.newPlot(") for page in pages]
+    frames = "".join(
+        f'<iframe src="{p.as_uri()}" data-expected="{n}" width="1200" height="900"></iframe>'
+        for p, n in zip(pages, expected, strict=True)
+    )
+    # the harness polls until every frame has drawn its plotly charts (or 60 s of virtual time have passed: a
+    # loaded machine draws slowly), then reports each frame's drawn charts (readable: --allow-file-access-from-files)
     report = (
-        "<script>setTimeout(function () { document.querySelectorAll('iframe').forEach(function (f) {"
-        "var d = f.contentDocument; console.log('HARNESS ' + f.src + ' ' + (d ? d.querySelectorAll("
-        "'.js-plotly-plot .main-svg').length + ' ' + d.querySelectorAll('.js-plotly-plot').length : 'none'));"
-        "}); }, 8000);</script>"
+        "<script>var t0 = Date.now(); function drawn(f) { var d = f.contentDocument;"
+        "return d ? d.querySelectorAll('.js-plotly-plot .main-svg').length + ' '"
+        " + d.querySelectorAll('.js-plotly-plot').length : 'none'; }"
+        "function ready(f) { var d = f.contentDocument; return d && d.readyState === 'complete' &&"
+        " d.querySelectorAll('.js-plotly-plot .main-svg').length > 0 === (f.dataset.expected > 0) &&"
+        " d.querySelectorAll('.js-plotly-plot').length >= +f.dataset.expected; }"
+        "function poll() { var fs = Array.prototype.slice.call(document.querySelectorAll('iframe'));"
+        "if (fs.every(ready) || Date.now() - t0 > 60000) { fs.forEach(function (f) {"
+        "console.log('HARNESS ' + f.src + ' ' + drawn(f)); }); } else { setTimeout(poll, 500); } }"
+        "setTimeout(poll, 2000);</script>"
     )
     harness.write_text(f"<!DOCTYPE html><html><body>{frames}{report}</body></html>", encoding="utf-8")
     netlog = tmp / f"{name}.netlog.json"
     run = chromium(
         tmp, harness.as_uri(), "--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}",
-        "--allow-file-access-from-files", "--virtual-time-budget=15000", "--dump-dom",
+        "--allow-file-access-from-files", "--virtual-time-budget=70000", "--dump-dom",
     )  # fmt: skip
     log = json.loads(netlog.read_text())
     start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
