@@ -22,6 +22,7 @@ from pipelines.paths import PROJECT_ROOT
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTEFACTS = PROJECT_ROOT / "build" / "ci_artefacts"
 BATCH = 12  # pages per Chromium start for the network / console check (iframes of one harness page)
+DRAW_WAIT_MS = 60_000  # virtual time the harness waits for every frame to draw (loaded machines are slow)
 
 if CHROMIUM is None and os.environ.get("CI"):
     pytest.fail("chromium is required on CI (.ci/run installs it)", pytrace=False)
@@ -43,26 +44,30 @@ def chromium(tmp: Path, url: str, *extra: str, timeout: int = 120) -> subprocess
     )  # fmt: skip
 
 
+def declared_charts(page: Path) -> int:
+    """The plotly charts a page declares (its `Plotly.newPlot(` calls)."""
+    return page.read_text(encoding="utf-8").count("Plotly.newPlot(")
+
+
 def load_pages(tmp: Path, pages: list[Path], name: str) -> tuple[list[str], list[tuple[str, str]]]:
     """Open `pages` in iframes of one harness page in one Chromium; returns the URLs the pages' frames requested
     over the network (net-log: requests whose top frame is file://) and the console messages (source, text)."""
     harness = tmp / f"harness_{name}.html"
-    expected = [page.read_text(encoding="utf-8").count("Plotly.newPlot(") for page in pages]
     frames = "".join(
-        f'<iframe src="{p.as_uri()}" data-expected="{n}" width="1200" height="900"></iframe>'
-        for p, n in zip(pages, expected, strict=True)
+        f'<iframe src="{p.as_uri()}" data-expected="{declared_charts(p)}" width="1200" height="900"></iframe>'
+        for p in pages
     )
-    # the harness polls until every frame has drawn its plotly charts (or 60 s of virtual time have passed: a
-    # loaded machine draws slowly), then reports each frame's drawn charts (readable: --allow-file-access-from-files)
+    # the harness polls until every frame has drawn (a main-svg in) each chart its page declares, or DRAW_WAIT_MS
+    # of virtual time have passed, then reports each frame's drawn charts (readable: --allow-file-access-from-files)
     report = (
         "<script>var t0 = Date.now(); function drawn(f) { var d = f.contentDocument;"
         "return d ? d.querySelectorAll('.js-plotly-plot .main-svg').length + ' '"
         " + d.querySelectorAll('.js-plotly-plot').length : 'none'; }"
         "function ready(f) { var d = f.contentDocument; return d && d.readyState === 'complete' &&"
-        " d.querySelectorAll('.js-plotly-plot .main-svg').length > 0 === (f.dataset.expected > 0) &&"
-        " d.querySelectorAll('.js-plotly-plot').length >= +f.dataset.expected; }"
+        " Array.prototype.filter.call(d.querySelectorAll('.js-plotly-plot'), function (c) {"
+        " return c.querySelector('.main-svg'); }).length >= +f.dataset.expected; }"
         "function poll() { var fs = Array.prototype.slice.call(document.querySelectorAll('iframe'));"
-        "if (fs.every(ready) || Date.now() - t0 > 60000) { fs.forEach(function (f) {"
+        f"if (fs.every(ready) || Date.now() - t0 > {DRAW_WAIT_MS}) {{ fs.forEach(function (f) {{"
         "console.log('HARNESS ' + f.src + ' ' + drawn(f)); }); } else { setTimeout(poll, 500); } }"
         "setTimeout(poll, 2000);</script>"
     )
@@ -70,7 +75,7 @@ def load_pages(tmp: Path, pages: list[Path], name: str) -> tuple[list[str], list
     netlog = tmp / f"{name}.netlog.json"
     run = chromium(
         tmp, harness.as_uri(), "--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}",
-        "--allow-file-access-from-files", "--virtual-time-budget=70000", "--dump-dom",
+        "--allow-file-access-from-files", f"--virtual-time-budget={DRAW_WAIT_MS + 10_000}", "--dump-dom",
     )  # fmt: skip
     log = json.loads(netlog.read_text())
     start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
@@ -131,7 +136,7 @@ def test_every_page_loads_offline_without_console_message(site, tmp_path):
             _, url, svgs, charts = message.split(" ")
             drawn[url] = int(charts) if svgs != "none" else -1
     for page in pages:
-        expected = page.read_text(encoding="utf-8").count("Plotly.newPlot(")
+        expected = declared_charts(page)
         assert drawn.get(page.as_uri()) == expected, (
             f"{page.name}: {drawn.get(page.as_uri())} of {expected} charts"
         )
