@@ -205,6 +205,13 @@ def demo(
             "select schema_name || '.' || table_name, estimated_size from duckdb_tables() "
             "where schema_name in ('raw', 'staging', 'intermediate', 'marts') order by 1"
         ).fetchall()
+        # raw views over the Parquet stocks (pipelines/stocks.py), counted (names from the catalogue)
+        views = con.execute(
+            "select schema_name || '.' || view_name from duckdb_views() where schema_name = 'raw'"
+        )
+        for (view,) in views.fetchall():
+            tables.append((view, con.execute(f"select count(*) from {view}").fetchone()[0]))  # noqa: S608
+        tables.sort()
     out.print("\n[bold]Produit :[/bold]")
     out.print(f"  entrepôt DuckDB   {warehouse}")
     for name, rows in tables:

@@ -43,6 +43,7 @@ from dagster import (
     failure_hook,
 )
 
+from pipelines import stocks
 from pipelines.paths import SQL_DIR
 from pipelines.resources import DuckDBWarehouse
 
@@ -300,6 +301,8 @@ def publish_build(
         _lock_file(build).unlink(missing_ok=True)
         prune_versions(published, keep)
         clean_stale_builds(published, is_running=is_running)
+        # the Parquet stocks no kept version reads (raw SIRENE views, pipelines/stocks.py)
+        stocks.prune(published.parent / stocks.STOCKS, [published, *list_versions(published)])
     return target
 
 

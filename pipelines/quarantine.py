@@ -219,6 +219,8 @@ def quarantine_rows(
     ).fetchall()
     if not offending:
         return report
+    # a raw view over a Parquet stock (pipelines/stocks.py) becomes a table to have rows deleted from it
+    materialize_view(con, incoming)
     # Identifiers and literals come from the contracts (quoted), never from the data or the user.
     selects = [_select_violations(r, incoming, cle, record, excluded) for r in rules]
     con.execute(
@@ -240,15 +242,45 @@ def quarantine_rows(
     return report
 
 
+def relation_kind(con: duckdb.DuckDBPyConnection, qualified: str) -> str | None:
+    """'table', 'view' or None for `schema.name` (names built by the pipeline, never user input)."""
+    schema, _, name = qualified.rpartition(".")
+    [(tables, views)] = con.execute(
+        "select (select count(*) from duckdb_tables() where schema_name = $s and table_name = $n), "
+        "(select count(*) from duckdb_views() where schema_name = $s and view_name = $n)",
+        {"s": schema, "n": name},
+    ).fetchall()
+    return "table" if tables else "view" if views else None
+
+
+def materialize_view(con: duckdb.DuckDBPyConnection, qualified: str) -> None:
+    """Replace the view `schema.name` by a table of its rows (nothing to do for a table)."""
+    if relation_kind(con, qualified) != "view":
+        return
+    name = qualified.rpartition(".")[2]
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create or replace table {qualified}__rows as select * from {qualified}")  # noqa: S608
+        con.execute(f"drop view {qualified}")
+        con.execute(f"alter table {qualified}__rows rename to {name}")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
 def publish(
     con: duckdb.DuckDBPyConnection, name: str, incoming: str, quarantine_incoming: str | None
 ) -> None:
-    """Swap `incoming` in as `raw.<name>` and `quarantine_incoming` as `quarantine.<name>`, in one transaction:
-    readers see the old pair or the new pair, never a raw table with another run's quarantine."""
+    """Swap `incoming` (a table, or a view over a Parquet stock) in as `raw.<name>` and `quarantine_incoming` as
+    `quarantine.<name>`, in one transaction: readers see the old pair or the new pair, never a raw table with
+    another run's quarantine."""
+    incoming_kind = relation_kind(con, incoming) or "table"
     con.execute("begin transaction")
     try:
-        con.execute(f"drop table if exists raw.{name}")
-        con.execute(f"alter table {incoming} rename to {name}")
+        if previous := relation_kind(con, f"raw.{name}"):
+            con.execute(f"drop {previous} raw.{name}")
+        con.execute(f"alter {incoming_kind} {incoming} rename to {name}")
         if quarantine_incoming is not None:
             con.execute(f"drop table if exists quarantine.{name}")
             con.execute(f"alter table {quarantine_incoming} rename to {name}")

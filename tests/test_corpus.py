@@ -38,7 +38,8 @@ def fingerprint(path: Path) -> tuple[str, dict[str, int]]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         tables = con.execute(
-            "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' or table_schema = 'raw'"  # raw SIRENE: views over the stock store
         ).fetchall()
         counts = {
             f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]  # noqa: S608 (catalog)

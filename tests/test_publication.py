@@ -83,7 +83,8 @@ def table_counts(path: Path) -> dict[str, int]:
     """The row count of every table of a warehouse (read-only)."""
     with duckdb.connect(str(path), read_only=True) as con:
         tables = con.execute(
-            "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' or table_schema = 'raw'"  # raw SIRENE: views over the stock store
         ).fetchall()
         return {
             f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]  # noqa: S608 (catalog)

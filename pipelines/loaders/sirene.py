@@ -1,7 +1,11 @@
 """SIRENE stocks (StockEtablissement, StockUniteLegale) and the geolocation file, from Parquet or from the CSV zip.
 
 The national files hold ~35 M rows (several GB), so nothing here holds a whole file in memory:
-- Parquet: DuckDB `read_parquet`, columns selected by name, typed in SQL, inserted in one streaming statement;
+- Parquet: not copied into DuckDB. The file is copied (and its sha256 checked) into the warehouse's stock store
+  (`pipelines/stocks.py`), and the raw table is a view over that copy: DuckDB `read_parquet`, columns selected by
+  name, typed in SQL when read. Its numeric values are checked once at load time, as for a copy. An in-memory
+  database, a CSV zip among the files, or `QPV_SIRENE_STOCKAGE=table` insert the typed rows into a table instead
+  (one streaming statement);
 - CSV zip: the member is decompressed as it is read (`zipfile`, never extracted to disk), parsed by
   `pyarrow.csv.open_csv` block by block (every column as text, `CSV_BLOCK_BYTES` of text per block), and each
   block is checked and inserted into DuckDB before the next one is read.
@@ -35,11 +39,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from pipelines import stocks
 from pipelines.contracts import Column, Contract
 from pipelines.loaders import LoadReport, register
 from pipelines.loaders.zipsafe import GIB, member_label, open_archive, open_member
 from pipelines.parsing import ColumnMatch, InputError, SourceFile, match_columns
 from pipelines.paths import SQL_DIR
+from pipelines.quarantine import relation_kind
 from pipelines.registry import Source
 
 # Text of the CSV read per block: bounds the memory of the zip path (a block is one Arrow table of strings,
@@ -53,6 +59,8 @@ MAX_EXPANDED_BYTES = 64 * GIB
 LOAD_MEMORY_LIMIT = 2 * GIB
 # `toutes`: load every column the contract describes, not only those the models and rules use (loaded_columns).
 ALL_COLUMNS_ENV = "QPV_SIRENE_COLONNES"
+# `table`: copy a Parquet stock into the DuckDB file, as a CSV zip is, instead of a view over the stock store.
+STORAGE_ENV = "QPV_SIRENE_STOCKAGE"
 SQL_TYPES = {"string": "varchar", "number": "double", "integer": "bigint"}
 _THOUSANDS_SQL = "'[\u202f\u00a0 \t]'"
 _BLOCK_VIEW = "sirene_csv_block"
@@ -211,7 +219,22 @@ def create_table(con: duckdb.DuckDBPyConnection, table: str, contract: Contract)
     columns = ["millesime integer", "_fichier varchar", "_sha256 varchar", "_ligne bigint"]
     columns += [f"{quote_ident(c.name)} {SQL_TYPES[c.logical_type]}" for c in contract.columns]
     # `table` is built by the raw asset (`raw.<source>__incoming`), never user input.
+    if relation_kind(con, table) == "view":  # an earlier load read the stock in place
+        con.execute(f"drop view {table}")
     con.execute(f"create or replace table {table} ({', '.join(columns)})")
+
+
+def typed_select(
+    src: TextRelation, contract: Contract, decimal_comma: bool, lineage: tuple[str, str, str]
+) -> str:
+    """The raw table's rows from `src`: lineage (millesime, _fichier, _sha256 as SQL expressions), _ligne, and
+    every contract column typed (NULL when not read)."""
+    typed = [_typed_expr(c, src.present, decimal_comma) for c in contract.columns]
+    millesime, fichier, sha256 = lineage
+    return (
+        f"select cast({millesime} as integer) as millesime, {fichier} as _fichier, {sha256} as _sha256, "  # noqa: S608
+        f"_ligne, {', '.join(typed)} from {src.sql}"
+    )
 
 
 def insert_typed(
@@ -222,12 +245,8 @@ def insert_typed(
     decimal_comma: bool,
     params: dict,
 ) -> None:
-    typed = [_typed_expr(c, src.present, decimal_comma) for c in contract.columns]
-    con.execute(
-        f"insert into {table} select cast($millesime as integer), $fichier, $sha256, _ligne, "  # noqa: S608
-        f"{', '.join(typed)} from {src.sql}",
-        params,
-    )
+    select = typed_select(src, contract, decimal_comma, ("$millesime", "$fichier", "$sha256"))
+    con.execute(f"insert into {table} {select}", params)  # noqa: S608
 
 
 # --- Formats --------------------------------------------------------------------------------------------
@@ -259,12 +278,11 @@ def choose_files(files: list[SourceFile]) -> tuple[list[SourceFile], list[str]]:
     return chosen, skipped
 
 
-def load_parquet(
-    con: duckdb.DuckDBPyConnection, table: str, source: Source, sf: SourceFile
-) -> tuple[list[str], dict]:
-    contract = source.load_contract()
+def _parquet_source(
+    path: Path, sf: SourceFile, contract: Contract, in_sql: str
+) -> tuple[TextRelation, list[str]]:
     try:
-        schema = pq.read_schema(sf.path)
+        schema = pq.read_schema(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(sf.relative, f"cannot be read as Parquet: {exc}") from exc
     matches, unknown = match_columns(list(schema.names), contract, sf.relative, None)
@@ -272,8 +290,31 @@ def load_parquet(
     matches = [m for m in matches if m.canonical in keep]
     refs = {m.canonical: quote_ident(m.header) for m in matches}
     src = text_relation(
-        "read_parquet($path, file_row_number = true)", "file_row_number + 1", refs, matches, contract
+        f"read_parquet({in_sql}, file_row_number = true)", "file_row_number + 1", refs, matches, contract
     )
+    return src, unknown
+
+
+def parquet_view_select(
+    con: duckdb.DuckDBPyConnection, source: Source, sf: SourceFile, stored: Path
+) -> tuple[str, list[str]]:
+    """The typed rows of the store's copy of a Parquet stock, as the SELECT of the raw view (the file's path
+    and lineage are literals: a view has no parameters). Its values are checked first, as for a copy."""
+    contract = source.load_contract()
+    src, unknown = _parquet_source(stored, sf, contract, quote_literal(str(stored)))
+    try:
+        check_values(con, src, contract, source.read.decimal_comma, sf.relative, {}, count_in_message=True)
+    except duckdb.Error as exc:
+        raise InputError(sf.relative, f"cannot be read from Parquet: {exc}") from exc
+    lineage = (str(int(sf.millesime)), quote_literal(sf.relative), quote_literal(sf.sha256))
+    return typed_select(src, contract, source.read.decimal_comma, lineage), unknown
+
+
+def load_parquet(
+    con: duckdb.DuckDBPyConnection, table: str, source: Source, sf: SourceFile
+) -> tuple[list[str], dict]:
+    contract = source.load_contract()
+    src, unknown = _parquet_source(sf.path, sf, contract, "$path")
     params = {"path": str(sf.path)}
     try:
         check_values(
@@ -433,7 +474,15 @@ def load_sirene(
 ) -> LoadReport:
     contract = source.load_contract()
     chosen, skipped = choose_files(files)
-    create_table(con, table, contract)
+    kinds = {sf.relative: sniff_format(sf.path, sf.relative) for sf in chosen}
+    store = stocks.store_for(con)
+    in_place = (
+        store is not None
+        and all(kind == "parquet" for kind in kinds.values())
+        and os.environ.get(STORAGE_ENV, "").strip().lower() != "table"
+    )
+    if not in_place:
+        create_table(con, table, contract)
     undeclared: dict[str, list[str]] = {}
     notes: dict = {"formats_read": {}}
     if source.fixed_millesime is not None:
@@ -445,17 +494,33 @@ def load_sirene(
     not_loaded = [c.name for c in contract.columns if c.name not in loaded_columns(contract)]
     if not_loaded:
         notes["columns_not_loaded"] = not_loaded
+    if in_place:
+        # Parquet only: a view over the store's immutable copies, typed when read (pipelines/stocks.py)
+        selects = []
+        for sf in chosen:
+            stored = stocks.store_stock(sf, store)
+            select, unknown = parquet_view_select(con, source, sf, stored)
+            selects.append(select)
+            notes["formats_read"][sf.relative] = "parquet"
+            notes.setdefault("stock_files", {})[sf.relative] = str(stored)
+            if unknown:
+                undeclared[sf.relative] = unknown
+        if previous := relation_kind(con, table):
+            con.execute(f"drop {previous} {table}")
+        con.execute(f"create view {table} as {' union all '.join(selects)}")
+        notes["raw_storage"] = "view over the stock store (Parquet read in place, typed when read)"
     for sf in chosen:
-        kind = sniff_format(sf.path, sf.relative)
-        with memory_cap(con, LOAD_MEMORY_LIMIT):
-            if kind == "parquet":
-                unknown, extra = load_parquet(con, table, source, sf)
-            else:
-                unknown, extra = load_csv_zip(con, table, source, sf)
-        notes["formats_read"][sf.relative] = "parquet" if kind == "parquet" else "csv in zip (streamed)"
-        notes.update(extra)
-        if unknown:
-            undeclared[sf.relative] = unknown
+        kind = kinds[sf.relative]
+        if not in_place:
+            with memory_cap(con, LOAD_MEMORY_LIMIT):
+                if kind == "parquet":
+                    unknown, extra = load_parquet(con, table, source, sf)
+                else:
+                    unknown, extra = load_csv_zip(con, table, source, sf)
+            notes["formats_read"][sf.relative] = "parquet" if kind == "parquet" else "csv in zip (streamed)"
+            notes.update(extra)
+            if unknown:
+                undeclared[sf.relative] = unknown
         stock_date = _stock_date(con, table, contract, sf.relative)
         notes.setdefault("stock_date_observed", {})[sf.relative] = (
             stock_date or "unknown: the file has no dateDernierTraitement column"
