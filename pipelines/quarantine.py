@@ -213,9 +213,11 @@ def quarantine_rows(
     excluded = _excluded(contract)
     any_violation = " or ".join(f"({r.violation})" for r in rules)
     # One scan of the rule columns first: on a national stock nothing is usually dropped, and the per-rule
-    # copy (one scan per rule) and the delete are then skipped.
+    # copy (one scan per rule) and the delete are then skipped. An aggregate FILTER, not a WHERE: over a raw
+    # view (pipelines/stocks.py) a WHERE is pushed into the view and every reference to a column repeats its
+    # cast from text (24 casts per row for the bounding boxes: 3.7 s instead of 2.0 s on 10 M rows).
     [(offending,)] = con.execute(
-        f"select count(*) from {incoming} where ({any_violation}) and not ({excluded})"  # noqa: S608
+        f"select count(*) filter (where ({any_violation}) and not ({excluded})) from {incoming}"  # noqa: S608
     ).fetchall()
     if not offending:
         return report

@@ -7,12 +7,28 @@ together with `raw.<dataset>`, see pipelines/quarantine.py).
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "quarantine")
+# DuckDB's memory (buffer pool, hash tables) per connection: beyond it, joins and aggregates spill to
+# `<warehouse>.tmp/`. DuckDB's own default is 80 % of the RAM, which let a 10 M-establishment run reach 6 GB of
+# RSS; `duckdb` keeps DuckDB's default.
+MEMORY_ENV = "QPV_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2GB"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def _memory_limit(text: str) -> str:
+    """A size DuckDB accepts, validated here (SET takes no bind parameter)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(text)
+    return f"{match[1]}{match[2]}"
 
 
 class WarehouseError(RuntimeError):
@@ -57,6 +73,15 @@ def connect(
         con = duckdb.connect(str(path) if path is not None else ":memory:", read_only=read_only)
     except duckdb.Error as exc:
         raise WarehouseError(f"{path}: cannot open the warehouse: {exc}") from exc
+    limit = os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_LIMIT).strip()
+    if limit and limit.lower() != "duckdb":
+        try:
+            con.execute(f"set memory_limit = '{_memory_limit(limit)}'")
+        except (duckdb.Error, ValueError) as exc:
+            con.close()
+            raise WarehouseError(
+                f"{MEMORY_ENV}={limit!r}: not a memory size such as 3GB or 2500MB ({exc})"
+            ) from exc
     if spatial:
         load_spatial(con)
     if not read_only:

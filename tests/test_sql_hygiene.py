@@ -70,7 +70,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pipelines/validation.py", "check_file"): TABLE_FROM_CODE,
     ("pipelines/validation.py", "validate_relation"): CONTRACT_RULES,
     ("pipelines/export.py", "_write_csv"): MART_COLUMNS,
-    ("pipelines/warehouse.py", "connect"): "schema names of the layers (constant tuple)",
+    ("pipelines/warehouse.py", "connect"): "schema names of the layers (constant tuple); the memory limit "
+    "matched by _memory_limit's pattern (digits and a unit: SET takes no bind parameter)",
     ("pipelines/warehouse.py", "load_spatial"): EXTENSION,
     ("assets/factory.py", "materialize"): SQL_FILES + "; table or view (from the model's header)",
     ("assets/factory.py", "sql_asset._table"): SQL_FILES,

@@ -12,12 +12,15 @@
 -- An establishment whose legal unit is missing from the stock is neither ESS nor a private employer (counted in
 -- intermediate.int_sirene_controle_localisation).
 -- Jobs: the establishment's band → effectif_bas / effectif_central / effectif_haut (staging.ref_tranches_effectifs).
-with etablissements as (
+-- etablissements and geolocalisation are read twice (points, localises): NOT MATERIALIZED keeps DuckDB from
+-- holding them in memory as CTE results (10 M rows did not fit under the warehouse's memory limit); each read
+-- streams from the stock instead.
+with etablissements as not materialized (
     select * from staging.stg_sirene_etablissements
     where actif or date_creation >= date '2015-01-01'
 ),
 
-geolocalisation as (
+geolocalisation as not materialized (
     select * from staging.stg_sirene_geolocalisation
 ),
 
