@@ -17,9 +17,10 @@ import duckdb
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "quarantine")
 # DuckDB's memory (buffer pool, hash tables) per connection: beyond it, joins and aggregates spill to
 # `<warehouse>.tmp/`. DuckDB's own default is 80 % of the RAM, which let a 10 M-establishment run reach 6 GB of
-# RSS; `duckdb` keeps DuckDB's default.
+# RSS; `duckdb` keeps DuckDB's default. 2 GB was too little for int_sirene_etablissements_localises on 10 M
+# establishments held in tables (CSV zip): several hash tables of that query are built at once.
 MEMORY_ENV = "QPV_DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "2GB"
+DEFAULT_MEMORY_LIMIT = "3GB"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
 
 

@@ -21,9 +21,9 @@ def limit(monkeypatch, value: str | None) -> str:
 
 
 def test_default_cap_and_override(monkeypatch):
-    assert DEFAULT_MEMORY_LIMIT == "2GB"
-    assert limit(monkeypatch, None) == "1.8 GiB"  # DuckDB prints 2 GB (10^9) in GiB
-    assert limit(monkeypatch, "3GB") == "2.7 GiB"
+    assert DEFAULT_MEMORY_LIMIT == "3GB"
+    assert limit(monkeypatch, None) == "2.7 GiB"  # DuckDB prints 3 GB (10^9) in GiB
+    assert limit(monkeypatch, "2GB") == "1.8 GiB"
     assert limit(monkeypatch, "2500 MiB") == "2.4 GiB"
     uncapped = limit(monkeypatch, "duckdb")
     assert uncapped not in ("1.8 GiB", "2.7 GiB")
