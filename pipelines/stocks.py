@@ -12,10 +12,10 @@ its sha256 and kept in this store, typed by the contract when read (`pipelines/l
 - A copy, not a hard link: a data folder updated in place (same inode) must not change a published stock.
 - The path in the view is absolute: moving the warehouse folder means moving `stocks/` with it and rebuilding
   (`make demo` / `qpv run`); Parquet exports and marts do not depend on it.
-- Retention: `prune` (after each publication) removes the stocks that no kept version of the warehouse, nor any
-  run still building, can read — a stock is read by a version if its sha256 is in that version's
-  `meta.fichiers`; stocks written in the last `GRACE_S` seconds are kept (a run may have written one and not
-  published yet).
+- Retention: `prune` (after each publication) removes the stocks that no kept version of the warehouse reads — a
+  stock is read by a version if its sha256 is in that version's `meta.fichiers` — and that were not written or
+  reused in the last `GRACE_S` seconds (a run still building may have written or reused one and not published
+  yet: `store_stock` touches a stock it reuses). A kept version that cannot be opened stops the pruning.
 """
 
 from __future__ import annotations
