@@ -22,11 +22,12 @@ from pipelines.data_docs import validation_record
 from pipelines.integrity import check_integrity
 from pipelines.loaders import LoadReport, create_empty_table, get_loader
 from pipelines.publication import record_files
-from pipelines.quarantine import publish, quarantine_rows
+from pipelines.quarantine import publish, quarantine_rows, relation_kind
 from pipelines.registry import Source
 from pipelines.resources import DataDocsOutput, DuckDBWarehouse, SourceClient
 from pipelines.sql import SqlModel
 from pipelines.validation import validate_relation
+from pipelines.warehouse import transaction
 
 
 class NoInputFilesError(FileNotFoundError):
@@ -219,20 +220,11 @@ def materialize(con: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
     # identifiers come from file names under sql/, never from user input
     name = f"{model.schema}.{model.name}"
     other = "view" if model.materialized == "table" else "table"
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ? "
-        "and table_type = ?",
-        [model.schema, model.name, "VIEW" if other == "view" else "BASE TABLE"],
-    ).fetchone()[0]
-    con.execute("begin transaction")
-    try:
+    exists = relation_kind(con, name) == other
+    with transaction(con):
         if exists:
             con.execute(f"drop {other} {name}")
         con.execute(f"create or replace {model.materialized} {name} as {model.text}")  # noqa: S608
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
 
 
 def sql_asset(model: SqlModel) -> AssetsDefinition:

@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from pipelines.resources import DuckDBWarehouse
 from pipelines.secret_editions import withhold_across_editions
+from pipelines.warehouse import transaction
 
 KEY = AssetKey(["intermediate", "int_secret_editions"])
 
@@ -30,8 +31,7 @@ KEY = AssetKey(["intermediate", "int_secret_editions"])
 def int_secret_editions(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:
     with warehouse.connect(spatial=False) as con:
         withheld = withhold_across_editions(con)
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             con.execute(
                 "create or replace table intermediate.int_secret_editions "
                 "(niveau varchar, code_territoire varchar, serie varchar, tour integer)"
@@ -41,10 +41,6 @@ def int_secret_editions(context: AssetExecutionContext, warehouse: DuckDBWarehou
                     "insert into intermediate.int_secret_editions values (?, ?, ?, ?)",
                     [list(w) for w in withheld],
                 )
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
     if withheld:
         context.log.info(f"secret across editions: {len(withheld)} territory aggregates withheld")
     return MaterializeResult(

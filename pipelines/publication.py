@@ -46,6 +46,7 @@ from dagster import (
 from pipelines import stocks
 from pipelines.paths import SQL_DIR
 from pipelines.resources import DuckDBWarehouse
+from pipelines.warehouse import transaction
 
 PUBLICATION = AssetKey(["entrepot", "publication"])
 MARTS = [AssetKey(["marts", path.stem]) for path in sorted((SQL_DIR / "marts").glob("*.sql"))]
@@ -239,15 +240,10 @@ def record_files(con: duckdb.DuckDBPyConnection, source: str, files: list, run_i
     rows = [
         [source, f.millesime, f.relative, f.sha256, Path(f.path).stat().st_size, now, run_id] for f in files
     ]
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute("delete from meta.fichiers where source = ?", [source])
         if rows:
             con.executemany("insert into meta.fichiers values (?, ?, ?, ?, ?, ?, ?)", rows)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
 
 
 def version_name(published: Path, run_id: str, when: dt.datetime) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from pipelines.contracts import Column, Contract
+from pipelines.warehouse import transaction
 
 MAX_EXAMPLES = 10
 
@@ -260,15 +261,10 @@ def materialize_view(con: duckdb.DuckDBPyConnection, qualified: str) -> None:
     if relation_kind(con, qualified) != "view":
         return
     name = qualified.rpartition(".")[2]
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(f"create or replace table {qualified}__rows as select * from {qualified}")  # noqa: S608
         con.execute(f"drop view {qualified}")
         con.execute(f"alter table {qualified}__rows rename to {name}")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
 
 
 def publish(
@@ -278,15 +274,10 @@ def publish(
     `quarantine.<name>`, in one transaction: readers see the old pair or the new pair, never a raw table with
     another run's quarantine."""
     incoming_kind = relation_kind(con, incoming) or "table"
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         if previous := relation_kind(con, f"raw.{name}"):
             con.execute(f"drop {previous} raw.{name}")
         con.execute(f"alter {incoming_kind} {incoming} rename to {name}")
         if quarantine_incoming is not None:
             con.execute(f"drop table if exists quarantine.{name}")
             con.execute(f"alter table {quarantine_incoming} rename to {name}")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise

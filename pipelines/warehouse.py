@@ -111,3 +111,15 @@ def connection(
         yield con
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN … COMMIT around the block; ROLLBACK and re-raise if it fails (readers see all of it or none)."""
+    con.execute("begin transaction")
+    try:
+        yield con
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
