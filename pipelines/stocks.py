@@ -32,7 +32,6 @@ import duckdb
 from pipelines.parsing import InputError, SourceFile
 
 STOCKS = "stocks"
-BUILDS = ".builds"  # same folder name as pipelines.publication.BUILDS (a run's build file)
 GRACE_S = 24 * 3600
 CHUNK = 8 << 20
 _TMP = re.compile(r"^\.(?P<name>[0-9a-f]{64}\.parquet)\.(?P<pid>\d+)\.tmp$")
@@ -46,6 +45,8 @@ def store_for(con: duckdb.DuckDBPyConnection) -> Path | None:
     ).fetchall()
     if not path:
         return None
+    from pipelines.publication import BUILDS  # a run's build folder (publication imports this module)
+
     parent = Path(path).resolve().parent
     if parent.name == BUILDS:
         parent = parent.parent
@@ -101,8 +102,9 @@ def store_stock(sf: SourceFile, store: Path) -> Path:
     return target
 
 
-def referenced_sha256(warehouse: Path) -> set[str]:
-    """The sha256 of every file `meta.fichiers` of this warehouse file lists (empty if it has none)."""
+def referenced_sha256(warehouse: Path) -> set[str] | None:
+    """The sha256 of every file `meta.fichiers` of this warehouse file lists (empty if it has none); None when
+    the file cannot be opened."""
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
             [(has,)] = con.execute(
@@ -113,7 +115,7 @@ def referenced_sha256(warehouse: Path) -> set[str]:
                 return set()
             return {row[0] for row in con.execute("select distinct sha256 from meta.fichiers").fetchall()}
     except duckdb.Error:
-        return set()
+        return None
 
 
 def prune(store: Path, kept: list[Path], now: float | None = None) -> list[Path]:
@@ -127,13 +129,8 @@ def prune(store: Path, kept: list[Path], now: float | None = None) -> list[Path]
         if not path.exists():
             continue
         shas = referenced_sha256(path)
-        if not shas and path.stat().st_size:
-            # not readable now, or no meta.fichiers: keep everything rather than guess
-            try:
-                with duckdb.connect(str(path), read_only=True):
-                    pass
-            except duckdb.Error:
-                return []
+        if shas is None:  # not readable now: keep everything rather than guess
+            return []
         referenced |= shas
     removed = []
     for stock in store.glob("*.parquet"):
