@@ -100,6 +100,17 @@ def run_cli(*args: str, check: bool = False, timeout: int = 1200) -> subprocess.
     return result
 
 
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    """The synthetic demo files (pipelines/demo), generated once per module that asks; modules that need another
+    `demo` (the generator's truth, the ESS marts) define their own."""
+    from pipelines.demo import generate_demo_data
+
+    out = tmp_path_factory.mktemp("demo")
+    generate_demo_data(out)
+    return out
+
+
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory) -> Path:
     """`qpv demo` run once (the synthetic demo generated, the whole graph materialized); returns the DuckDB file.

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from assets.france_travail import SOURCES
-from pipelines.demo import generate_demo_data
 from pipelines.demo.formats import zip_bytes
 from pipelines.demo.layouts import DEFM_DATA_FILE, DEFM_META_FILE, DEFM_ZIP
 from pipelines.loaders import get_loader, zipped
@@ -22,13 +21,6 @@ from pipelines.warehouse import connect
 
 SOURCE = SOURCES[0]
 load_zipped = get_loader("zipped")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    generate_demo_data(out)
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets.sirene import SOURCES
-from pipelines.demo import generate_demo_data
 from pipelines.loaders import get_loader
 from pipelines.loaders import sirene as sirene_loader
 from pipelines.parsing import InputError, discover_files
@@ -36,13 +35,6 @@ load_sirene = get_loader("sirene")
 def any_format(source):
     """The source as registered: its pattern matches both formats (discovery prefers the Parquet file)."""
     return source
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    generate_demo_data(out)
-    return out
 
 
 @pytest.fixture

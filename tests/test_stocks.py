@@ -15,7 +15,6 @@ import pytest
 
 from assets.sirene import SOURCES
 from pipelines import stocks
-from pipelines.demo import generate_demo_data
 from pipelines.loaders import get_loader
 from pipelines.loaders.sirene import STORAGE_ENV
 from pipelines.parsing import InputError, SourceFile, discover_files
@@ -26,13 +25,6 @@ from tests.test_sirene_loader import STEMS, folder_with
 
 ETAB = next(s for s in SOURCES if s.name == "sirene_etablissements")
 load_sirene = get_loader("sirene")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    generate_demo_data(out)
-    return out
 
 
 def sha256(path: Path) -> str:
