@@ -338,13 +338,10 @@ def validate_frame(
     if sql_counts is not None:
         failures = _with_sql_counts(failures, sql_counts, checked, contract)
     if edition_rows is not None:
-        # one column of the right length per edition: GX counts the rows, without the table in memory
+        # a frame of the right length per edition and no column: GX counts the rows, without the table in
+        # memory (GX fingerprints every batch it is given: hashing a 10 M-row column took 1.6 s, the index 0.3 s)
         for edition in sorted(edition_rows):
-            column = pd.DataFrame(
-                {edition_column: pd.array([edition], dtype="Int32").repeat(edition_rows[edition])}
-            )
-            failures += run(table_suite, column, edition)
-            del column
+            failures += run(table_suite, pd.DataFrame(index=pd.RangeIndex(edition_rows[edition])), edition)
     elif edition_column in checked:
         editions = checked[edition_column]
         for edition in sorted(editions.dropna().unique()):
@@ -470,9 +467,13 @@ def validate_relation(
         f"select _fichier, min(_ligne) from {src} group by _fichier union "  # noqa: S608
         f"select _fichier, _ligne from {src} using sample reservoir({int(sample_rows)} rows) repeatable (7)"
     ).fetchall()
+    # The lines also as a literal IN list (integers read from the table above): DuckDB filters on it right after
+    # the scan, before the columns are typed, where the semi join alone typed every row of a raw view first
+    # (2.7 s -> 0.8 s on a 10 M-row stock).
+    lines = ", ".join(str(int(row[1])) for row in picked if row[1] is not None) or "null"
     parts = [
         f"select a.* from ({relation}) as a semi join (select unnest($f) as f, unnest($l) as l) as k "  # noqa: S608
-        "on a._fichier = k.f and a._ligne = k.l"
+        f"on a._fichier = k.f and a._ligne = k.l where a._ligne in ({lines})"
     ]
     parts += [
         f"(select * from {src} where not ({excluded}) and ({cond}) order by _fichier, _ligne limit {MAX_EXAMPLES})"  # noqa: S608
