@@ -18,6 +18,7 @@ from dagster import (
     asset_check,
 )
 
+from pipelines import rule_counts
 from pipelines.data_docs import validation_record
 from pipelines.integrity import check_integrity
 from pipelines.loaders import LoadReport, create_empty_table, get_loader
@@ -85,9 +86,18 @@ def raw_asset(source: Source) -> AssetsDefinition:
             # Rows violating a droppable rule (onFail: quarantine) leave the incoming table for the quarantine
             # table, evaluated in SQL; both are published together.
             quarantined = quarantine_rows(
-                con, contract, incoming, quarantine_incoming, context.run_id, datetime.now(UTC)
+                con,
+                contract,
+                incoming,
+                quarantine_incoming,
+                context.run_id,
+                datetime.now(UTC),
+                report.counted,
             )
             publish_raw_table(con, source.name, incoming, quarantine_incoming)
+            # the contract check's counts, when the load counted them over the view now published (and no row
+            # left it for the quarantine); else only the source's old counts are removed
+            rule_counts.record(con, source.name, None if quarantined.rows_quarantined else report.counted)
             # the raw files behind the table (meta.fichiers, replaced per source), published with the warehouse
             record_files(con, source.name, files, context.run_id)
         if quarantined.rules:
@@ -154,8 +164,12 @@ def contract_check(source: Source):
         context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse, data_docs: DataDocsOutput
     ) -> AssetCheckResult:
         with warehouse.connect(read_only=True, spatial=uses_spatial(source, contract)) as con:
-            # large tables (SIRENE): rules counted in DuckDB, GX on a bounded sample (pipelines/validation.py)
-            report, frame = validate_relation(con, check_query(source.name, contract), contract)
+            # large tables (SIRENE): rules counted in DuckDB, GX on a bounded sample (pipelines/validation.py);
+            # over a raw view, the counts its load took in the same scan, when they are still its own
+            counts = rule_counts.lookup(con, source.name, contract)
+            report, frame = validate_relation(
+                con, check_query(source.name, contract), contract, counts=counts
+            )
         metadata = {
             k: MetadataValue.json(v) if isinstance(v, list) else v for k, v in report.to_metadata().items()
         }

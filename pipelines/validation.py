@@ -53,6 +53,9 @@ class ValidationReport:
     # Great Expectations JSON (unexpected lists trimmed); None when nothing was validated.
     gx_suite: dict[str, Any] | None = None
     gx_result: dict[str, Any] | None = None
+    # who counted the rules over the whole table (large tables only): "check" (validate_relation's own scan) or
+    # "load" (the load's scan of a raw view, pipelines/rule_counts.py); None when every row went through GX
+    rules_counted_by: str | None = None
 
     @property
     def errors(self) -> list[RuleFailure]:
@@ -88,6 +91,7 @@ class ValidationReport:
             "expectations_evaluated": self.expectations,
             "rules_failed": len(self.errors),
             "warnings": len(self.warnings),
+            **({"rules_counted_by": self.rules_counted_by} if self.rules_counted_by else {}),
             "failures": [
                 {
                     "rule": f.rule,
@@ -396,6 +400,16 @@ def _sql_excluded(contract: Contract) -> str:
     return _excluded(contract)
 
 
+def counted_conditions(contract: Contract) -> list[str]:
+    """What `validate_relation` counts over a large table, per edition: the rows kept, the rows excluded, and the
+    offending rows of every rule (kept rows only). The load of a raw view counts the same conditions in its own
+    scan (`pipelines/rule_counts.py`)."""
+    excluded = _sql_excluded(contract)
+    return [f"not ({excluded})", excluded] + [
+        f"not ({excluded}) and ({cond})" for _, _, cond in _sql_rules(contract)
+    ]
+
+
 def _with_sql_counts(
     failures: list[RuleFailure], sql_counts: dict[tuple[str, str | None], int], sample: pd.DataFrame, contract
 ) -> list[RuleFailure]:
@@ -432,10 +446,14 @@ def validate_relation(
     edition_column: str = "millesime",
     frame_max_rows: int = FRAME_MAX_ROWS,
     sample_rows: int = SAMPLE_ROWS,
+    counts: dict[Any, list[int]] | None = None,
 ) -> tuple[ValidationReport, pd.DataFrame]:
     """Validate the rows of `relation` (a SELECT over a raw table, built by the code: `check_query`) against
     the contract. Returns the report and the frame Great Expectations saw (the whole table when it has at most
-    `frame_max_rows` rows, else the bounded sample; the Data Docs list the files from it)."""
+    `frame_max_rows` rows, else the bounded sample; the Data Docs list the files from it).
+
+    `counts`: edition -> the counts of `counted_conditions(contract)` over `relation`, already counted (by the
+    load of a raw view, `pipelines/rule_counts.py`); None to count them here."""
     [(total,)] = con.execute(f"select count(*) from ({relation})").fetchall()  # noqa: S608
     if total <= frame_max_rows:
         frame = con.sql(relation).df()
@@ -445,21 +463,25 @@ def validate_relation(
     excluded = _sql_excluded(contract)
     rules = _sql_rules(contract)
     edition = _sql_ident(edition_column)
-    # One scan: per edition, the rows kept, the excluded rows and the offending rows of every rule.
-    aggregates = [f"count(*) filter (where not ({excluded}))", f"count(*) filter (where {excluded})"]
-    aggregates += [f"count(*) filter (where not ({excluded}) and ({cond}))" for _, _, cond in rules]
-    per_edition = con.execute(
-        f"select {edition}, {', '.join(aggregates)} from {src} group by {edition}"  # noqa: S608
-    ).fetchall()
+    # One scan: per edition, the rows kept, the excluded rows and the offending rows of every rule (unless the
+    # load counted them in its own scan).
+    conditions = counted_conditions(contract)
+    if counts is not None:
+        per_edition = [(key, *values) for key, values in counts.items()]
+    else:
+        aggregates = [f"count(*) filter (where {cond})" for cond in conditions]
+        per_edition = con.execute(
+            f"select {edition}, {', '.join(aggregates)} from {src} group by {edition}"  # noqa: S608
+        ).fetchall()
     edition_rows = {row[0]: int(row[1]) for row in per_edition if row[0] is not None}
-    counts = [sum(int(row[i]) for row in per_edition) for i in range(2, len(aggregates) + 1)]
-    excluded_rows = counts[0]
+    totals = [sum(int(row[i]) for row in per_edition) for i in range(2, len(conditions) + 1)]
+    excluded_rows = totals[0]
     sql_counts: dict[tuple[str, str | None], int] = {}
-    conditions = []
-    for (rule, column, cond), count in zip(rules, counts[1:], strict=True):
+    failing = []
+    for (rule, column, cond), count in zip(rules, totals[1:], strict=True):
         sql_counts[(rule, column)] = sql_counts.get((rule, column), 0) + int(count)
         if count:
-            conditions.append(cond)
+            failing.append(cond)
     # The first row of each file (the Data Docs list the files) and a few rows at random: chosen by their
     # (file, line) first, two columns only, then read whole in one pass (reading every column of every row to
     # keep 1,000 of them cost as much as the rule counts on a national stock).
@@ -477,7 +499,7 @@ def validate_relation(
     ]
     parts += [
         f"(select * from {src} where not ({excluded}) and ({cond}) order by _fichier, _ligne limit {MAX_EXAMPLES})"  # noqa: S608
-        for cond in conditions
+        for cond in failing
     ]
     if contract.key:
         keys = ", ".join(_sql_ident(k) for k in [edition_column, *contract.key])
@@ -510,6 +532,7 @@ def validate_relation(
         edition_rows=edition_rows,
         excluded_rows=excluded_rows,
     )
+    report.rules_counted_by = "check" if counts is None else "load"
     return report, sample
 
 

@@ -30,6 +30,8 @@ class LoadReport:
     rows: int
     undeclared: dict[str, list[str]] = field(default_factory=dict)  # file -> columns not in the contract
     notes: dict[str, Any] = field(default_factory=dict)  # loader-specific facts for the asset metadata
+    # a raw view's rule counts, counted in the load's scan: edition -> condition SQL -> rows (rule_counts.py)
+    counted: dict[int, dict[str, int]] | None = None
 
 
 Loader = Callable[[Source, list[SourceFile], duckdb.DuckDBPyConnection, str], LoadReport]

@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from pipelines import stocks
+from pipelines import rule_counts, stocks
 from pipelines.contracts import Column, Contract
 from pipelines.loaders import LoadReport, register
 from pipelines.loaders.zipsafe import GIB, member_label, open_archive, open_member
@@ -188,14 +188,38 @@ def check_values(
     count_in_message: bool,
 ) -> None:
     """Raise InputError at the first value (lowest line) that does not fit its numeric contract type."""
-    numeric = [c for c in contract.columns if c.logical_type != "string" and c.name in src.present]
+    numeric = _numeric(contract, src)
     if not numeric:
         return
-    aggregates = []
-    for col in numeric:
-        bad = _bad_expr(col, decimal_comma)
-        aggregates += [f"min(_ligne) filter (where {bad})", f"count(*) filter (where {bad})"]
+    aggregates = _bad_aggregates(numeric, decimal_comma)
     result = con.execute(f"select {', '.join(aggregates)} from {src.sql}", params).fetchone()  # noqa: S608
+    _raise_first_bad(con, src, numeric, result, label, params, count_in_message)
+
+
+def _numeric(contract: Contract, src: TextRelation) -> list[Column]:
+    return [c for c in contract.columns if c.logical_type != "string" and c.name in src.present]
+
+
+def _bad_aggregates(numeric: list[Column], decimal_comma: bool, refs: list[str] | None = None) -> list[str]:
+    """Per numeric column, the lowest line and the number of its values that are not numbers (`refs`: a
+    boolean column per numeric column holding `_bad_expr`, instead of the expression itself)."""
+    aggregates = []
+    for i, col in enumerate(numeric):
+        bad = refs[i] if refs is not None else _bad_expr(col, decimal_comma)
+        aggregates += [f"min(_ligne) filter (where {bad})", f"count(*) filter (where {bad})"]
+    return aggregates
+
+
+def _raise_first_bad(
+    con: duckdb.DuckDBPyConnection,
+    src: TextRelation,
+    numeric: list[Column],
+    result: tuple,
+    label: str,
+    params: dict,
+    count_in_message: bool,
+) -> None:
+    """`result`: the values of `_bad_aggregates(numeric)`. Raise InputError at the lowest offending line."""
     offending = [
         (result[2 * i], col, result[2 * i + 1]) for i, col in enumerate(numeric) if result[2 * i] is not None
     ]
@@ -226,11 +250,15 @@ def create_table(con: duckdb.DuckDBPyConnection, table: str, contract: Contract)
 
 
 def typed_select(
-    src: TextRelation, contract: Contract, decimal_comma: bool, lineage: tuple[str, str, str]
+    src: TextRelation,
+    contract: Contract,
+    decimal_comma: bool,
+    lineage: tuple[str, str, str],
+    extra: tuple[str, ...] | list[str] = (),
 ) -> str:
     """The raw table's rows from `src`: lineage (millesime, _fichier, _sha256 as SQL expressions), _ligne, and
-    every contract column typed (NULL when not read)."""
-    typed = [_typed_expr(c, src.present, decimal_comma) for c in contract.columns]
+    every contract column typed (NULL when not read); `extra`: more columns, computed from `src`'s text."""
+    typed = [_typed_expr(c, src.present, decimal_comma) for c in contract.columns] + list(extra)
     millesime, fichier, sha256 = lineage
     return (
         f"select cast({millesime} as integer) as millesime, {fichier} as _fichier, {sha256} as _sha256, "  # noqa: S608
@@ -297,18 +325,44 @@ def _parquet_source(
 
 
 def parquet_view_select(
-    con: duckdb.DuckDBPyConnection, source: Source, sf: SourceFile, stored: Path
-) -> tuple[str, list[str]]:
+    con: duckdb.DuckDBPyConnection, source: Source, sf: SourceFile, stored: Path, conditions: list[str]
+) -> tuple[str, list[str], dict[str, int]]:
     """The typed rows of the store's copy of a Parquet stock, as the SELECT of the raw view (the file's path
-    and lineage are literals: a view has no parameters). Its values are checked first, as for a copy."""
+    and lineage are literals: a view has no parameters), its unknown columns, and the rows satisfying each of
+    `conditions` (SQL over the typed columns: the contract check's and the quarantine's, pipelines/rule_counts.py).
+
+    One scan of the stock checks its values, as for a copy, and counts the conditions: the typed rows with, per
+    numeric column, whether its text is a number. A text the cast cannot read stops that scan; the values are
+    then checked on their own, which names the file, line and column."""
     contract = source.load_contract()
+    decimal_comma = source.read.decimal_comma
     src, unknown = _parquet_source(stored, sf, contract, quote_literal(str(stored)))
+    lineage = (str(int(sf.millesime)), quote_literal(sf.relative), quote_literal(sf.sha256))
+    select = typed_select(src, contract, decimal_comma, lineage)
+    numeric = _numeric(contract, src)
+    flags = [f"_non_nombre_{i}" for i in range(len(numeric))]
+    checked = typed_select(
+        src,
+        contract,
+        decimal_comma,
+        lineage,
+        extra=[
+            f"({_bad_expr(col, decimal_comma)}) as {flag}" for col, flag in zip(numeric, flags, strict=True)
+        ],
+    )
+    aggregates = _bad_aggregates(numeric, decimal_comma, flags)
+    aggregates += [f"count(*) filter (where {cond})" for cond in conditions]
     try:
-        check_values(con, src, contract, source.read.decimal_comma, sf.relative, {}, count_in_message=True)
+        try:
+            result = con.execute(f"select {', '.join(aggregates)} from ({checked})").fetchone()  # noqa: S608
+        except duckdb.ConversionException:
+            check_values(con, src, contract, decimal_comma, sf.relative, {}, count_in_message=True)
+            raise
     except duckdb.Error as exc:
         raise InputError(sf.relative, f"cannot be read from Parquet: {exc}") from exc
-    lineage = (str(int(sf.millesime)), quote_literal(sf.relative), quote_literal(sf.sha256))
-    return typed_select(src, contract, source.read.decimal_comma, lineage), unknown
+    _raise_first_bad(con, src, numeric, result, sf.relative, {}, count_in_message=True)
+    counted = result[2 * len(numeric) :]
+    return select, unknown, dict(zip(conditions, (int(n) for n in counted), strict=True))
 
 
 def load_parquet(
@@ -495,20 +549,28 @@ def load_sirene(
     not_loaded = [c.name for c in contract.columns if c.name not in loaded_columns(contract)]
     if not_loaded:
         notes["columns_not_loaded"] = not_loaded
+    counted: dict[int, dict[str, int]] | None = None  # the raw view's rule counts (pipelines/rule_counts.py)
     if in_place:
         # Parquet only: a view over the store's immutable copies, typed when read (pipelines/stocks.py)
         selects = []
+        conditions = rule_counts.load_conditions(contract)
+        counted = {}
         for sf in chosen:
             stored = stocks.store_stock(sf, store)
-            select, unknown = parquet_view_select(con, source, sf, stored)
+            select, unknown, counts = parquet_view_select(con, source, sf, stored, conditions)
             selects.append(select)
+            edition = counted.setdefault(int(sf.millesime), dict.fromkeys(conditions, 0))
+            for condition, n in counts.items():
+                edition[condition] += n
             notes["formats_read"][sf.relative] = "parquet"
             notes.setdefault("stock_files", {})[sf.relative] = str(stored)
             if unknown:
                 undeclared[sf.relative] = unknown
         if previous := relation_kind(con, table):
             con.execute(f"drop {previous} {table}")
-        con.execute(f"create view {table} as {' union all '.join(selects)}")
+        view = " union all ".join(selects)
+        con.execute(f"create view {table} as {view}")
+        rule_counts.mark_view(con, table, view)  # what its rule counts are keyed by
         notes["raw_storage"] = "view over the stock store (Parquet read in place, typed when read)"
     for sf in chosen:
         kind = kinds[sf.relative]
@@ -527,4 +589,4 @@ def load_sirene(
             stock_date or "unknown: the file has no dateDernierTraitement column"
         )
     rows = con.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
-    return LoadReport(rows=rows, undeclared=undeclared, notes=notes)
+    return LoadReport(rows=rows, undeclared=undeclared, notes=notes, counted=counted)
