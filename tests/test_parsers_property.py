@@ -155,3 +155,24 @@ def test_codes_of_the_wrong_geography_and_unknown_geographies():
     assert parse_qpv_code(" QP02A001", "qpv2015") == "QP02A001"
     with pytest.raises(ValueError, match="unknown geography"):
         parse_qpv_code("QP059077", "qpv2030")
+
+
+# --- SIRENE text cells: the trim of a column stored plain is only skipped where it changes nothing ----------
+
+ZS = " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+EDGES = st.sampled_from([*ZS, "\t", "\n", "é", "𝄞", "a", "0", ""])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(EDGES, st.text(max_size=12), EDGES), min_size=1, max_size=40))
+def test_conditional_trim_of_a_plain_column_is_trim(cells):
+    import duckdb
+
+    from pipelines.loaders.sirene import _trimmed
+
+    values = [start + middle + end for start, middle, end in cells] + [None, "", " ", "\u00a0"]
+    with duckdb.connect() as con:
+        con.execute("create table t (v varchar)")
+        con.executemany("insert into t values (?)", [[v] for v in values])
+        rows = con.execute(f"select v, trim(v), {_trimmed('v', plain=True)} from t").fetchall()
+    assert all(expected == got for _, expected, got in rows), [r for r in rows if r[1] != r[2]]
