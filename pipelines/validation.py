@@ -466,6 +466,8 @@ def validate_relation(
     # One scan: per edition, the rows kept, the excluded rows and the offending rows of every rule (unless the
     # load counted them in its own scan).
     conditions = counted_conditions(contract)
+    if counts is not None and sum(values[0] + values[1] for values in counts.values()) != total:
+        counts = None  # not counted on these rows (kept + excluded must be every row): count them here
     if counts is not None:
         per_edition = [(key, *values) for key, values in counts.items()]
     else:

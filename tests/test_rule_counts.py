@@ -100,6 +100,14 @@ def test_the_load_counts_what_the_check_would(demo, tmp_path, monkeypatch):
     finally:
         con.close()
     assert (by_check.rules_counted_by, by_load.rules_counted_by) == ("check", "load")
+    # counts whose rows do not add up to the relation's are not used
+    wrong = {edition: [values[0] + 1, *values[1:]] for edition, values in counts.items()}
+    con = connect(tmp_path / "w.duckdb", read_only=True, spatial=False)
+    try:
+        again, _ = validate_relation(con, relation, contract, frame_max_rows=10, sample_rows=20, counts=wrong)
+    finally:
+        con.close()
+    assert again.rules_counted_by == "check" and evidence(again) == evidence(by_check)
     assert by_load.to_metadata()["rules_counted_by"] == "load"
     assert evidence(by_load) == evidence(by_check)
     assert (by_load.rows, by_load.excluded_rows) == (by_check.rows, by_check.excluded_rows)
