@@ -228,8 +228,7 @@ def quarantine_rows(
     record_columns = [c.name for c in contract.columns if c.name in present and c.logical_type != "geometry"]
     record = "to_json(struct_pack(" + ", ".join(f"{_ident(c)} := {_ident(c)}" for c in record_columns) + "))"
     excluded = _excluded(contract)
-    any_violation = " or ".join(f"({r.violation})" for r in rules)
-    condition = offending_condition(contract, present)
+    condition = offending_condition(contract, present)  # any droppable rule violated, row not excluded
     # One scan of the rule columns first: on a national stock nothing is usually dropped, and the per-rule
     # copy (one scan per rule) and the delete are then skipped. An aggregate FILTER, not a WHERE: over a raw
     # view (pipelines/stocks.py) a WHERE is pushed into the view and every reference to a column repeats its
@@ -252,7 +251,7 @@ def quarantine_rows(
         {"run_id": run_id, "horodatage": timestamp},
     )
     report.rows_quarantined = con.execute(
-        f"delete from {incoming} where ({any_violation}) and not ({excluded})"  # noqa: S608
+        f"delete from {incoming} where {condition}"  # noqa: S608
     ).fetchone()[0]
     for regle, colonne, n in con.execute(
         f"select regle, colonne, count(*) from {target} group by all order by regle, colonne"  # noqa: S608

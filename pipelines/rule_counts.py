@@ -26,6 +26,9 @@ import re
 import duckdb
 
 from pipelines.contracts import Contract
+from pipelines.parsing import LINEAGE_COLUMNS
+from pipelines.quarantine import offending_condition, relation_kind
+from pipelines.validation import counted_conditions
 from pipelines.warehouse import transaction
 
 CREATE = (
@@ -36,11 +39,8 @@ CREATE = (
 
 def load_conditions(contract: Contract) -> list[str]:
     """What the load of a raw view counts: the contract check's conditions and the quarantine's."""
-    from pipelines.quarantine import offending_condition
-    from pipelines.validation import counted_conditions
-
     conditions = counted_conditions(contract)
-    present = {"millesime", "_fichier", "_sha256", "_ligne"} | {c.name for c in contract.columns}
+    present = set(LINEAGE_COLUMNS) | {c.name for c in contract.columns}  # the columns of a raw view
     offending = offending_condition(contract, present)
     if offending is not None and offending not in conditions:
         conditions.append(offending)
@@ -69,13 +69,6 @@ def view_fingerprint(con: duckdb.DuckDBPyConnection, source: str) -> str | None:
     return comment if isinstance(comment, str) and _FINGERPRINT.fullmatch(comment) else None
 
 
-def _exists(con: duckdb.DuckDBPyConnection) -> bool:
-    [(n,)] = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'meta' and table_name = 'comptes_regles'"
-    ).fetchall()
-    return bool(n)
-
-
 def record(con: duckdb.DuckDBPyConnection, source: str, counts: dict[int, dict[str, int]] | None) -> None:
     """Replace the source's counts by `counts` (edition -> condition SQL -> rows), keyed by the definition of the
     view `raw.<source>` as published; only the source's old counts are removed when `counts` is None or the raw
@@ -88,7 +81,7 @@ def record(con: duckdb.DuckDBPyConnection, source: str, counts: dict[int, dict[s
     ]
     if fingerprint is None:
         rows = []
-    if not rows and not _exists(con):
+    if not rows and relation_kind(con, "meta.comptes_regles") != "table":
         return
     con.execute("create schema if not exists meta")
     with transaction(con):
@@ -101,10 +94,8 @@ def record(con: duckdb.DuckDBPyConnection, source: str, counts: dict[int, dict[s
 def lookup(con: duckdb.DuckDBPyConnection, source: str, contract: Contract) -> dict[int, list[int]] | None:
     """The recorded counts of `validation.counted_conditions(contract)` per edition (in their order), or None
     unless `raw.<source>` is the view they were counted on and every condition is recorded for every edition."""
-    from pipelines.validation import counted_conditions
-
     fingerprint = view_fingerprint(con, source)
-    if fingerprint is None or not _exists(con):
+    if fingerprint is None or relation_kind(con, "meta.comptes_regles") != "table":
         return None
     wanted = [_sha256(c) for c in counted_conditions(contract)]
     found: dict[int, dict[str, int]] = {}

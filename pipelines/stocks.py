@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.parsing import InputError, SourceFile
+from pipelines.quarantine import relation_kind
 
 STOCKS = "stocks"
 GRACE_S = 24 * 3600
@@ -107,11 +108,7 @@ def referenced_sha256(warehouse: Path) -> set[str] | None:
     the file cannot be opened."""
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            [(has,)] = con.execute(
-                "select count(*) from information_schema.tables "
-                "where table_schema = 'meta' and table_name = 'fichiers'"
-            ).fetchall()
-            if not has:
+            if relation_kind(con, "meta.fichiers") != "table":
                 return set()
             return {row[0] for row in con.execute("select distinct sha256 from meta.fichiers").fetchall()}
     except duckdb.Error:

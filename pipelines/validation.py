@@ -404,10 +404,11 @@ def counted_conditions(contract: Contract) -> list[str]:
     """What `validate_relation` counts over a large table, per edition: the rows kept, the rows excluded, and the
     offending rows of every rule (kept rows only). The load of a raw view counts the same conditions in its own
     scan (`pipelines/rule_counts.py`)."""
-    excluded = _sql_excluded(contract)
-    return [f"not ({excluded})", excluded] + [
-        f"not ({excluded}) and ({cond})" for _, _, cond in _sql_rules(contract)
-    ]
+    return _counted(_sql_excluded(contract), _sql_rules(contract))
+
+
+def _counted(excluded: str, rules: list[tuple[str, str | None, str]]) -> list[str]:
+    return [f"not ({excluded})", excluded] + [f"not ({excluded}) and ({cond})" for _, _, cond in rules]
 
 
 def _with_sql_counts(
@@ -465,7 +466,7 @@ def validate_relation(
     edition = _sql_ident(edition_column)
     # One scan: per edition, the rows kept, the excluded rows and the offending rows of every rule (unless the
     # load counted them in its own scan).
-    conditions = counted_conditions(contract)
+    conditions = _counted(excluded, rules)
     if counts is not None and sum(values[0] + values[1] for values in counts.values()) != total:
         counts = None  # not counted on these rows (kept + excluded must be every row): count them here
     if counts is not None:
