@@ -270,13 +270,21 @@ def test_qpv_count_of_2019_equals_the_2019_files(real_warehouse, shared_data):
     ) == [(len(codes),)]
 
 
-def _expected_main_commune(lists: dict[str, list[str]]) -> dict[str, str]:
-    """The rule, recomputed: the listed commune holding the most QPV of the file, ties by the list order."""
+def _departement_of_code(code_qp: str) -> str:
+    """Département named by a QPV code: QP059077 -> 59, QP02A001 -> 2A, QN97402M -> 974."""
+    return code_qp[3:5] if code_qp[2] == "0" else code_qp[2:5]
+
+
+def _expected_main_commune(lists: dict[str, list[str]], departements: dict[str, str]) -> dict[str, str]:
+    """The rule, recomputed: among the listed communes in the département of the QPV code (`departements`: commune ->
+    département), the one holding the most QPV of the file, ties by the list order."""
     holding = Counter(c for communes in lists.values() for c in set(communes))
-    return {
-        code: max(communes, key=lambda c: (holding[c], -communes.index(c)))
-        for code, communes in lists.items()
-    }
+    expected = {}
+    for code, communes in lists.items():
+        candidates = [c for c in communes if departements[c] == _departement_of_code(code)]
+        if candidates:
+            expected[code] = max(candidates, key=lambda c: (holding[c], -communes.index(c)))
+    return expected
 
 
 def test_qpv2024_attached_to_the_communes_of_the_perimeter_file(real_warehouse, shared_data):
@@ -284,14 +292,14 @@ def test_qpv2024_attached_to_the_communes_of_the_perimeter_file(real_warehouse, 
         "features"
     ]
     lists = {f["properties"]["code_qp"]: f["properties"]["insee_com"].split(", ") for f in features}
-    cog = {
-        r[0]: r[1]
-        for r in _rows(
-            real_warehouse,
-            "select code_commune, code_epci from staging.stg_communes where not est_arrondissement",
-        )
-    }
-    expected = _expected_main_commune({k: v for k, v in lists.items() if all(c in cog for c in v)})
+    communes = _rows(
+        real_warehouse,
+        "select code_commune, code_epci, code_departement from staging.stg_communes where not est_arrondissement",
+    )
+    cog = {r[0]: r[1] for r in communes}
+    expected = _expected_main_commune(
+        {k: v for k, v in lists.items() if all(c in cog for c in v)}, {r[0]: r[2] for r in communes}
+    )
     got = {r[0]: r[1:] for r in _rows(
         real_warehouse, "select code_qp, code_commune, code_epci from intermediate.int_territoires_qpv "
         "where geographie = 'qpv2024'")}  # fmt: skip
@@ -314,7 +322,9 @@ def test_qpv2015_attached_to_the_named_communes(real_warehouse, shared_data):
     assert all(got[c][0] is not None for c in names), "every 2015 QPV of DEMO_2021 has a commune"
     assert got["QP003001"][:2] == ("03310", "Vichy")  # "Cusset, Vichy"
     assert got["QP013032"][:2] == ("13055", "Marseille")  # arrondissements -> the commune
-    assert got["QP062040"][0] == "59452"  # Ostricourt (Nord) named by a QPV coded in the Pas-de-Calais
+    # "Ostricourt, Évin-Malmaison": Ostricourt (Nord, 59452) holds more QPV, but a QPV coded in the Pas-de-Calais
+    # is attached to a commune of the Pas-de-Calais (tests/test_qpv_departements.py).
+    assert got["QP062040"][:2] == ("62321", "Évin-Malmaison")
     single = [c for c, n in names.items() if ", " not in n and "Arrondissement" not in n]
     renamed = [c for c in single if got[c][1] != names[c]]
     # The only single-commune QPV whose commune changed name: Pierre-Bénite, merged into Oullins-Pierre-Bénite (2024).
@@ -328,7 +338,10 @@ def test_demo_qpv_attached_to_the_demo_communes(demo_warehouse):
     got = {r[0]: r[1] for r in _rows(
         demo_warehouse, "select code_qp, code_commune from intermediate.int_territoires_qpv "
         "where geographie = 'qpv2024'")}  # fmt: skip
-    assert got == _expected_main_commune(lists)
+    departements = dict(
+        _rows(demo_warehouse, "select code_commune, code_departement from staging.stg_communes")
+    )
+    assert got == _expected_main_commune(lists, departements)
     assert _rows(
         demo_warehouse,
         "select count(*) from intermediate.int_territoires_qpv where code_commune is null or code_epci is null",

@@ -1,6 +1,8 @@
 -- Grain: one row per QPV (geographie qpv2015 | qpv2024). Sources: intermediate.int_territoires_qpv_communes (communes
 -- of each QPV and its main commune), staging.stg_communes (commune -> EPCI, département, région of the current COG),
 -- staging.stg_qpv2015 and staging.stg_qpv2024 (names; département and région when no commune is known).
+-- A QPV's main commune always lies in the département its code names (QP062040 -> 62), so a QPV counts in that
+-- département; without a main commune, the département is taken from the code (both geographies).
 -- The territories every aggregate of marts.indicateurs_territoire uses: a QPV counts in ONE commune (its main commune,
 -- see int_territoires_qpv_communes), and in the EPCI, département and région of that commune, so that the levels nest
 -- (commune ⊂ EPCI, commune ⊂ département ⊂ région ⊂ France) and a QPV is never counted twice.
@@ -24,7 +26,10 @@ qpv as (
         null as code_epci_producteur
     from staging.stg_qpv2015
     union all
-    select 'qpv2024' as geographie, code_qp, lib_qp, code_departement, code_region, lib_region,
+    select 'qpv2024' as geographie, code_qp, lib_qp,
+        case when substr(code_qp, 3, 1) = '0' then substr(code_qp, 4, 2) else substr(code_qp, 3, 3) end
+            as code_departement,
+        code_region, lib_region,
         codes_epci[1] as code_epci_producteur
     from staging.stg_qpv2024
 ),
@@ -54,9 +59,11 @@ final as (
         coalesce(listes.nb_communes, 0) as nb_communes,
         listes.codes_communes,
         case
+            when communes.code_commune is null and listes.codes_communes <> []
+                then 'aucune commune reconnue dans le département du QPV'
             when communes.code_commune is null then 'aucune commune du COG reconnue'
             when listes.nb_communes = 1 then 'commune unique'
-            else 'commune principale (la commune listée qui compte le plus de QPV)'
+            else 'commune principale (la commune listée du département du QPV qui compte le plus de QPV)'
         end as rattachement,
         coalesce(communes.code_epci, case when communes.code_commune is null then qpv.code_epci_producteur end)
             as code_epci,

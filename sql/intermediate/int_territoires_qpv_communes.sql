@@ -1,17 +1,44 @@
 -- Grain: one row per QPV (geographie qpv2015 | qpv2024) and commune it lies in. Sources: staging.stg_qpv2015 (commune
 -- names of the DEMO files, no INSEE code), staging.stg_qpv2024 (`insee_com` list of the ANCT perimeters),
--- staging.stg_territoires_noms_communes (COG names). Communes are taken at the commune level of the current COG: a
--- municipal arrondissement (Paris, Lyon, Marseille) counts as its parent commune, an old name of a merged commune as
--- the commune nouvelle. 2015 names are matched on the name within the QPV's département (the commune itself first,
--- then an arrondissement, delegated or associated commune), else on a name unique in France (a QPV coded in one
--- département can reach a commune of the next one). Unmatched names keep code_commune null (e.g. 2024 QPV of French
--- Polynesia and Saint-Martin, which are not in the COG).
+-- staging.stg_territoires_noms_communes (COG names), staging.stg_communes (département of each commune). Communes are
+-- taken at the commune level of the current COG: a municipal arrondissement (Paris, Lyon, Marseille) counts as its
+-- parent commune, an old name of a merged commune as the commune nouvelle. 2015 names are matched on the name within
+-- the QPV's département (the commune itself first, then an arrondissement, delegated or associated commune), else on a
+-- name unique in France (a QPV coded in one département can reach a commune of the next one). Unmatched names keep
+-- code_commune null (e.g. 2024 QPV of French Polynesia and Saint-Martin, which are not in the COG).
 -- est_principale: a QPV spanning several communes is attached to ONE commune, its main commune, for every territory
--- aggregate (commune, EPCI, département, région): the listed commune that holds the most QPV of the same geography
--- (the centre of the urban area), ties broken by the producer's order of the list. No population by commune and QPV
--- is published, so the main commune is a rule of the project, not a population share.
+-- aggregate (commune, EPCI, département, région): among the listed communes that lie in the département the QPV's code
+-- names (QP062040 / QN062xxx -> 62, QP02A001 -> 2A, QP974049 -> 974: code_departement_qp), the one that holds the most
+-- QPV of the same geography (the centre of the urban area), ties broken by the producer's order of the list. A commune
+-- of another département (a QPV across a département border, e.g. QP062040 "Cornuault", Évin-Malmaison (62) and
+-- Ostricourt (59)) stays in the list but is never the main commune, so that a QPV counts in the département of its
+-- code, as in INSEE's and ANCT's counts; with no listed commune in that département, the QPV has no main commune
+-- (int_territoires_qpv then takes the département from the code). No population by commune and QPV is published, so the
+-- main commune is a rule of the project, not a population share.
 with noms as (
     select * from staging.stg_territoires_noms_communes
+),
+
+communes as (
+    select code_commune, code_departement from staging.stg_communes
+),
+
+-- Département named by the QPV code, both geographies (same rule as staging.stg_qpv2015).
+qpv as (
+    select 'qpv2015' as geographie, code_qp from staging.stg_qpv2015
+    union all
+    select 'qpv2024' as geographie, code_qp from staging.stg_qpv2024
+),
+
+departements_qpv as (
+    select
+        geographie,
+        code_qp,
+        case
+            when substr(code_qp, 3, 1) = '0' then substr(code_qp, 4, 2)
+            else substr(code_qp, 3, 3)
+        end as code_departement_qp
+    from qpv
 ),
 
 listes_2015 as (
@@ -108,21 +135,36 @@ qpv_par_commune as (
     group by all
 ),
 
+candidates as (
+    select
+        d.*,
+        dq.code_departement_qp,
+        c.code_departement as code_departement_commune,
+        coalesce(c.code_departement = dq.code_departement_qp, false) as dans_departement_qp,
+        coalesce(q.nb_qpv_commune, 0) as nb_qpv_commune
+    from dedoublonnees as d
+    left join departements_qpv as dq on dq.geographie = d.geographie and dq.code_qp = d.code_qp
+    left join communes as c on c.code_commune = d.code_commune
+    left join qpv_par_commune as q on q.geographie = d.geographie and q.code_commune = d.code_commune
+),
+
 final as (
     select
-        d.geographie,
-        d.code_qp,
-        d.rang,
-        d.lib_commune_producteur,
-        d.code_commune,
-        d.methode,
-        coalesce(q.nb_qpv_commune, 0) as nb_qpv_commune,
-        row_number() over (
-            partition by d.geographie, d.code_qp
-            order by d.code_commune is null, coalesce(q.nb_qpv_commune, 0) desc, d.rang
+        geographie,
+        code_qp,
+        rang,
+        lib_commune_producteur,
+        code_commune,
+        methode,
+        code_departement_qp,
+        code_departement_commune,
+        dans_departement_qp,
+        nb_qpv_commune,
+        dans_departement_qp and row_number() over (
+            partition by geographie, code_qp
+            order by dans_departement_qp desc, nb_qpv_commune desc, rang
         ) = 1 as est_principale
-    from dedoublonnees as d
-    left join qpv_par_commune as q on q.geographie = d.geographie and q.code_commune = d.code_commune
+    from candidates
 )
 
 select * from final
