@@ -20,14 +20,16 @@ from dagster import (
 
 from pipelines import rule_counts
 from pipelines.data_docs import validation_record
+from pipelines.holdback import HeldBack, failing_editions, keep_published_rows, load_holding_back
 from pipelines.integrity import check_integrity
 from pipelines.loaders import LoadReport, create_empty_table, get_loader
+from pipelines.parsing import drift_error
 from pipelines.publication import record_files
 from pipelines.quarantine import publish, quarantine_rows, relation_kind
 from pipelines.registry import Source
 from pipelines.resources import DataDocsOutput, DuckDBWarehouse, SourceClient
 from pipelines.sql import SqlModel
-from pipelines.validation import validate_relation
+from pipelines.validation import FRAME_MAX_ROWS, recall, remember, rows_fingerprint, validate_relation
 from pipelines.warehouse import transaction
 
 
@@ -73,15 +75,23 @@ def raw_asset(source: Source) -> AssetsDefinition:
             raise NoInputFilesError(
                 f"{source_client.root}/{source.folder}: no file matches {source.file_pattern} for {source.name}"
             )
+        strict = source_client.strict
         incoming = f"raw.{source.name}__incoming"
         quarantine_incoming = f"quarantine.{source.name}__incoming"
+        held: list[HeldBack] = []
         with warehouse.connect(spatial=spatial) as con:
-            if files:
+            report = None
+            if files and strict:
                 report = load(source, files, con, incoming)
-            else:
-                context.log.warning(
-                    f"{source.name}: no file in {source.folder}/ of the data folder; empty table"
-                )
+                _refuse_drift(contract, report)
+            elif files:
+                # a file the loader refuses is held back alone (pipelines/holdback.py)
+                report, files, held = load_holding_back(load, source, files, con, incoming)
+            if report is None:
+                if not held:
+                    context.log.warning(
+                        f"{source.name}: no file in {source.folder}/ of the data folder; empty table"
+                    )
                 report = LoadReport(rows=create_empty_table(con, incoming, contract))
             # Rows violating a droppable rule (onFail: quarantine) leave the incoming table for the quarantine
             # table, evaluated in SQL; both are published together.
@@ -94,10 +104,43 @@ def raw_asset(source: Source) -> AssetsDefinition:
                 datetime.now(UTC),
                 report.counted,
             )
+            if (
+                not strict
+                and files
+                and relation_kind(con, incoming) == "table"
+                and report.rows <= FRAME_MAX_ROWS
+            ):
+                # an edition whose rows break a blocking contract rule is held back too (its check would stop
+                # the whole run); checked again by raw/<name>:contrat on what is published
+                checked = check_query(source.name, contract, incoming)
+                rows_loaded = rows_fingerprint(con, checked)
+
+                def keep(report, frame):
+                    remember(context.run_id, source.name, rows_loaded, report, frame)
+
+                failing = failing_editions(con, checked, contract, keep)
+                for edition, reason in failing.items():
+                    held += [
+                        HeldBack(f.relative, f.millesime, reason, dataset=source.name)
+                        for f in files
+                        if f.millesime == edition
+                    ]
+                files = [f for f in files if f.millesime not in failing]
+                if failing and quarantined.rules:
+                    con.execute(
+                        f"delete from {quarantine_incoming} where millesime in ({', '.join(map(str, failing))})"  # noqa: S608
+                    )
+            rows = report.rows - quarantined.rows_quarantined
+            if held:
+                keep_published_rows(con, source.name, incoming, held, by_file=source.many_files)
+                # the rows published, held-back files replaced by their last published version
+                [(rows,)] = con.execute(f"select count(*) from {incoming}").fetchall()  # noqa: S608
             publish_raw_table(con, source.name, incoming, quarantine_incoming)
             # the contract check's counts, when the load counted them over the view now published (and no row
             # left it for the quarantine); else only the source's old counts are removed
-            rule_counts.record(con, source.name, None if quarantined.rows_quarantined else report.counted)
+            rule_counts.record(
+                con, source.name, None if quarantined.rows_quarantined or held else report.counted
+            )
             # the raw files behind the table (meta.fichiers, replaced per source), published with the warehouse
             record_files(con, source.name, files, context.run_id)
         if quarantined.rules:
@@ -105,10 +148,18 @@ def raw_asset(source: Source) -> AssetsDefinition:
             log(quarantined.one_line())
         for name, columns in report.undeclared.items():
             context.log.warning(f"{name}: columns not described by the contract (not loaded): {columns}")
+        for name, notes in (report.notes.get("columns") or {}).items():
+            if notes.get("absent"):
+                context.log.info(
+                    f"{name}: contract columns absent from this edition (NULL): {notes['absent']}"
+                )
+        for item in held:
+            context.log.warning(f"{source.name}: held back {item.file}: {item.reason.splitlines()[0]}")
         return MaterializeResult(
             metadata={
-                "rows": report.rows - quarantined.rows_quarantined,
+                "rows": rows,
                 "rows_read": report.rows,
+                "held_back": MetadataValue.json([item.to_metadata() for item in held]),
                 **{
                     k: MetadataValue.json(v) if isinstance(v, (list, dict)) else v
                     for k, v in quarantined.to_metadata().items()
@@ -128,14 +179,37 @@ def raw_asset(source: Source) -> AssetsDefinition:
     return _raw
 
 
+def _load_facts(context: AssetCheckExecutionContext, source: Source) -> dict:
+    """What the raw asset's last materialization said of its files (undeclared and absent columns, held-back
+    files), for the Data Docs; {} when it cannot be read."""
+    try:
+        event = context.instance.get_latest_materialization_event(AssetKey(["raw", source.name]))
+        metadata = event.asset_materialization.metadata if event is not None else {}
+    except Exception:  # noqa: BLE001 - the Data Docs never fail a check
+        return {}
+    facts = {k: getattr(v, "value", v) for k, v in metadata.items()}
+    return {k: facts[k] for k in ("undeclared_columns", "columns", "held_back") if k in facts}
+
+
 def uses_spatial(source: Source, contract) -> bool:
     """Whether loading or checking this source calls spatial functions (ST_Read, ST_IsValid…): a spatial
     loader or a geometry column. The other steps skip loading the extension."""
     return source.loader == "spatial" or any(col.logical_type == "geometry" for col in contract.columns)
 
 
-def check_query(name: str, contract) -> str:
-    """What the contract check reads: the raw table, geometries summarised as their type ('INVALID' if not valid)."""
+def _refuse_drift(contract, report: LoadReport) -> None:
+    """`--strict`: a file with columns its contract does not know stops the run when the contract says
+    `unknownColumns: reject` (the old, frozen-series policy)."""
+    if contract.unknown_columns != "reject":
+        return
+    for name, unknown in report.undeclared.items():
+        absent = ((report.notes.get("columns") or {}).get(name) or {}).get("absent", [])
+        raise drift_error(contract, name, unknown, absent)
+
+
+def check_query(name: str, contract, relation: str | None = None) -> str:
+    """What the contract check reads: the raw table (or `relation`), geometries summarised as their type
+    ('INVALID' if not valid)."""
     columns = ["millesime", "_fichier", "_sha256", "_ligne"]
     for col in contract.columns:
         if col.logical_type == "geometry":
@@ -145,7 +219,7 @@ def check_query(name: str, contract) -> str:
             )
         else:
             columns.append(col.name)
-    return f"select {', '.join(columns)} from raw.{name}"  # noqa: S608
+    return f"select {', '.join(columns)} from {relation or f'raw.{name}'}"  # noqa: S608
 
 
 def contract_check(source: Source):
@@ -166,10 +240,16 @@ def contract_check(source: Source):
         with warehouse.connect(read_only=True, spatial=uses_spatial(source, contract)) as con:
             # large tables (SIRENE): rules counted in DuckDB, GX on a bounded sample (pipelines/validation.py);
             # over a raw view, the counts its load took in the same scan, when they are still its own
-            counts = rule_counts.lookup(con, source.name, contract)
-            report, frame = validate_relation(
-                con, check_query(source.name, contract), contract, counts=counts
-            )
+            query = check_query(source.name, contract)
+            # the raw asset's validation of the same rows in this run, if it made one (pipelines/holdback.py)
+            known = None
+            if not uses_spatial(source, contract):
+                known = recall(context.run.run_id, source.name, rows_fingerprint(con, query))
+            if known is not None:
+                report, frame = known
+            else:
+                counts = rule_counts.lookup(con, source.name, contract)
+                report, frame = validate_relation(con, query, contract, counts=counts)
         metadata = {
             k: MetadataValue.json(v) if isinstance(v, list) else v for k, v in report.to_metadata().items()
         }
@@ -177,7 +257,16 @@ def contract_check(source: Source):
         # problem is logged, never turned into a data failure.
         try:
             index = data_docs.publish(
-                [validation_record(source.name, source.title, report, frame, context.run.run_id)]
+                [
+                    validation_record(
+                        source.name,
+                        source.title,
+                        report,
+                        frame,
+                        context.run.run_id,
+                        _load_facts(context, source),
+                    )
+                ]
             )
             metadata["data_docs"] = MetadataValue.path(str(index))
         except Exception as exc:  # noqa: BLE001

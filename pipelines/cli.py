@@ -78,6 +78,7 @@ def _run_with_progress(
     dashboards: Path,
     source_client=None,
     data_docs: Path | None = None,
+    strict: bool = False,
 ) -> None:
     from pipelines.runner import count_steps, run_pipeline
 
@@ -106,9 +107,46 @@ def _run_with_progress(
             on_step=on_step,
             source_client=source_client,
             data_docs_dir=data_docs,
+            strict=strict,
         )
         progress.update(task, description="terminé")
     return summary
+
+
+EXIT_HELD_BACK = 3  # published, with files held back (status 0: everything published, 1: nothing published)
+
+
+def _print_drift(summary) -> int:
+    """One warning line per file with columns its contract does not know (not loaded), one line per held-back
+    file (reason and the command to inspect it). Returns the exit status: 3 when files were held back."""
+    for name, files in sorted(summary.undeclared.items()):
+        for file, columns in sorted(files.items()):
+            err.print(
+                f"attention : {file} ({name}) : colonne(s) hors contrat, non chargée(s) : {', '.join(columns)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    for item in summary.held_back:
+        first = (item.get("reason") or "").splitlines()[0]
+        kept = item.get("kept_rows") or 0
+        err.print(
+            f"fichier retenu : {item['file']} (édition {item['millesime']}) : {first} ; "
+            + (
+                f"{kept} ligne(s) de la version publiée conservées ; "
+                if kept
+                else "aucune version publiée de cette édition ; "
+            )
+            + f"examiner : qpv contracts check {item['file']} --dataset {item['dataset']}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if summary.held_back:
+        err.print(
+            f"publié avec {len(summary.held_back)} fichier(s) retenu(s) (code de sortie {EXIT_HELD_BACK})",
+            highlight=False,
+        )
+        return EXIT_HELD_BACK
+    return 0
 
 
 def _print_refused(summary) -> None:
@@ -152,18 +190,29 @@ def run(
         help="Output folder of the Great Expectations Data Docs (default: data_docs beside the dashboards folder, "
         "where the dashboards index links to).",
     ),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help="Any problem stops everything (nothing published); by default a file that breaks its contract is "
+        "held back alone, the rest is published and the exit status is 3.",
+    ),
 ) -> None:
-    """Materialize every asset (ingestion, contracts, SQL, dashboards) from a local data folder."""
+    """Materialize every asset (ingestion, contracts, SQL, dashboards) from a local data folder.
+
+    Exit status: 0 everything published, 3 published with files held back, 1 nothing published."""
     data_docs = data_docs or dashboards.parent / DEFAULT_DATA_DOCS_DIR.name
     try:
-        summary = _guard(_run_with_progress, data_dir, warehouse, dashboards, None, data_docs)
+        summary = _guard(_run_with_progress, data_dir, warehouse, dashboards, None, data_docs, strict)
     finally:
         _print_data_docs(data_docs)
     _print_refused(summary)
+    status = _print_drift(summary)
     out.print(f"Entrepôt : {warehouse}\nTableaux de bord : {dashboards / 'index.html'}")
     from pipelines.publication import last_report_path
 
     out.print(f"Rapport du run : {last_report_path(warehouse)}")
+    if status:
+        raise typer.Exit(status)
 
 
 def _print_data_docs(data_docs: Path) -> None:
@@ -326,8 +375,11 @@ def refresh(
     source_client = RefreshedSourceClient(
         archive_root=str(archive), data_dir=str(data_dir) if data_dir else None
     )
-    _guard(_run_with_progress, data_dir, warehouse, dashboards, source_client)
+    summary = _guard(_run_with_progress, data_dir, warehouse, dashboards, source_client)
+    status = _print_drift(summary)
     out.print(f"Entrepôt : {warehouse}\nTableaux de bord : {dashboards / 'index.html'}")
+    if status:
+        raise typer.Exit(status)
 
 
 @app.command()
@@ -472,11 +524,16 @@ def contracts_diff(
     diff = _guard(diff_file, file, source)
     contract = source.load_contract()
     out.print(f"Fichier {file} comparé au contrat {contract.name} {contract.version}")
-    policy = "bloquant" if diff.unknown_columns_policy == "reject" else "ignorées au chargement"
+    policy = "non chargées" + (", bloquant avec --strict" if diff.unknown_columns_policy == "reject" else "")
+    edition = f" de l'édition {diff.millesime}" if diff.millesime is not None else ""
     rows = [
         (f"Colonnes ajoutées (hors contrat, {policy})", ", ".join(diff.added)),
-        ("Colonnes obligatoires absentes (bloquant)", ", ".join(diff.removed_required)),
-        ("Colonnes facultatives absentes", ", ".join(diff.removed_optional)),
+        (f"Colonnes obligatoires absentes{edition} (fichier retenu)", ", ".join(diff.removed_required)),
+        (
+            f"Colonnes facultatives absentes{edition} (vides pour cette édition)",
+            ", ".join(diff.removed_optional),
+        ),
+        ("Colonnes présentes hors de leurs éditions déclarées", ", ".join(diff.outside_editions)),
         ("Colonnes renommées (alias du contrat)", ", ".join(f"{h} → {c}" for h, c in diff.renamed)),
         (
             "Colonnes retypées (bloquant)",
@@ -491,8 +548,15 @@ def contracts_diff(
     ]
     for label, text in rows:
         out.print(f"{label} : {text or 'aucune'}", highlight=False, markup=False)
+    change = diff.yaml_change(contract)
+    if change:
+        out.print("Modification du contrat qui décrirait ce fichier (YAML) :")
+        out.print(change, highlight=False, markup=False, soft_wrap=True)
     if diff.blocking:
-        out.print("[bold red]Différence bloquante[/bold red] : le pipeline s'arrêterait sur ce fichier.")
+        out.print(
+            "[bold red]Différence bloquante[/bold red] : le pipeline retiendrait ce fichier "
+            "(et s'arrêterait avec --strict)."
+        )
         raise typer.Exit(1)
     out.print("[bold green]Aucune différence bloquante[/bold green].")
 

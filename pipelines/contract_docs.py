@@ -61,7 +61,11 @@ def _enforcement(col: Column) -> str:
     if getattr(col, "on_fail", "stop") == "quarantine":
         notes.append("ligne mise en quarantaine")
     if col.required:
-        notes.append("présente dans chaque édition")
+        notes.append(
+            "présente dans chaque édition déclarée, sinon fichier retenu"
+            if col.editions
+            else "présente dans chaque édition, sinon fichier retenu"
+        )
     return ", ".join(notes)
 
 
@@ -102,11 +106,17 @@ def _rules(contract: Contract) -> list[str]:
             "Marqueurs lus comme une case vide : " + ", ".join(f"`{v}`" for v in contract.null_values) + "."
         )
     rules.append(
+        "Colonne du contrat absente d'un fichier : vide pour cette édition (notée dans les métadonnées), sauf si "
+        "elle est obligatoire pour une édition où le contrat la déclare (colonne « Éditions ») : le fichier est "
+        "alors retenu et l'édition garde sa dernière version publiée."
+    )
+    rules.append(
         "Colonne inconnue dans un fichier : "
         + (
-            "erreur (dérive de schéma, le run s'arrête en nommant les colonnes nouvelles et absentes)."
+            "non chargée, nommée dans un avertissement, le rapport du run et les Data Docs ; avec `qpv run "
+            "--strict`, erreur (dérive de schéma, le run s'arrête en nommant les colonnes nouvelles et absentes)."
             if contract.unknown_columns == "reject"
-            else "ignorée (signalée dans les métadonnées de l'asset)."
+            else "non chargée, nommée dans un avertissement, le rapport du run et les Data Docs."
         )
     )
     return rules
@@ -132,9 +142,9 @@ def render_page(source: Source, contract: Contract) -> str:
         "",
         "## Colonnes",
         "",
-        "| Colonne | Autres noms (éditions) | Type | Unité | Description | Case vide permise ? | "
+        "| Colonne | Autres noms (éditions) | Éditions | Type | Unité | Description | Case vide permise ? | "
         "Bornes / valeurs | Clé | Contrôle |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for col in contract.columns:
         lines.append(
@@ -143,6 +153,7 @@ def render_page(source: Source, contract: Contract) -> str:
                 [
                     f"`{col.name}`",
                     ", ".join(f"`{a}`" for a in col.aliases),
+                    col.editions_label or "toutes",
                     _TYPES.get(col.logical_type, col.logical_type),
                     _cell(col.unit or ""),
                     _cell(col.description),

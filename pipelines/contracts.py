@@ -10,6 +10,7 @@ builds the Great Expectations suite from it. The shape follows the Open Data Con
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -48,6 +49,51 @@ class Column:
     # What a row violating this column's constraints does: "stop" (the contract check fails, the run stops)
     # or "quarantine" (the row is moved to quarantine.<dataset> before the raw table is published).
     on_fail: Literal["stop", "quarantine"] = "stop"
+    # The editions the producer publishes this column in (`editions: 2017-2019`, `2021-`, `[2017, 2019-2020]`):
+    # () = every edition. Outside them the column is expected absent (NULL, no note); `required` applies only
+    # inside them. The dictionary and the data docs show them.
+    editions: tuple[tuple[int | None, int | None], ...] = ()
+
+    def in_edition(self, millesime: int | None) -> bool:
+        """The producer publishes this column in edition `millesime` (always, when no editions are declared)."""
+        if not self.editions or millesime is None:
+            return True
+        return any(
+            (low is None or millesime >= low) and (high is None or millesime <= high)
+            for low, high in self.editions
+        )
+
+    @property
+    def editions_label(self) -> str:
+        """`2017-2019`, `2021-`, `2017, 2019-2020`; "" when every edition has the column."""
+        return ", ".join(edition_ranges(self.editions))
+
+
+def edition_ranges(ranges: tuple[tuple[int | None, int | None], ...]) -> list[str]:
+    """Each range as a contract writes it: `2017`, `2017-2019`, `2021-`, `-2019`."""
+    return [
+        str(low) if low == high else f"{'' if low is None else low}-{'' if high is None else high}"
+        for low, high in ranges
+    ]
+
+
+def parse_editions(where: str, value: Any) -> tuple[tuple[int | None, int | None], ...]:
+    """`editions:` of a column: a year, `2017-2019`, `2021-` (from), `-2019` (until), or a list of those."""
+    items = value if isinstance(value, list) else [value]
+    out: list[tuple[int | None, int | None]] = []
+    for item in items:
+        text = str(item).strip()
+        match = re.fullmatch(r"(\d{4})?\s*(-)?\s*(\d{4})?", text)
+        if not text or match is None or (match.group(2) is None and match.group(3) is not None):
+            raise ContractError(f"{where}: editions {item!r}: expected 2017, 2017-2019, 2021- or -2019")
+        low = int(match.group(1)) if match.group(1) else None
+        high = int(match.group(3)) if match.group(3) else (None if match.group(2) else low)
+        if low is None and high is None:
+            raise ContractError(f"{where}: editions {item!r}: give at least one year")
+        if low is not None and high is not None and low > high:
+            raise ContractError(f"{where}: editions {item!r}: the first year is after the last")
+        out.append((low, high))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -194,6 +240,7 @@ _COLUMN_KEYS = {
     "examples",
     "severity",
     "onFail",
+    "editions",
 }
 _OPTION_KEYS = {"minimum", "maximum", "pattern", "allowedValues"}
 
@@ -214,6 +261,7 @@ def _parse_column(where: str, data: dict) -> Column:
     if on_fail not in _ON_FAIL:
         raise ContractError(f"{where}: onFail must be one of {_ON_FAIL}")
     return Column(
+        editions=parse_editions(where, data["editions"]) if data.get("editions") is not None else (),
         on_fail=on_fail,
         severity=data.get("severity", "error"),
         name=data["name"],

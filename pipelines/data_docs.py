@@ -71,9 +71,17 @@ ol.breadcrumb { list-style: none; display: flex; gap: .5rem; padding: 0; }
 
 
 def validation_record(
-    dataset: str, title: str, report: ValidationReport, frame: pd.DataFrame, run_id: str
+    dataset: str,
+    title: str,
+    report: ValidationReport,
+    frame: pd.DataFrame,
+    run_id: str,
+    load: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What a contract check records for the Data Docs: status, evidence and GX JSON of this validation."""
+    """What a contract check records for the Data Docs: status, evidence and GX JSON of this validation.
+
+    `load`: what the raw asset's load said of the files (`undeclared_columns`: file -> columns the contract does
+    not know, not loaded; `columns`: file -> declared columns absent from that edition; `held_back`)."""
     files: list[dict[str, Any]] = []
     if {"millesime", "_fichier"} <= set(frame.columns) and not frame.empty:
         cols = [c for c in ("millesime", "_fichier", "_sha256") if c in frame.columns]
@@ -94,6 +102,12 @@ def validation_record(
         "warnings": len(report.warnings),
         "failures": metadata["failures"],
         "files": files,
+        "undeclared": (load or {}).get("undeclared_columns") or {},
+        "absent": {f: n["absent"] for f, n in ((load or {}).get("columns") or {}).items() if n.get("absent")},
+        "held_back": [
+            {k: h.get(k) for k in ("file", "millesime", "reason", "kept_rows")}
+            for h in (load or {}).get("held_back") or []
+        ],
         "suite": report.gx_suite,
         "result": report.gx_result,
     }
@@ -346,11 +360,28 @@ def render_index(records: list[dict[str, Any]], dest: Path) -> str:
         files = "<br>".join(
             html.escape(f"{f['fichier']} ({f['millesime']})") for f in record.get("files", [])
         )
+        notes = [
+            f"<br><small>colonnes hors contrat, non chargées : {html.escape(', '.join(cols))} ({html.escape(name)})"
+            "</small>"
+            for name, cols in sorted((record.get("undeclared") or {}).items())
+        ]
+        notes += [
+            f"<br><small>colonnes du contrat absentes de ce fichier (vides) : {html.escape(', '.join(cols))} "
+            f"({html.escape(name)})</small>"
+            for name, cols in sorted((record.get("absent") or {}).items())
+        ]
+        notes += [
+            f"<br><small class='echec'>fichier retenu : {html.escape(h['file'])} (édition {h['millesime']}, "
+            f"{h.get('kept_rows') or 0} ligne(s) de la version publiée conservées) — "
+            f"{html.escape((h.get('reason') or '').splitlines()[0] if h.get('reason') else '')}</small>"
+            for h in record.get("held_back") or []
+        ]
+        files = (files or "—") + "".join(notes)
         rows.append(
             f'<tr id="{html.escape(record["dataset"])}"><td><strong>{html.escape(record["dataset"])}</strong><br>'
             f"{html.escape(record.get('title') or '')}<br><small>contrat {html.escape(record['contract'])}"
             f'</small></td><td class="{css}">{html.escape(label)}</td><td>{record["rows"]}</td>'
-            f"<td>{record['expectations']}</td><td>{files or '—'}</td>"
+            f"<td>{record['expectations']}</td><td>{files}</td>"
             f"<td>{html.escape(record['checked_at'])}<br><small>run {html.escape(str(record.get('run_id'))[:8])}"
             f"</small></td><td>{link_html or '—'}</td></tr>"
         )

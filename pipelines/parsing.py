@@ -341,12 +341,18 @@ class ColumnMatch:
 
 
 def match_columns(
-    header: list[str], contract: Contract, label: str, line: int | None
+    header: list[str],
+    contract: Contract,
+    label: str,
+    line: int | None,
+    millesime: int | None = None,
 ) -> tuple[list[ColumnMatch], list[str]]:
     """Contract columns found in `header` (case-insensitive, aliases accepted) and the undeclared ones.
 
-    Raises InputError on schema drift (`unknownColumns: reject`: names the new and the absent columns), on two
-    headers for one contract column, and on missing required columns.
+    A column the contract does not describe is returned (recorded by the load, not loaded), never an error here
+    (`qpv run --strict` turns it into one for the contracts that say `unknownColumns: reject`: `drift_error`).
+    Raises InputError on two headers for one contract column and on a required column missing from an edition
+    the column is declared for (`editions:`).
     """
     aliases = contract.alias_map()
     seen: dict[str, str] = {}
@@ -369,15 +375,9 @@ def match_columns(
         seen[canonical] = name
         matches.append(ColumnMatch(canonical, name, position))
     present = set(seen)
-    if unknown and contract.unknown_columns == "reject":
-        absent = [c.name for c in contract.columns if c.name not in present]
-        raise InputError(
-            label,
-            f"schema drift: column(s) not in the contract: {unknown}; contract column(s) absent from this file: "
-            f"{absent} (contract {contract.name} {contract.version}: add the new names as columns or aliases)",
-            line,
-        )
-    missing = [c.name for c in contract.columns if c.required and c.name not in present]
+    missing = [
+        c.name for c in contract.columns if c.required and c.in_edition(millesime) and c.name not in present
+    ]
     if missing:
         raise InputError(
             label,
@@ -389,6 +389,39 @@ def match_columns(
     return matches, unknown
 
 
+def drift_error(contract: Contract, label: str, unknown: list[str], absent: list[str]) -> InputError:
+    """Schema drift as an error (`--strict`, contracts with `unknownColumns: reject`): the new and the absent
+    columns of one file."""
+    return InputError(
+        label,
+        f"schema drift: column(s) not in the contract: {unknown}; contract column(s) absent from this file: "
+        f"{absent} (contract {contract.name} {contract.version}: add the new names as columns or aliases)",
+        line=1,
+    )
+
+
+def absent_columns(contract: Contract, present: set[str], millesime: int | None) -> list[str]:
+    """Contract columns declared for edition `millesime` (`editions:`) that the file does not have: NULL for
+    that edition, with a note."""
+    return [c.name for c in contract.columns if c.name not in present and c.in_edition(millesime)]
+
+
+def header_notes(header: list[str], contract: Contract, millesime: int | None) -> dict[str, list[str]]:
+    """What a file's header says against the contract, for the notes of a load: `absent` (declared for this
+    edition, not in the file: NULL) and `outside_editions` (in the file, declared for other editions only)."""
+    aliases = contract.alias_map()
+    present = {aliases[h.strip().upper()] for h in header if h.strip() and h.strip().upper() in aliases}
+    notes = {
+        "absent": absent_columns(contract, present, millesime),
+        "outside_editions": [
+            c.name
+            for c in contract.columns
+            if c.name in present and c.editions and not c.in_edition(millesime)
+        ],
+    }
+    return {k: v for k, v in notes.items() if v}
+
+
 def clean_number(expr: pl.Expr, decimal_comma: bool = True) -> pl.Expr:
     """Text -> Float64: strips thousands separators, reads the decimal comma. Unparseable -> null."""
     text = expr.str.replace_all(_THOUSANDS, "")
@@ -398,7 +431,11 @@ def clean_number(expr: pl.Expr, decimal_comma: bool = True) -> pl.Expr:
 
 
 def type_columns(
-    table: TextTable, contract: Contract, options: ReadOptions, label: str
+    table: TextTable,
+    contract: Contract,
+    options: ReadOptions,
+    label: str,
+    millesime: int | None = None,
 ) -> tuple[pl.DataFrame, list[str]]:
     """Rename aliases to canonical names, check required columns, cast each column to its contract type.
 
@@ -407,7 +444,9 @@ def type_columns(
     Returns the typed frame and the columns of the file that the contract does not describe (dropped).
     """
     frame = table.frame
-    matches, unknown = match_columns([c for c in frame.columns if c != "_ligne"], contract, label, 1)
+    matches, unknown = match_columns(
+        [c for c in frame.columns if c != "_ligne"], contract, label, 1, millesime=millesime
+    )
     renames = {m.header: m.canonical for m in matches}
     present = set(renames.values())
     frame = frame.drop(unknown).rename(renames)
@@ -455,7 +494,7 @@ def load_source(source: Source, files: list[SourceFile]) -> tuple[pl.DataFrame, 
     frames, undeclared = [], {}
     for sf in files:
         text = read_text_table(sf.path, source.read, label=sf.relative)
-        typed, unknown = type_columns(text, contract, source.read, sf.relative)
+        typed, unknown = type_columns(text, contract, source.read, sf.relative, millesime=sf.millesime)
         if unknown:
             undeclared[sf.relative] = unknown
         frames.append(

@@ -45,7 +45,7 @@ from dagster import (
 
 from pipelines import stocks
 from pipelines.paths import SQL_DIR
-from pipelines.resources import DuckDBWarehouse
+from pipelines.resources import AlertWebhook, DuckDBWarehouse
 from pipelines.warehouse import transaction
 
 PUBLICATION = AssetKey(["entrepot", "publication"])
@@ -413,6 +413,10 @@ def build_report(
                     "quarantine_first_rows": meta.get("quarantine_first_rows") or [],
                     # rows refused before storage, with their reasons (terrain observations: personal data)
                     "refused": meta.get("refus_terrain") or [],
+                    # files held back (pipelines/holdback.py): the edition's last published rows were kept
+                    "held_back": meta.get("held_back") or [],
+                    # columns the contract does not know (not loaded), per file
+                    "undeclared_columns": meta.get("undeclared_columns") or {},
                 }
             elif mat.asset_key == PUBLICATION:
                 published = {
@@ -465,6 +469,7 @@ def build_report(
             "failed": [c for c in checks if not c["passed"]],
         },
         "quarantined_rows": sum(int(s.get("quarantined_rows") or 0) for s in sources.values()),
+        "held_back": [item for s in sources.values() for item in s.get("held_back", [])],
         "failed_steps": errors,
         "publication": published,
     }
@@ -523,7 +528,9 @@ def instance_is_running(instance: DagsterInstance | None) -> Callable[[str], boo
         "file atomically (rename), keeping the previous versions (QPV_KEEP_VERSIONS, 3 by default)."
     ),
 )
-def publication(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:
+def publication(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse, alerts: AlertWebhook
+) -> MaterializeResult:
     instance, run_id = context.instance, context.run_id
     failed = failed_steps(instance, run_id)
     if failed:
@@ -558,10 +565,30 @@ def publication(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> M
     # dashboards' outcome; a later failure of the run is reported by the failure hook).
     try:
         info = {"version": version, "published_at": metadata["published_at"], "path": str(published)}
-        report = write_report(published, build_report(instance, run_id, published=info))
+        content = build_report(instance, run_id, published=info)
+        report = write_report(published, content)
         metadata["report"] = MetadataValue.path(str(report))
     except Exception as exc:  # noqa: BLE001 - never undo a publication for a report
         context.log.warning(f"rapport de run non écrit : {exc!r}")
+        content, report = {}, None
+    held = content.get("held_back") or []
+    if held:
+        # published, with files held back: the alert says which, as the report and `qpv run` (exit 3) do
+        payload = {
+            "event": "qpv.run.held_back",
+            "run_id": run_id,
+            "version": version,
+            "held_back": [
+                {k: item.get(k) for k in ("dataset", "file", "millesime", "reason", "kept_rows", "inspect")}
+                for item in held
+            ],
+            "report": str(report) if report else None,
+            "warehouse": str(published),
+        }
+        try:
+            alerts.post(payload)
+        except Exception as exc:  # noqa: BLE001
+            context.log.warning(f"alerte webhook non envoyée : {exc}")
     return MaterializeResult(metadata=metadata)
 
 

@@ -16,7 +16,12 @@ from pipelines.registry import Source
 
 
 class SourceClient(ConfigurableResource):
-    """Where the raw assets get a source's files: `files(source)` -> one SourceFile per edition."""
+    """Where the raw assets get a source's files: `files(source)` -> one SourceFile per edition.
+
+    `strict` (`qpv run --strict`): any problem stops everything; else a file that breaks its contract is held
+    back alone and the rest is published (pipelines/holdback.py)."""
+
+    strict: bool = False
 
     @property
     def root(self) -> str:
@@ -157,6 +162,7 @@ def resources_for(
     source_client: SourceClient | None = None,
     data_docs_dir: str | Path | None = None,
     atomic: bool = False,
+    strict: bool = False,
 ) -> dict:
     """Resources bound to explicit paths (CLI, tests); the local client on `data_dir` unless one is given.
 
@@ -165,8 +171,11 @@ def resources_for(
     assets write the warehouse file directly (a few assets materialized in a test).
     """
     docs = data_docs_dir if data_docs_dir is not None else default_data_docs_dir(dashboards_dir)
+    client = source_client or LocalSourceClient(data_dir=str(data_dir), strict=strict)
+    if strict and not client.strict:  # built anew: Dagster reads a resource's config from its constructor
+        client = type(client)(**{**client.model_dump(), "strict": True})
     return {
-        "source_client": source_client or LocalSourceClient(data_dir=str(data_dir)),
+        "source_client": client,
         "warehouse": DuckDBWarehouse(path=str(warehouse_path), atomic=atomic),
         "dashboards": DashboardOutput(out_dir=str(dashboards_dir)),
         "data_docs": DataDocsOutput(out_dir=str(docs)),

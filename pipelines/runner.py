@@ -34,6 +34,10 @@ class RunSummary:
     failed_checks: list[dict[str, Any]] = field(default_factory=list)
     run_id: str | None = None
     report_path: Path | None = None
+    # files held back (published with the edition's last published rows): `qpv run` exits with status 3
+    held_back: list[dict[str, Any]] = field(default_factory=list)
+    # columns the contracts do not know, not loaded: source -> file -> columns
+    undeclared: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 class _StepHandler(logging.Handler):
@@ -75,12 +79,14 @@ def run_pipeline(
     on_step: StepCallback | None = None,
     source_client: SourceClient | None = None,
     data_docs_dir: str | Path | None = None,
+    strict: bool = False,
 ) -> RunSummary:
     """Materialize every asset and run every check. Raises PipelineError when anything failed.
 
     Files come from the local folder `data_dir`, or from `source_client` when given (e.g. the raw archive).
     The contract checks publish the Great Expectations Data Docs into `data_docs_dir` (default: `data_docs`
-    beside the dashboards folder), also when the run fails.
+    beside the dashboards folder), also when the run fails. A file that breaks its contract is held back alone
+    (`summary.held_back`); `strict`: any problem fails the run.
     """
     if source_client is None:
         data_dir = Path(data_dir)
@@ -89,7 +95,9 @@ def run_pipeline(
         data_dir = data_dir.resolve()
     warehouse_path = Path(warehouse_path).resolve()
     defs = build_definitions(
-        resources_for(data_dir, warehouse_path, dashboards_dir, source_client, data_docs_dir, atomic=True),
+        resources_for(
+            data_dir, warehouse_path, dashboards_dir, source_client, data_docs_dir, atomic=True, strict=strict
+        ),
         loggers={"qpv_progress": _progress_logger(on_step)},
     )
     job = defs.resolve_job_def(ALL_JOB)
@@ -110,6 +118,13 @@ def run_pipeline(
     except Exception as exc:  # noqa: BLE001 - a report that cannot be written never masks the run's outcome
         summary.errors.append(f"rapport de run non écrit : {exc}")
     for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            if mat.asset_key.path[0] == "raw":
+                meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+                summary.held_back += meta.get("held_back") or []
+                if meta.get("undeclared_columns"):
+                    summary.undeclared[mat.asset_key.path[-1]] = meta["undeclared_columns"]
         if event.event_type_value == "STEP_SUCCESS":
             summary.steps_succeeded.append(event.step_key)
         elif event.event_type_value == "STEP_SKIPPED":

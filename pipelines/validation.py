@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.contracts import Contract
+from pipelines.contracts import Contract, edition_ranges
 
 MAX_EXAMPLES = 10
 DOCS_LIST_LIMIT = 20  # values kept per unexpected list in the Data Docs payload
@@ -376,6 +376,38 @@ FRAME_MAX_ROWS = 500_000
 SAMPLE_ROWS = 1_000
 
 
+# --- A validation reused by the contract check -----------------------------------------------------------
+# The raw asset validates what it loaded before publishing it (pipelines/holdback.py: a failing edition is held
+# back); when nothing failed, the blocking check of the same run would validate the same rows again. The result
+# is remembered in the process, keyed by the run, the source and a fingerprint of the rows (count and a hash of
+# every row's file and line); the check uses it only when the published table still has that fingerprint. Steps
+# run in another process (the Dagster UI's executor) simply validate again.
+_REMEMBERED: dict[tuple[str, str], tuple[tuple, ValidationReport, pd.DataFrame]] = {}
+
+
+def rows_fingerprint(con, relation: str) -> tuple:
+    """(rows, hash of every row's lineage) of a SELECT with the lineage columns (built by the code)."""
+    [row] = con.execute(
+        f"select count(*), coalesce(sum(hash(millesime, _fichier, _sha256, _ligne)), 0) from ({relation})"  # noqa: S608
+    ).fetchall()
+    return tuple(int(v) for v in row)
+
+
+def remember(
+    run_id: str, name: str, fingerprint: tuple, report: ValidationReport, frame: pd.DataFrame
+) -> None:
+    _REMEMBERED.clear()  # one at a time: the frames are whole tables
+    _REMEMBERED[(run_id, name)] = (fingerprint, report, frame)
+
+
+def recall(run_id: str, name: str, fingerprint: tuple) -> tuple[ValidationReport, pd.DataFrame] | None:
+    """The remembered validation of these rows, once (it is forgotten when read)."""
+    found = _REMEMBERED.pop((run_id, name), None)
+    if found is None or found[0] != fingerprint:
+        return None
+    return found[1], found[2]
+
+
 def _sql_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -705,18 +737,75 @@ class ContractDiff:
     retyped: list[Retyped]
     duplicates: list[str]  # several headers for one contract column
     unknown_columns_policy: str
+    millesime: int | None = None  # the file's edition (from its name), when known
+    added_types: dict[str, str] = field(default_factory=dict)  # added column -> logicalType its cells fit
+    outside_editions: list[str] = field(default_factory=list)  # in the file, declared for other editions only
 
     @property
     def blocking(self) -> list[str]:
-        """What would stop the pipeline on this file."""
+        """What would hold the file back (or, with `qpv run --strict`, stop the run). Columns the contract does
+        not know are recorded and not loaded: they block only with --strict on a contract that rejects them."""
         out = []
-        if self.added and self.unknown_columns_policy == "reject":
-            out.append(f"columns not in the contract (unknownColumns: reject): {self.added}")
         if self.removed_required:
             out.append(f"required columns absent: {self.removed_required}")
         out += [f"{r.header}: {r.count} value(s) not {r.expected}" for r in self.retyped]
         out += self.duplicates
         return out
+
+    def yaml_change(self, contract: Contract) -> str:
+        """The change to `data_contracts/<contract>.yaml` that would describe the file, as YAML to paste: the new
+        columns (type read from their cells, declared from this edition on) and the `editions:` of the declared
+        columns this edition lacks or has outside their editions. Empty when the contract already describes it."""
+        m = self.millesime
+        lines: list[str] = []
+        for name in self.added:
+            lines += [
+                f"  - name: {name}",
+                f"    logicalType: {self.added_types.get(name, 'string')}",
+                "    description: À décrire (colonne apparue"
+                + (f" dans l'édition {m})." if m is not None else ").")
+                + " Que signifie une case vide ?",
+                "    blank: secret",
+            ]
+            if m is not None:
+                lines.append(f"    editions: {m}-")
+        for name in [*self.removed_required, *self.removed_optional, *self.outside_editions]:
+            column = contract.column(name)
+            label = _editions_label(_editions_toggled(column, m)) if m is not None else ""
+            note = "absente" if name not in self.outside_editions else "présente"
+            lines += [
+                f"  - name: {name}  # {note} dans l'édition {m} : changer editions",
+                f"    editions: {label}",
+            ]
+        if not lines:
+            return ""
+        path = contract.path.as_posix().split("data_contracts/")[-1] if contract.path else contract.name
+        return f"# data_contracts/{path}, schema[0].properties\n" + "\n".join(lines)
+
+
+def _editions_toggled(column, millesime: int) -> tuple[tuple[int | None, int | None], ...]:
+    """The column's editions with `millesime` removed (if it had it) or added (if it had not)."""
+    ranges = list(column.editions) or [(None, None)]
+    if column.in_edition(millesime):
+        out = []
+        for low, high in ranges:
+            inside = (low is None or millesime >= low) and (high is None or millesime <= high)
+            if not inside:
+                out.append((low, high))
+                continue
+            if low is None or low < millesime:
+                out.append((low, millesime - 1))
+            if high is None or high > millesime:
+                out.append((millesime + 1, high))
+        return tuple(out)
+    return tuple(sorted([*ranges, (millesime, millesime)], key=lambda r: (r[0] or 0, r[1] or 9999)))
+
+
+def _editions_label(ranges) -> str:
+    parts = edition_ranges(ranges)
+    if not parts:
+        return "[]  # plus aucune édition : retirer la colonne ?"
+    return parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
 
 
 def diff_file(path, source) -> ContractDiff:
@@ -762,7 +851,22 @@ def diff_file(path, source) -> ContractDiff:
         seen[canonical] = name
         if name.upper() != canonical.upper():
             renamed.append((name, canonical))
-    absent = [c for c in contract.columns if c.name not in seen]
+    millesime = source.millesime_of(path.name)
+    absent = [c for c in contract.columns if c.name not in seen and c.in_edition(millesime)]
+    outside = [
+        c.name for c in contract.columns if c.name in seen and c.editions and not c.in_edition(millesime)
+    ]
+    added_types: dict[str, str] = {}
+    if table is not None:
+        for name in added:
+            cells = table.frame.get_column(name).drop_nulls()
+            parsed = (
+                cells.to_frame().select(clean_number(pl.col(name), source.read.decimal_comma)).to_series()
+            )
+            if cells.len() and parsed.null_count() == 0:
+                added_types[name] = "integer" if (parsed == parsed.round(0)).all() else "number"
+            else:
+                added_types[name] = "string"
     retyped: list[Retyped] = []
     if table is not None:
         frame = table.frame
@@ -803,4 +907,7 @@ def diff_file(path, source) -> ContractDiff:
         retyped=retyped,
         duplicates=duplicates,
         unknown_columns_policy=contract.unknown_columns,
+        millesime=millesime,
+        added_types=added_types,
+        outside_editions=outside,
     )

@@ -93,8 +93,12 @@ def revn_copy(shared_data: Path, tmp_path: Path):
     return make
 
 
-def run_cli(*args: str, check: bool = False, timeout: int = 1200) -> subprocess.CompletedProcess:
-    result = subprocess.run([QPV, *args], capture_output=True, text=True, timeout=timeout)
+def run_cli(
+    *args: str, check: bool = False, timeout: int = 1200, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`qpv ARGS` in a subprocess (`env`: variables added to this process's environment)."""
+    environment = {**os.environ, **env} if env else None
+    result = subprocess.run([QPV, *args], capture_output=True, text=True, timeout=timeout, env=environment)
     if check and result.returncode != 0:
         raise AssertionError(f"qpv {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result

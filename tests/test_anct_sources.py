@@ -270,7 +270,7 @@ def test_women_job_seekers_above_the_total_stop_the_run(ipro_copy, tmp_path):
     target.write_bytes(text.replace(before, before[: -len("228;")] + "500;").encode("utf-8"))
 
     with pytest.raises(PipelineError) as info:
-        run_pipeline(ipro_copy, tmp_path / "w.duckdb", tmp_path / "dash")
+        run_pipeline(ipro_copy, tmp_path / "w.duckdb", tmp_path / "dash", strict=True)
     message = str(info.value)
     assert "check raw/anct_ipro:contrat failed" in message
     [line] = [li for li in message.splitlines() if "[compare] column ABC,ABC_F" in li]

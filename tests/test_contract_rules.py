@@ -246,8 +246,12 @@ def make_dirty(con, contract) -> Editor:
         target = rule.total or rule.columns[0]
         ed.set(f, line, f"{target} = {target} + 37")
         ed.add("integrity", "sum", ",".join([*([rule.total] if rule.total else []), *rule.columns]), f, line)
+    # the evidence lists the first offending rows by edition and line: a reference that already warns about
+    # real rows (Filosofi 2017's communes merged since, absent from the COG) must not push the injected row out
+    # of it, so the row is taken first in the oldest edition
+    oldest = con.execute(f"select min(millesime) from {ed.table}").fetchone()[0]
     for ref in contract.references:
-        f, line, _ = ed.row(f"{ref.column} is not null")
+        f, line, _ = ed.row(f"{ref.column} is not null", millesime=oldest)
         ed.set(f, line, f"{ref.column} = '{UNKNOWN_CODE[ref.dataset]}'")
         ed.add("integrity", "reference", ref.column, f, line)
     for qrule in quarantine_rules(contract):

@@ -111,7 +111,8 @@ def test_diff_of_the_real_file_has_no_blocking_difference_and_finds_a_retyped_ce
         "anct_revn",
     )
     assert real.exit_code == 0, real.output
-    assert "Colonnes ajoutées (hors contrat, bloquant) : aucune" in real.output
+    assert "Colonnes ajoutées (hors contrat, non chargées, bloquant avec --strict) : aucune" in real.output
+    assert "Modification du contrat" not in real.output  # the contract describes the real file as it is
 
     dirty = _copy(shared_data, tmp_path, lambda t: t.replace(EDIT_FROM, "17\u202f110;41,1x;"))
     line = _line_of(dirty.read_text(encoding="utf-8"), "41,1x")

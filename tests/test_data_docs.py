@@ -58,7 +58,7 @@ def test_a_failing_run_still_publishes_docs_showing_the_failure(revn_copy, tmp_p
     code = text.split("\n")[line - 1].split(";")[0]
     docs = tmp_path / "docs_out"
     with pytest.raises(PipelineError):
-        run_pipeline(data, tmp_path / "w.duckdb", tmp_path / "dash", data_docs_dir=docs)
+        run_pipeline(data, tmp_path / "w.duckdb", tmp_path / "dash", data_docs_dir=docs, strict=True)
 
     index = (docs / "index.html").read_text(encoding="utf-8")
     assert "1 en échec : anct_revn" in index

@@ -105,7 +105,8 @@ def test_filosofi_csv_zip_fetched_and_loaded_like_the_local_csv(shared_data, tmp
     )
     assert archived.sha256 == hashlib.sha256(body).hexdigest()
 
-    [local] = discover_files(source, shared_data)
+    # the data folder holds the 2017, 2018 and 2019 editions: the zip stands for the 2019 one
+    [local] = [sf for sf in discover_files(source, shared_data) if sf.millesime == 2019]
     warehouse = tmp_path / "w.duckdb"
     from_zip = load(source, [archived], warehouse, "filo_zip")
     from_csv = load(source, [local], warehouse, "filo_csv")
@@ -377,7 +378,7 @@ def test_dry_run_shows_page_reason_editions_and_overrides(shared_data, tmp_path)
         "2021",
         "https://www.insee.fr/fr/statistiques/fichier/8229323/BASE_TD_FILO_IRIS_2021_DISP_CSV.zip",
     ]
-    assert filo[5] == "dossier 2019"
+    assert filo[5] == "dossier 2017,2018,2019"
     epci = lines["insee_communes_epci"]
     assert epci[1:3] == [
         "2024",

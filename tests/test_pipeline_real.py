@@ -115,7 +115,7 @@ def test_rate_of_140_stops_the_run_before_the_marts(revn_copy, tmp_path):
         (bad_folder / path.name).write_bytes(text.encode("utf-8"))
 
     with pytest.raises(PipelineError) as info:
-        run_pipeline(bad, warehouse, tmp_path / "dash")
+        run_pipeline(bad, warehouse, tmp_path / "dash", strict=True)
     message = str(info.value)
     assert "column TP60" in message and "QP059077" in message and "140" in message and "line 652" in message
     assert _query(warehouse, fingerprint) == before
@@ -124,7 +124,7 @@ def test_rate_of_140_stops_the_run_before_the_marts(revn_copy, tmp_path):
 def test_unparseable_value_names_file_line_and_column(revn_copy, tmp_path):
     data = revn_copy(lambda t: t.replace("17\u202f110;41,1;", "17\u202f110;41,1x;"))
     with pytest.raises(PipelineError) as info:
-        run_pipeline(data, tmp_path / "w.duckdb", tmp_path / "dash")
+        run_pipeline(data, tmp_path / "w.duckdb", tmp_path / "dash", strict=True)
     assert "anct_onpv_qpv2015/REVN_2019.csv, line 652, column TP60 (no. 14): '41,1x' is not a number" in str(
         info.value
     )
@@ -146,8 +146,9 @@ def test_national_reference_value_of_domain_md(real_warehouse):
     assert (n, round(median, 1), low, high) == (1350, 43.1, 20.3, 81.5)
 
 
-def test_schema_drift_names_the_new_and_the_missing_columns(revn_copy, tmp_path):
-    # REVN_2021 with PMIMP renamed to PART_IMPOSES and BREV removed (header and every row).
+def test_schema_drift_is_recorded_and_stops_only_with_strict(revn_copy, tmp_path):
+    # REVN_2021 with PMIMP renamed to PART_IMPOSES and BREV removed (header and every row): two optional columns
+    # absent (NULL for 2021, with a note), one the contract does not know (named, not loaded).
     def drift(text: str) -> str:
         lines = text.split("\r\n")
         header = lines[0].split(";")
@@ -160,8 +161,18 @@ def test_schema_drift_names_the_new_and_the_missing_columns(revn_copy, tmp_path)
         return "\r\n".join(rows)
 
     data = revn_copy(drift, edition=2021)
+    summary = run_pipeline(data, tmp_path / "w.duckdb", tmp_path / "dash")
+    assert summary.undeclared == {"anct_revn": {"anct_onpv_qpv2015/REVN_2021.csv": ["PART_IMPOSES"]}}
+    assert summary.held_back == []
+    [(pmimp_2021, brev_2021, brev_2019)] = _query(
+        tmp_path / "w.duckdb",
+        "select count(PMIMP) filter (millesime = 2021), count(BREV) filter (millesime = 2021), "
+        "count(BREV) filter (millesime = 2019) from raw.anct_revn",
+    )
+    assert (pmimp_2021, brev_2021) == (0, 0) and brev_2019 > 1300
+    # --strict: the old policy of a contract that says unknownColumns: reject
     with pytest.raises(PipelineError) as info:
-        run_pipeline(data, tmp_path / "w.duckdb", tmp_path / "dash")
+        run_pipeline(data, tmp_path / "strict.duckdb", tmp_path / "dash", strict=True)
     message = str(info.value)
     assert "anct_onpv_qpv2015/REVN_2021.csv, line 1: schema drift" in message
     assert "not in the contract: ['PART_IMPOSES']" in message

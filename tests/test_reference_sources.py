@@ -27,13 +27,20 @@ def _query(warehouse, sql, params=()):
         ("insee_cog_communes", "cog_insee/cog_20240101.csv", ","),
         ("insee_communes_epci", "cog_insee/com_epci_dep_reg.csv", ";"),
         ("insee_departements", "cog_insee/departements_france.csv", ","),
+        ("insee_filosofi_iris", "caf_insee_iris/BASE_TD_FILO_DISP_IRIS_2017.csv", ";"),
+        ("insee_filosofi_iris", "caf_insee_iris/BASE_TD_FILO_DISP_IRIS_2018.csv", ";"),
         ("insee_filosofi_iris", "caf_insee_iris/BASE_TD_FILO_DISP_IRIS_2019.csv", ";"),
+        ("caf_iris", "caf_insee_iris/data_CAF_2016_IRIS.csv", ";"),
+        ("caf_iris", "caf_insee_iris/data_CAF_2017_IRIS.csv", ";"),
+        ("caf_iris", "caf_insee_iris/data_CAF_2018_IRIS.csv", ";"),
         ("caf_iris", "caf_insee_iris/data_CAF_2020_IRIS.csv", ";"),
     ],
 )
 def test_every_row_of_the_reference_files_is_loaded(real_warehouse, shared_data, table, path, delimiter):
     expected = _rows(shared_data / path, delimiter)
-    assert _query(real_warehouse, f"select count(*) from raw.{table}") == [(expected,)]
+    assert _query(real_warehouse, f"select count(*) from raw.{table} where _fichier = ?", [path]) == [
+        (expected,)
+    ]
 
 
 def test_commune_codes_keep_leading_zeros_and_names(real_warehouse):
@@ -59,17 +66,18 @@ def test_filosofi_and_caf_values_read_off_the_files(real_warehouse):
     assert _query(
         real_warehouse,
         "select taux_pauvrete_60, revenu_median_uc, millesime from staging.stg_filosofi_iris "
-        "where code_iris = '010040101'",
+        "where code_iris = '010040101' and millesime = 2019",
     ) == [(20.5, 19400.0, 2019)]
     # data_CAF_2020_IRIS.csv line 2: 010040101 A 501, AAAH 36, APPA 168, ARSAS 83
     assert _query(
         real_warehouse,
         "select foyers_allocataires, allocataires_aah, allocataires_prime_activite, allocataires_rsa_socle, "
-        "code_commune from staging.stg_caf_iris where code_iris = '010040101'",
+        "code_commune from staging.stg_caf_iris where code_iris = '010040101' and millesime = 2020",
     ) == [(501, 36, 168, 83, "01004")]
     # blanks are secret (null), never 0
     [(blank_tp60,)] = _query(
-        real_warehouse, "select count(*) from raw.insee_filosofi_iris where DISP_TP60 is null"
+        real_warehouse,
+        "select count(*) from raw.insee_filosofi_iris where DISP_TP60 is null and millesime = 2019",
     )
     assert blank_tp60 == 2827
 

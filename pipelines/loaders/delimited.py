@@ -29,6 +29,7 @@ from pipelines.parsing import (
     InputError,
     SourceFile,
     TextTable,
+    header_notes,
     read_text_table,
     type_columns,
 )
@@ -100,14 +101,18 @@ def load_delimited(
     undeclared: dict[str, list[str]] = {}
     members: dict[str, str] = {}
     markers: dict[str, dict[str, int]] = {}
+    columns: dict[str, dict[str, list[str]]] = {}
     for sf in files:
         text, label = read_table(source, sf)
         counted = count_null_markers(text, contract.null_values)
         if counted:
             markers[sf.relative] = counted
-        typed, unknown = type_columns(text, contract, source.read, label)
+        typed, unknown = type_columns(text, contract, source.read, label, millesime=sf.millesime)
         if unknown:
             undeclared[sf.relative] = unknown
+        found = header_notes([c for c in text.frame.columns if c != "_ligne"], contract, sf.millesime)
+        if found:
+            columns[sf.relative] = found
         if label != sf.relative:
             members[sf.relative] = label
         frames.append(
@@ -124,4 +129,6 @@ def load_delimited(
     notes: dict = {"read_from": members} if members else {}
     if markers:
         notes["null_markers"] = markers  # cells read as null because the contract lists them in nullValues
+    if columns:
+        notes["columns"] = columns  # per file: declared columns absent (NULL), columns outside their editions
     return LoadReport(rows=write_frame(con, table, combined), undeclared=undeclared, notes=notes)

@@ -32,6 +32,7 @@ from pipelines.parsing import (
     InputError,
     SourceFile,
     TextTable,
+    header_notes,
     text_table_from,
     type_columns,
 )
@@ -202,12 +203,13 @@ def load_file(source: Source, sf: SourceFile) -> tuple[pl.DataFrame, list[str], 
             f"{not_listed}; in the metadata but not in the file {not_in_file}",
             line=1,
         )
-    typed, unknown = type_columns(table, contract, source.read, data_label)
+    typed, unknown = type_columns(table, contract, source.read, data_label, millesime=sf.millesime)
     labels = {v.name: v.label for v in variables}
     facts = {
         "members": {"data": data_info.filename, "metadata": meta_info.filename},
         "encoding": encoding,
         "undeclared_labels": {name: labels.get(name, "") for name in unknown},
+        **header_notes(list(table.positions), contract, sf.millesime),
     }
     return typed, unknown, facts
 

@@ -1,0 +1,208 @@
+"""Real editions as they come (issue: a new column never blocks, a broken file holds back only itself).
+
+Built from the real extracts of ../shared/data: a later REVN edition made from REVN_2021 plus a column the
+contract does not know is published with its values, the column named in the output; then REVN_2019 without a
+column an indicator uses is held back alone: `qpv run` exits 3, the other files and sources are published and the
+2019 rows of the last published version stay, row by row.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.contracts import ContractError, load_contract, parse_editions
+from tests.conftest import SHARED_DATA, run_cli
+
+BOM = "\ufeff"
+NEW_COLUMN = "NB_COMMERCES"
+
+
+def _read(path: Path) -> list[list[str]]:
+    text = path.read_bytes().decode("utf-8").removeprefix(BOM)
+    return [line.split(";") for line in text.split("\r\n")]
+
+
+def _write(path: Path, rows: list[list[str]]) -> None:
+    path.write_bytes((BOM + "\r\n".join(";".join(r) for r in rows)).encode("utf-8"))
+
+
+def _with_new_column(rows: list[list[str]]) -> list[list[str]]:
+    """A column inserted after NOTE_CNAF: its name in the header, a count on every data line."""
+    at = rows[0].index("NOTE_CNAF") + 1
+    out = []
+    for i, row in enumerate(rows):
+        if len(row) < at:  # the empty end of the file
+            out.append(row)
+            continue
+        value = NEW_COLUMN if i == 0 else str(i % 97)
+        out.append([*row[:at], value, *row[at:]])
+    return out
+
+
+def _without_column(rows: list[list[str]], name: str) -> list[list[str]]:
+    at = rows[0].index(name)
+    return [[c for j, c in enumerate(row) if j != at] if len(row) > at else row for row in rows]
+
+
+def _query(warehouse: Path, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def data(shared_data: Path, tmp_path_factory) -> Path:
+    """A data folder of real files: REVN 2019 and 2021, a REVN 2022 = REVN 2021 + NB_COMMERCES, DEMO 2019 and 2021
+    (the REVN codes are checked against them), IPRO 2019 and the COG."""
+    root = tmp_path_factory.mktemp("editions") / "data"
+    anct = root / "anct_onpv_qpv2015"
+    anct.mkdir(parents=True)
+    for name in ("REVN_2019.csv", "REVN_2021.csv", "DEMO_2019.csv", "DEMO_2021.csv", "IPRO_2019.csv"):
+        shutil.copy(shared_data / "anct_onpv_qpv2015" / name, anct / name)
+    _write(anct / "REVN_2022.csv", _with_new_column(_read(anct / "REVN_2021.csv")))
+    shutil.copytree(shared_data / "cog_insee", root / "cog_insee")
+    return root
+
+
+@pytest.fixture(scope="module")
+def first_run(data: Path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("editions_run")
+    warehouse = out / "qpv.duckdb"
+    result = run_cli(
+        "run", "--data-dir", str(data), "--warehouse", str(warehouse), "--dashboards", str(out / "d")
+    )
+    return result, warehouse
+
+
+def test_a_later_edition_with_a_new_column_is_published_and_the_column_named(first_run, data):
+    result, warehouse = first_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    # one warning line naming the column and the file
+    lines = [line for line in result.stderr.splitlines() if NEW_COLUMN in line]
+    assert len(lines) == 1 and "anct_onpv_qpv2015/REVN_2022.csv" in lines[0], result.stderr
+    # the 2022 values are the file's: TP60 of QP059077 (Les Oliveaux) read off REVN_2022.csv by hand
+    rows = _read(data / "anct_onpv_qpv2015" / "REVN_2022.csv")
+    tp60 = rows[0].index("TP60")
+    [line] = [r for r in rows if r[0] == "QP059077"]
+    expected = float(line[tp60].replace(",", "."))
+    [(value,)] = _query(
+        warehouse,
+        "select valeur from marts.indicateurs_qpv where code_qp = 'QP059077' and millesime = 2022 "
+        "and indicateur = 'taux_pauvrete_60'",
+    )
+    assert value == expected
+    # the column is recorded (run report) and not loaded
+    assert NEW_COLUMN not in {r[0] for r in _query(warehouse, "describe raw.anct_revn")}
+    report = json.loads(next((warehouse.parent / "reports").glob("2*.json")).read_text())
+    assert report["sources"]["anct_revn"]["undeclared_columns"] == {
+        "anct_onpv_qpv2015/REVN_2022.csv": [NEW_COLUMN]
+    }
+    assert report["held_back"] == []
+
+
+def test_a_file_without_a_used_column_is_held_back_alone(first_run, data, tmp_path):
+    _, warehouse = first_run
+    before = _query(
+        warehouse, "select * exclude (_fichier) from raw.anct_revn where millesime = 2019 order by _ligne"
+    )
+    assert len(before) > 1300
+    # REVN_2019 loses TP60 (the poverty rate: an indicator uses it); DEMO 2018 arrives at the same time
+    revn = data / "anct_onpv_qpv2015" / "REVN_2019.csv"
+    _write(revn, _without_column(_read(revn), "TP60"))
+    shutil.copy(SHARED_DATA / "anct_onpv_qpv2015" / "DEMO_2018.csv", revn.parent)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    _Hook.received = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run_cli(
+            "run", "--data-dir", str(data), "--warehouse", str(warehouse), "--dashboards", str(tmp_path / "d"),
+            env={"QPV_ALERT_WEBHOOK": f"http://127.0.0.1:{server.server_address[1]}/alerte"},
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+    assert result.returncode == 3, result.stdout + result.stderr
+    # the alert says the same as the output: published, with this file held back
+    [payload] = _Hook.received
+    assert payload["event"] == "qpv.run.held_back"
+    assert [h["file"] for h in payload["held_back"]] == ["anct_onpv_qpv2015/REVN_2019.csv"]
+    held = [line for line in result.stderr.splitlines() if line.startswith("fichier retenu")]
+    assert len(held) == 1, result.stderr
+    assert "anct_onpv_qpv2015/REVN_2019.csv" in held[0] and "TP60" in held[0]
+    assert "qpv contracts check anct_onpv_qpv2015/REVN_2019.csv --dataset anct_revn" in held[0]
+    # published: the other sources and files (DEMO 2018 is new), the held-back edition's rows unchanged
+    assert _query(warehouse, "select count(*) from raw.anct_demo where millesime = 2018")[0][0] > 1300
+    after = _query(
+        warehouse, "select * exclude (_fichier) from raw.anct_revn where millesime = 2019 order by _ligne"
+    )
+    assert after == before
+    [(tp60,)] = _query(
+        warehouse,
+        "select count(valeur) from marts.indicateurs_qpv where millesime = 2019 and indicateur = 'taux_pauvrete_60'",
+    )
+    assert tp60 == 1350  # the published 2019 poverty rates are still there
+    assert _query(warehouse, "select count(*) from raw.anct_revn where millesime = 2022")[0][0] > 1300
+    report = json.loads((warehouse.parent / "reports" / "latest.json").read_text())
+    [item] = report["held_back"]
+    assert item["file"] == "anct_onpv_qpv2015/REVN_2019.csv" and item["kept_rows"] == len(before)
+    assert "TP60" in item["reason"]
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_contracts_diff_prints_the_yaml_that_describes_the_file(data, tmp_path):
+    # the later edition: its new column, typed from its cells, declared from 2022 on
+    result = run_cli(
+        "contracts", "diff", str(data / "anct_onpv_qpv2015" / "REVN_2022.csv"), "--dataset", "anct_revn"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = result.stdout
+    assert f"  - name: {NEW_COLUMN}\n    logicalType: integer\n" in text and "    editions: 2022-" in text
+    # a 2021 file without BREV (declared for every edition): BREV's editions without 2021
+    rows = _without_column(_read(SHARED_DATA / "anct_onpv_qpv2015" / "REVN_2021.csv"), "BREV")
+    target = tmp_path / "REVN_2021.csv"
+    _write(target, rows)
+    result = run_cli("contracts", "diff", str(target), "--dataset", "anct_revn")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "  - name: BREV  # absente dans l'édition 2021" in result.stdout
+    assert "    editions: [-2020, 2022-]" in result.stdout
+    # without TP60 (an indicator needs it): the file would be held back
+    _write(target, _without_column(_read(SHARED_DATA / "anct_onpv_qpv2015" / "REVN_2021.csv"), "TP60"))
+    result = run_cli("contracts", "diff", str(target), "--dataset", "anct_revn")
+    assert result.returncode == 1 and "retiendrait ce fichier" in result.stdout
+
+
+def test_editions_syntax():
+    assert parse_editions("x", "2017-2019") == ((2017, 2019),)
+    assert parse_editions("x", ["-2018", "2020-"]) == ((None, 2018), (2020, None))
+    assert parse_editions("x", 2021) == ((2021, 2021),)
+    for bad in ("2019-2017", "20-21", "-", "x"):
+        with pytest.raises(ContractError):
+            parse_editions("x", bad)
+    revn = load_contract(Path(__file__).parents[1] / "data_contracts" / "anct" / "revn.yaml")
+    appa, arsa = revn.column("APPA"), revn.column("ARSA")
+    assert (appa.in_edition(2017), appa.in_edition(2022), arsa.in_edition(2017), arsa.in_edition(2018)) == (
+        False,
+        True,
+        True,
+        False,
+    )
