@@ -20,6 +20,16 @@ def _empty(title: str, message: str) -> go.Figure:
     return fig
 
 
+def _edition(df: pd.DataFrame, millesime: int) -> str:
+    """'2021 (données 2017)' when the frame has the year of the data (annee_reference) of that edition, else '2021'."""
+    if "annee_reference" not in df:
+        return str(int(millesime))
+    annees = sorted({int(a) for a in df.loc[df["millesime"] == millesime, "annee_reference"].dropna()})
+    if not annees:
+        return str(int(millesime))
+    return f"{int(millesime)} (données {' et '.join(str(a) for a in annees)})"
+
+
 def distribution_pauvrete(df: pd.DataFrame, libelle: str = "Taux de pauvreté (seuil 60 %)") -> go.Figure:
     """Box plot of the poverty rate of every QPV, one box per edition."""
     title = f"{libelle} des quartiers, par millésime"
@@ -31,7 +41,7 @@ def distribution_pauvrete(df: pd.DataFrame, libelle: str = "Taux de pauvreté (s
         fig.add_trace(
             go.Box(
                 y=part["taux_pauvrete_60"],
-                name=str(millesime),
+                name=_edition(data, millesime),
                 boxpoints="outliers",
                 text=part["lib_qp"] + " (" + part["code_qp"] + ")",
                 hovertemplate="%{text}<br>%{y:.1f} %<extra>Millésime %{x}</extra>",
@@ -66,7 +76,7 @@ def classement_pauvrete(df: pd.DataFrame, n: int = 25) -> go.Figure:
         )
     )
     fig.update_layout(
-        title=f"Les {len(top)} quartiers au taux de pauvreté le plus élevé (millésime {latest})",
+        title=f"Les {len(top)} quartiers au taux de pauvreté le plus élevé (millésime {_edition(data, latest)})",
         xaxis_title="Taux de pauvreté au seuil de 60 % (%)",
         height=max(400, 22 * len(top) + 150),
         **FRENCH_LAYOUT,
@@ -92,7 +102,7 @@ def pauvrete_revenu(df: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_layout(
-        title=f"Taux de pauvreté et revenu disponible médian par quartier (millésime {latest})",
+        title=f"Taux de pauvreté et revenu disponible médian par quartier (millésime {_edition(data, latest)})",
         xaxis_title="Revenu disponible médian par unité de consommation (€ par an)",
         xaxis_tickformat=",.0f",  # 12 000, not 12k
         yaxis_title="Taux de pauvreté au seuil de 60 % (%)",

@@ -82,6 +82,37 @@ def fr_range(valeur: object, basse: object, haute: object, unite: str | None, se
     return f"{text} (fourchette {low} à {fr_value(haute, unite)})"
 
 
+def fr_years(years: list[int]) -> str:
+    """'2017', '2016 et 2017', '2013 à 2017' (sorted, distinct)."""
+    years = sorted(set(years))
+    if len(years) <= 1:
+        return "".join(str(y) for y in years)
+    if len(years) == 2:
+        return f"{years[0]} et {years[1]}"
+    return f"{years[0]} à {years[-1]}"
+
+
+def edition_label(millesime: object, annees: object = ()) -> str:
+    """A publication edition with the year(s) of its data: '2021 (données 2017)', '2021' when no year is known."""
+    values = [] if annees is None or isinstance(annees, float | int) and _missing(annees) else _list(annees)
+    years = sorted({int(a) for a in values if a is not None})
+    text = str(int(millesime))  # type: ignore[call-overload]
+    return f"{text} (données {fr_years(years)})" if years else text
+
+
+def editions_label(frame: pd.DataFrame) -> str:
+    """Every edition of a frame (millesime, annee_reference) with its data years: '2019 (données 2015), 2021
+    (données 2017)'; '—' when empty."""
+    if frame.empty or "millesime" not in frame:
+        return "—"
+    annees = frame["annee_reference"] if "annee_reference" in frame else pd.Series(pd.NA, index=frame.index)
+    parts = [
+        edition_label(m, annees[frame["millesime"] == m])
+        for m in sorted({int(m) for m in frame["millesime"].dropna()})
+    ]
+    return ", ".join(parts) or "—"
+
+
 def unit_label(unite: str | None) -> str:
     return {"%": "%", "‰": "‰", "€/UC/an": "€ par UC et par an", "indice": "indice, base 100"}.get(
         unite or "", unite or ""

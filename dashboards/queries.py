@@ -9,19 +9,21 @@ INDICATEURS_PAUVRETE = ("taux_pauvrete_60", "revenu_median_uc")
 
 
 def pauvrete_par_qpv(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per QPV and edition, with the poverty indicators as columns (null when secret)."""
+    """One row per QPV and edition, with the poverty indicators as columns (null when secret) and the year of the
+    data of the poverty rate (annee_reference: Filosofi year)."""
     return con.execute(
         """
         select
             code_qp, lib_qp, geographie, millesime,
             max(valeur) filter (where indicateur = ?) as taux_pauvrete_60,
-            max(valeur) filter (where indicateur = ?) as revenu_median_uc
+            max(valeur) filter (where indicateur = ?) as revenu_median_uc,
+            max(annee_reference) filter (where indicateur = ?) as annee_reference
         from marts.indicateurs_qpv
         where indicateur in (?, ?)
         group by all
         order by millesime, code_qp
         """,
-        [*INDICATEURS_PAUVRETE, *INDICATEURS_PAUVRETE],
+        [*INDICATEURS_PAUVRETE, INDICATEURS_PAUVRETE[0], *INDICATEURS_PAUVRETE],
     ).df()
 
 
@@ -30,10 +32,12 @@ def dictionnaire(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def couverture(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per edition: number of QPV, of published values, of secret values."""
+    """Per edition: the years of its data, number of QPV, of published values, of secret values."""
     return con.execute(
         """
         select millesime, indicateur,
+               list(distinct annee_reference order by annee_reference)
+                   filter (where annee_reference is not null) as annees_reference,
                count(distinct code_qp) as quartiers,
                count(*) filter (where not secret) as valeurs_publiees,
                count(*) filter (where secret) as valeurs_secretes

@@ -29,6 +29,12 @@ TABLES: dict[str, str] = {
         "(qpv2015 / qpv2024), millésime et indicateur. Valeur nulle et secret = vrai quand la valeur est "
         "couverte par le secret statistique (jamais 0)."
     ),
+    "annees_reference": (
+        "Année des données derrière chaque millésime des fichiers ANCT/ONPV de la géographie 2015 : une ligne par "
+        "fichier (REVN, DEMO, IPRO), famille de variables et millésime, avec la certitude (établie, probable, "
+        "hypothèse) et la preuve ; source de marts.indicateurs_qpv.annee_reference (table sql/seeds/"
+        "annees_reference.csv du dépôt)."
+    ),
     "ref_indicateurs": (
         "Dictionnaire des indicateurs : une ligne par code d'indicateur (libellé, définition, formule, unité, "
         "source, règles de secret, d'agrégation et de rupture de série)."
@@ -89,8 +95,11 @@ COLUMNS: dict[str, str] = {
     "lib_qp": "Nom du quartier prioritaire.",
     "geographie": "Géographie des quartiers : qpv2015 (contrats de ville 2015-2023) ou qpv2024 (quartiers 2024).",
     "millesime": "Millésime : édition de publication du producteur (pas forcément l'année de référence des données).",
-    "annee_reference": "Année de référence des données quand elle est établie (fin d'année pour la DEFM, SIRENE) ; "
-    "nulle sinon.",
+    "annee_reference": "Année des données derrière la valeur (pas l'étiquette de publication) : année de fin pour la "
+    "DEFM 2024, année du stock pour SIRENE ; pour les fichiers ANCT/ONPV de la géographie 2015, année de la famille "
+    "de variables de l'indicateur à ce millésime (recensement, Filosofi, CAF au 31 décembre, CNAM, DEFM au 31 "
+    "décembre), avec sa certitude et sa preuve dans marts.annees_reference ; pour un ratio ou une estimation qui "
+    "mêle plusieurs familles, celle du numérateur (non-recours : celle des allocataires CAF).",
     "indicateur": "Code de l'indicateur ; libellé, définition et unité dans marts.ref_indicateurs (colonne code).",
     "unite": "Unité de la valeur (%, ‰, habitants, foyers, €/UC/an…).",
     "source": "Producteur et fichier(s) d'origine de la valeur.",
@@ -104,7 +113,8 @@ COLUMNS: dict[str, str] = {
     "secret": "Vrai quand la valeur est couverte par le secret statistique (primaire ou secondaire) ou non "
     "diffusée par le producteur : la valeur est alors nulle, jamais 0.",
     "rupture": "Vrai quand la valeur (ou l'une des valeurs de la ligne) rompt la série : pas comparable avec le "
-    "millésime précédent (règle dans marts.ref_indicateurs.regle_rupture).",
+    "millésime précédent (changement de source, de définition ou de base du recensement ; règle dans "
+    "marts.ref_indicateurs.regle_rupture).",
     "nb_secrets": "Nombre d'indicateurs de la ligne couverts par le secret statistique.",
     # territories
     "type_territoire": "Niveau du territoire : commune, epci, departement, region ou france.",
@@ -201,6 +211,33 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
         "secret",
     ): "Vrai quand la cellule est secrète (moins d'établissements que le seuil, ou "
     "secret secondaire) : effectifs nuls, jamais 0.",
+    ("annees_reference", "fichier"): "Fichier ANCT/ONPV de la géographie 2015 : REVN, DEMO ou IPRO.",
+    ("annees_reference", "famille"): "Famille de variables du fichier qui partage une même date de données "
+    "(filosofi, caf, cnam, rp_population, rp_structure, rp_emploi, defm, asp).",
+    ("annees_reference", "millesime"): "Millésime de publication ANCT/ONPV (l'étiquette du fichier).",
+    ("annees_reference", "annee_reference"): "Année des données de la famille à ce millésime.",
+    (
+        "annees_reference",
+        "donnees",
+    ): "Les données en clair (« Filosofi 2017 », « RP 2013 », « CAF au 31/12/2015 »…).",
+    (
+        "annees_reference",
+        "certitude",
+    ): "etablie (vérifiée sur des chiffres publiés par le producteur), probable "
+    "(cohérente avec eux, non vérifiée valeur par valeur) ou hypothese (supposée, dite dans la preuve).",
+    (
+        "annees_reference",
+        "rupture_si_changement",
+    ): "Vrai pour une famille du recensement : un changement de base du "
+    "recensement entre deux millésimes marque une rupture de série (règle dans marts.ref_indicateurs.regle_rupture).",
+    (
+        "annees_reference",
+        "preuve",
+    ): "Ce qui établit ou fonde l'année (comparaison avec une publication, données).",
+    (
+        "annees_reference",
+        "indicateurs",
+    ): "Codes des indicateurs de l'observatoire qui portent l'année de cette famille.",
     ("ref_indicateurs", "code"): "Code de l'indicateur (valeur de la colonne indicateur des autres tables).",
     ("ref_indicateurs", "theme"): "Thème : base, chomage, pauvrete, non_recours, ess, entrepreneuriat.",
     ("ref_indicateurs", "libelle"): "Libellé de l'indicateur.",
@@ -214,13 +251,21 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
     ("ref_indicateurs", "denominateur_code"): "Code de l'indicateur effectif au dénominateur d'un ratio.",
     ("ref_indicateurs", "source"): "Producteur(s) et fichiers d'origine.",
     ("ref_indicateurs", "geographie"): "Géographie(s) où l'indicateur existe (qpv2015, qpv2024).",
-    ("ref_indicateurs", "annee_reference"): "Relation entre millésime et année de référence des données.",
+    (
+        "ref_indicateurs",
+        "annee_reference",
+    ): "Relation entre millésime et année de référence des données ; pour la "
+    "géographie 2015, l'année des données de chaque millésime et sa certitude (détail dans marts.annees_reference).",
     ("ref_indicateurs", "precautions"): "Précautions d'usage et d'interprétation.",
     ("ref_indicateurs", "seuil_secret"): "Seuil du secret statistique (effectif ou dénominateur minimal).",
     ("ref_indicateurs", "regle_secret"): "Règle de secret statistique appliquée (primaire et secondaire).",
     ("ref_indicateurs", "regle_territoires"): "Règle d'agrégation des territoires.",
     ("ref_indicateurs", "regle_rupture"): "Quand une valeur est marquée en rupture de série.",
-    ("ref_indicateurs", "millesimes_rupture"): "Millésimes où la définition de l'indicateur change.",
+    (
+        "ref_indicateurs",
+        "millesimes_rupture",
+    ): "Millésimes où la définition de l'indicateur change (les changements "
+    "de base du recensement sont dans regle_rupture).",
 }
 
 BOUND_SUFFIXES = {"_borne_basse": "Borne basse", "_borne_haute": "Borne haute"}

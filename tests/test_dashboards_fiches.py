@@ -261,7 +261,7 @@ def test_fiche_2015_shows_the_truth_and_the_marts(demo_site, demo_warehouse):
     )
     page = _text(out / "fiches" / f"{code}.html")
     assert _row(page, "Taux de pauvreté (seuil 60 %)")[1:3] == [
-        "2021",
+        "2021 (données 2017)",  # the edition and the year of its data (REVN 2021: Filosofi 2017)
         f"{fr(editions['2021']['TP60'])}{NBSP}%",
     ]
     assert _row(page, "Revenu disponible médian par unité de consommation")[2] == (

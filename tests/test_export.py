@@ -202,7 +202,9 @@ def test_bad_requests_are_one_clear_line(warehouse, tmp_path):
 
     with pytest.raises(ExportError, match="existe et n'est pas un dossier"):
         export_marts(warehouse, a_file, "csv")
-    with pytest.raises(ExportError, match=r"mart\(s\) inconnu\(s\) : pirate ; disponibles : ecarts_qpv"):
+    with pytest.raises(
+        ExportError, match=r"mart\(s\) inconnu\(s\) : pirate ; disponibles : annees_reference, ecarts_qpv"
+    ):
         export_marts(warehouse, tmp_path / "o", "csv", ["indicateurs_qpv", "pirate"])
     assert not (tmp_path / "o").exists()  # nothing created before the request is checked
     with pytest.raises(WarehouseError, match="no such warehouse"):

@@ -6,7 +6,8 @@ concatenation (directly, or through a local variable bound to one) interpolating
 module constant (UPPER_CASE name) is a finding. A finding is accepted only if its (file, function) is listed in
 ALLOWED with the reason why the interpolated parts are identifiers or values from the code, never from input;
 values from input go through bind parameters (`?`, `$name`). The SQL files under sql/ carry no template or format
-placeholder (Jinja, `{name}`, `%s`): they are run as written.
+placeholder (Jinja, `{name}`, `%s`): they are run as written, except the one macro `{{ seed('<identifier>') }}`
+(pipelines.sql.SEED_MACRO), replaced by the typed `read_csv` of the project's file sql/seeds/<identifier>.csv.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from pipelines.sql import SEED_MACRO
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("pipelines", "assets", "dashboards", "benchmarks")
@@ -81,6 +84,13 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pipelines/warehouse.py", "load_spatial"): EXTENSION,
     ("assets/factory.py", "materialize"): SQL_FILES + "; table or view (from the model's header)",
     ("assets/factory.py", "sql_asset._table"): SQL_FILES,
+    ("assets/factory.py", "raw_asset._raw"): TABLE_FROM_CODE
+    + "; held-back editions are integers of the file names",
+    ("pipelines/holdback.py", "failing_editions"): SQL_FILES
+    + " (check_query); the edition an integer from the table",
+    ("pipelines/holdback.py", "keep_published_rows"): TABLE_FROM_CODE
+    + "; columns read from the catalogue (describe), quoted; edition and file are bound parameters",
+    ("pipelines/validation.py", "rows_fingerprint"): SQL_FILES + " (check_query)",
     ("benchmarks/sirene.py", "generate"): BENCHMARK,
     ("benchmarks/sirene.py", "noop_refresh"): BENCHMARK,
 }
@@ -327,7 +337,8 @@ def _sql_code(text: str) -> str:
 def sql_placeholders(root: Path) -> list[str]:
     found = []
     for file in sorted((root / "sql").rglob("*.sql")):
-        for number, line in enumerate(_sql_code(file.read_text(encoding="utf-8")).splitlines(), start=1):
+        text = SEED_MACRO.sub("seed", file.read_text(encoding="utf-8"))  # the one sanctioned macro
+        for number, line in enumerate(_sql_code(text).splitlines(), start=1):
             for match in PLACEHOLDER.finditer(line):
                 found.append(f"{file.relative_to(root).as_posix()}:{number}: {match.group(0)!r}")
     return found
@@ -339,7 +350,15 @@ def test_sql_files_carry_no_template_or_format_placeholder():
 
 @pytest.mark.parametrize(
     "line",
-    ["select * from {{ ref('x') }}", "where code = {code}", "where code = %s", "where code = %(code)s"],
+    [
+        "select * from {{ ref('x') }}",
+        "where code = {code}",
+        "where code = %s",
+        "where code = %(code)s",
+        "select * from {{ seed(name) }}",
+        "select * from {{ seed('../x') }}",
+        "select * from {{ seed('x') }} where a = {a}",
+    ],
 )
 def test_the_placeholder_check_finds_planted_templates(tmp_path, line):
     (tmp_path / "sql" / "marts").mkdir(parents=True)
@@ -348,3 +367,11 @@ def test_the_placeholder_check_finds_planted_templates(tmp_path, line):
     )
     [found] = sql_placeholders(tmp_path)
     assert found.startswith("sql/marts/planted.sql:3: ")
+
+
+def test_the_seed_macro_is_the_one_accepted_template(tmp_path):
+    (tmp_path / "sql" / "staging").mkdir(parents=True)
+    (tmp_path / "sql" / "staging" / "ref_x.sql").write_text(
+        "-- header\nselect * from {{ seed('annees_reference') }}\n", encoding="utf-8"
+    )
+    assert sql_placeholders(tmp_path) == []

@@ -52,6 +52,7 @@ def test_every_sql_file_follows_the_conventions():
 def test_references_drive_dependencies():
     models = {(m.schema, m.name): m for m in discover_models()}
     assert models[("marts", "indicateurs_qpv")].references() == [
+        ("intermediate", "int_annees_reference_indicateurs"),
         ("intermediate", "int_secret_cellules"),
         ("intermediate", "int_secret_complementaire"),
         ("marts", "ref_indicateurs"),

@@ -6,29 +6,53 @@ import pandas as pd
 
 from dashboards import figures_comparaison as fc
 from dashboards import queries_fiche as q
-from dashboards.figures_fiche import fr_value
+from dashboards.figures_comparaison import GEOGRAPHIE_COURTE
+from dashboards.figures_fiche import editions_label, fr_value
 from dashboards.site import Page, SiteContext, esc, figure_block, table, write_page
 
 ORDER = 40
 
 
 def _sources_table(dico: pd.DataFrame, codes: list[str], data: pd.DataFrame) -> str:
-    """Per indicator: source, editions and reference year (the texts of marts.ref_indicateurs)."""
+    """Per indicator: source, and each edition with the year of its data (marts.indicateurs_qpv.annee_reference,
+    by geography); the dictionary's text (marts.ref_indicateurs) only where no row has a year."""
     rows = []
     for code in codes:
-        editions = sorted({int(m) for m in data.loc[data["indicateur"] == code, "millesime"]})
-        if not editions:
+        mine = data[data["indicateur"] == code]
+        if mine.empty:
             continue
+        editions = "; ".join(
+            f"{GEOGRAPHIE_COURTE.get(g, g)} : {editions_label(part)}"
+            for g, part in mine.groupby("geographie", sort=True)
+        )
+        has_years = "annee_reference" in mine and mine["annee_reference"].notna().any()
         rows.append(
             [
                 dico.loc[code, "libelle"],
                 dico.loc[code, "unite"],
                 dico.loc[code, "source"],
-                ", ".join(str(e) for e in editions),
-                dico.loc[code, "annee_reference"],
+                editions,
+                "voir les millésimes" if has_years else dico.loc[code, "annee_reference"],
             ]
         )
-    return table(["Indicateur", "Unité", "Source", "Millésimes", "Année de référence"], rows)
+    return table(
+        ["Indicateur", "Unité", "Source", "Millésimes (année des données)", "Année de référence"], rows
+    )
+
+
+def _scatter_editions(rows: pd.DataFrame, scatter: pd.DataFrame, dico: pd.DataFrame) -> str:
+    """The editions of the poverty × unemployment chart, each axis with the year of its data."""
+    parts = []
+    for code in ("taux_pauvrete_60", "indicateur_chomage_abc"):
+        mine = rows[
+            (rows["geographie"] == "qpv2015")
+            & (rows["indicateur"] == code)
+            & rows["millesime"].isin(scatter["millesime"].unique())
+        ]
+        if not mine.empty:
+            libelle = dico.loc[code, "libelle"] if code in dico.index else code
+            parts.append(f"{libelle} : millésimes {editions_label(mine)}")
+    return " ; ".join(parts) or "Millésimes : —"
 
 
 def render(ctx: SiteContext) -> list[Page]:
@@ -60,8 +84,8 @@ def render(ctx: SiteContext) -> list[Page]:
         valeur_affichee=[
             fr_value(v, u, bool(s)) for v, u, s in zip(ranked["valeur"], ranked["unite"], ranked["secret"], strict=True)
         ],
-    )[["code_qp", "lib_qp", "geographie", "millesime", "indicateur", "libelle", "unite", "valeur", "secret",
-       "valeur_affichee"]]  # fmt: skip
+    )[["code_qp", "lib_qp", "geographie", "millesime", "annee_reference", "indicateur", "libelle", "unite", "valeur",
+       "secret", "valeur_affichee"]]  # fmt: skip
     body.append(
         figure_block(
             ctx,
@@ -106,8 +130,7 @@ def render(ctx: SiteContext) -> list[Page]:
             scatter,
             "comparaison_pauvrete_chomage",
             f"Sources : {'; '.join(dict.fromkeys(str(dico.loc[c, 'source']) for c in scatter_codes))}. "
-            f"Millésimes : {', '.join(str(int(m)) for m in sorted(scatter['millesime'].unique()))}. "
-            f"Année de référence : {dico.loc['taux_pauvrete_60', 'annee_reference'] if 'taux_pauvrete_60' in dico.index else 'non renseignée'}",
+            + _scatter_editions(rows, scatter, dico),
         )
     )
     body.append(

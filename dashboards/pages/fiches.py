@@ -52,26 +52,17 @@ def _groups(frame: pd.DataFrame, key: str = "code_qp") -> dict[str, pd.DataFrame
 
 
 def _source_line(dico: pd.DataFrame, codes: list[str], data: pd.DataFrame) -> str:
-    """Source, editions and reference year of a chart, from the dictionary (marts.ref_indicateurs)."""
+    """Source and editions of a chart, each edition with the year of its data (marts.indicateurs_qpv.annee_reference;
+    the dictionary's text, marts.ref_indicateurs, when no row has one)."""
     present = [c for c in codes if c in dico.index]
     sources = list(
         dict.fromkeys(part.strip() for c in present for part in str(dico.loc[c, "source"]).split(" ; "))
     )
-    editions = sorted({int(m) for m in data["millesime"].dropna()}) if "millesime" in data else []
-    years = (
-        sorted({int(y) for y in data["annee_reference"].dropna()})
-        if "annee_reference" in data and data["annee_reference"].notna().any()
-        else []
-    )
-    reference = (
-        ", ".join(str(y) for y in years)
-        if years
-        else (str(dico.loc[present[0], "annee_reference"]) if present else "non renseignée")
-    )
-    return (
-        f"Source : {' ; '.join(sources)}. Millésime(s) : {', '.join(str(e) for e in editions) or '—'}. "
-        f"Année de référence : {reference}"
-    )
+    line = f"Source : {' ; '.join(sources)}. Millésime(s) : {ff.editions_label(data)}"
+    if "annee_reference" in data and data["annee_reference"].notna().any():
+        return line  # each edition carries the year(s) of its data: "2021 (données 2017)"
+    reference = str(dico.loc[present[0], "annee_reference"]) if present else "non renseignée"
+    return f"{line}. Année de référence : {reference}"
 
 
 NO_VALUE = {
@@ -107,7 +98,8 @@ def _key_table(
             ref = references.get((code_qp, code, last.millesime, type_reference))
             cells.append("—" if ref is None else ff.fr_value(ref[0], unite, bool(ref[1])))
         remark = "rupture de série" if bool(last.rupture) else ""
-        lines.append([dico.loc[code, "libelle"], int(last.millesime), value, *cells, remark])
+        edition = ff.edition_label(last.millesime, [getattr(last, "annee_reference", None)])
+        lines.append([dico.loc[code, "libelle"], edition, value, *cells, remark])
     if not lines:
         return f"<p>{esc(NO_VALUE.get(geographie, NO_VALUE['qpv2015']))}</p>"
     return table(headers, lines)
@@ -235,7 +227,7 @@ def _fiche(
         last = population.loc[population["millesime"].idxmax()]
         facts.append(
             f"population municipale {ff.fr_value(last['valeur'], 'habitants', bool(last['secret']))} "
-            f"(millésime {int(last['millesime'])})"
+            f"(millésime {ff.edition_label(last['millesime'], [last.get('annee_reference')])})"
         )
     body.append(f"<p>{esc(' · '.join(facts))}.</p>")
     headers = [

@@ -9,6 +9,7 @@ import pandas as pd
 
 from dashboards import figures_themes as ft
 from dashboards import queries_themes as qt
+from dashboards.figures_fiche import editions_label
 from dashboards.site import Page, SiteContext, esc, figure_block, table, write_page
 
 ORDER = 50
@@ -60,12 +61,15 @@ def selection_2015(ctx: SiteContext) -> set[str] | None:
     return codes | set(passage.loc[passage["code_qp2024"].isin(codes), "code_qp2015"])
 
 
-def _source(ref: pd.Series, millesimes: list[int]) -> str:
-    editions = ", ".join(str(m) for m in millesimes)
-    return (
-        f"{ref['libelle']} — estimation. Source : {ref['source']}. Millésime(s) {editions} (publication "
-        f"ANCT/ONPV). Année de référence : {ref['annee_reference']}"
+def _source(ref: pd.Series, rows: pd.DataFrame) -> str:
+    """Caption: each edition of `rows` with the year of its data (that of the CAF claimants, see the dictionary)."""
+    line = (
+        f"{ref['libelle']} — estimation. Source : {ref['source']}. Millésime(s) {editions_label(rows)} "
+        "(publication ANCT/ONPV"
     )
+    if "annee_reference" in rows and rows["annee_reference"].notna().any():
+        return line + " ; données : allocataires CAF au 31 décembre de l'année indiquée)"
+    return f"{line}). Année de référence : {ref['annee_reference']}"
 
 
 def _calage(territoires: pd.DataFrame, indicateur: str) -> dict[int, float]:
@@ -200,7 +204,7 @@ def render(ctx: SiteContext) -> list[Page]:
                 f"distribution-{code}",
                 part.drop(columns=["geographie"]),
                 f"non_recours_distribution_{code}",
-                _source(dico.loc[estime], sorted(int(m) for m in part["millesime"].unique())),
+                _source(dico.loc[estime], part),
             )
         )
     titre_territoire = (
@@ -240,7 +244,7 @@ def render(ctx: SiteContext) -> list[Page]:
                 f"classement-{code}",
                 annee.drop(columns=["geographie"]),
                 f"non_recours_classement_{code}_{latest}",
-                _source(dico.loc[estime], [latest]),
+                _source(dico.loc[estime], annee),
             )
         )
         couverture = locale[(locale["indicateur"] == indice) & (locale["millesime"] == latest)]
@@ -253,7 +257,7 @@ def render(ctx: SiteContext) -> list[Page]:
                     f"couverture-{code}",
                     couverture.drop(columns=["geographie", "borne_basse", "borne_haute"]),
                     f"non_recours_indice_couverture_{code}_{latest}",
-                    _source(dico.loc[indice], [latest]),
+                    _source(dico.loc[indice], couverture),
                 )
             )
     body.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dashboards import figures, queries
+from dashboards.figures_fiche import edition_label
 from dashboards.site import Page, SiteContext, esc, figure_div, table, write_page
 
 ORDER = 30
@@ -27,9 +28,14 @@ def render(ctx: SiteContext) -> list[Page]:
         f'<p class="note">{esc(dico.loc["taux_pauvrete_60", "definition"])} '
         f"{esc(dico.loc['taux_pauvrete_60', 'precautions'])}</p>",
         table(
-            ["Millésime", "Quartiers", "Valeurs publiées", "Valeurs non diffusées"],
+            ["Millésime (année des données)", "Quartiers", "Valeurs publiées", "Valeurs non diffusées"],
             [
-                [r.millesime, r.quartiers, r.valeurs_publiees, r.valeurs_secretes]
+                [
+                    edition_label(r.millesime, r.annees_reference),
+                    r.quartiers,
+                    r.valeurs_publiees,
+                    r.valeurs_secretes,
+                ]
                 for r in cover.itertuples(index=False)
             ],
         ),

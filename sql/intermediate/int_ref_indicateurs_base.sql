@@ -19,7 +19,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers DEMO (INSEE, recensement de la population)',
         'qpv2015',
-        'Millésime = étiquette de publication ANCT/ONPV ; l''année du recensement utilisé est antérieure de plusieurs années et n''est pas écrite dans les fichiers : non renseignée.',
+        'Millésime = étiquette de publication ANCT/ONPV ; l''année du recensement utilisé est antérieure de plusieurs années et n''est pas écrite dans les fichiers.',
         'Aucune population n''est publiée dans les fichiers de la géographie 2024 disponibles ici : pas de ligne qpv2024.',
         11
     ),
@@ -36,7 +36,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers DEMO (INSEE, recensement de la population) ; estimation du projet',
         'qpv2015',
-        'Celle du recensement des fichiers DEMO (non renseignée, voir population).',
+        'Celle de la population du recensement des fichiers DEMO (voir population).',
         'Estimation : la vraie population de 15 à 64 ans est dans la base INSEE « population des QPV », absente des fichiers ANCT ; utiliser borne_basse / borne_haute. Les fractions supposées s''appliquent à tous les quartiers (structure par âge fine inconnue).',
         11
     ),
@@ -53,7 +53,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers REVN et DEMO (CNAF)',
         'qpv2015',
-        'Données CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Allocataires CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers.',
         'Dénominateur des parts d''allocataires. Pour un quartier du millésime 2017, REVN et DEMO diffèrent de 100 foyers : REVN est retenu.',
         11
     ),
@@ -70,7 +70,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers DEMO (CNAF)',
         'qpv2015',
-        'Données CNAF d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Données CNAF d''une année antérieure au millésime, non écrite dans les fichiers.',
         'Numérateur de part_population_couverte_caf.',
         11
     ),
@@ -87,7 +87,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers REVN (CNAM)',
         'qpv2015',
-        'Données CNAM d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Données CNAM d''une année antérieure ou égale au millésime, non écrite dans les fichiers.',
         'Dénominateur de taux_couverture_c2s ; absent des millésimes 2017 à 2019.',
         11
     )

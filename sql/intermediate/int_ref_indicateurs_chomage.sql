@@ -19,7 +19,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM) ; France Travail, demandeurs d''emploi par QPV 2024 (diffusion INSEE, DEFM_QPV2024)',
         'qpv2015, qpv2024',
-        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -36,7 +36,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM) ; France Travail, demandeurs d''emploi par QPV 2024 (diffusion INSEE, DEFM_QPV2024)',
         'qpv2015, qpv2024',
-        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -53,7 +53,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM) ; France Travail, demandeurs d''emploi par QPV 2024 (diffusion INSEE, DEFM_QPV2024)',
         'qpv2015, qpv2024',
-        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -70,7 +70,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM) ; France Travail, demandeurs d''emploi par QPV 2024 (diffusion INSEE, DEFM_QPV2024)',
         'qpv2015, qpv2024',
-        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -87,7 +87,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM) ; France Travail, demandeurs d''emploi par QPV 2024 (diffusion INSEE, DEFM_QPV2024)',
         'qpv2015, qpv2024',
-        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -104,7 +104,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM) ; France Travail, demandeurs d''emploi par QPV 2024 (diffusion INSEE, DEFM_QPV2024)',
         'qpv2015, qpv2024',
-        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -121,7 +121,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM) ; France Travail, demandeurs d''emploi par QPV 2024 (diffusion INSEE, DEFM_QPV2024)',
         'qpv2015, qpv2024',
-        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -138,7 +138,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM)',
         'qpv2015',
-        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM). La géographie 2024 publie une autre tranche (moins de 25 ans) : voir demandeurs_emploi_abc_moins_25_ans.',
         11
     ),
@@ -155,7 +155,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM)',
         'qpv2015',
-        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -206,7 +206,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM) ; France Travail, demandeurs d''emploi par QPV 2024 (diffusion INSEE, DEFM_QPV2024)',
         'qpv2015, qpv2024',
-        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -223,7 +223,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM) ; France Travail, demandeurs d''emploi par QPV 2024 (diffusion INSEE, DEFM_QPV2024)',
         'qpv2015, qpv2024',
-        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM). qpv2015 : les tranches DUR1 à DUR4 sont probablement moins de 6 mois, 6-12 mois, 1-2 ans, 2 ans ou plus [à vérifier sur les métadonnées ANCT] ; leur somme vaut ABC dans tous les fichiers 2017-2021 et DUR3 + DUR4 représente 44 à 51 % des inscrits, ordre de grandeur national de la longue durée.',
         11
     ),
@@ -240,7 +240,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM)',
         'qpv2015',
-        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -257,7 +257,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM)',
         'qpv2015',
-        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -274,7 +274,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM)',
         'qpv2015',
-        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -291,7 +291,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM)',
         'qpv2015',
-        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -308,7 +308,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM) ; France Travail, demandeurs d''emploi par QPV 2024 (diffusion INSEE, DEFM_QPV2024)',
         'qpv2015, qpv2024',
-        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -325,7 +325,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM)',
         'qpv2015',
-        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'Fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         11
     ),
@@ -342,7 +342,7 @@ with dictionnaire (
         'population_15_64_estimee',
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM) ; ANCT/ONPV, fichiers DEMO (estimation du projet)',
         'qpv2015',
-        'Numérateur et dénominateur du même millésime ANCT, mais d''années de référence différentes (DEFM récents, recensement plus ancien) : non renseignée.',
+        'Numérateur et dénominateur du même millésime ANCT, mais d''années de référence différentes (DEFM récents, recensement plus ancien) : année du numérateur (DEFM).',
         'Estimation (dénominateur estimé) : ce n''est pas un taux de chômage (les inscrits ne sont pas tous chômeurs, tous les chômeurs ne sont pas inscrits) ; utiliser la fourchette. Pas de population de 15 à 64 ans pour les QPV 2024 dans les données disponibles : pas de ligne qpv2024. Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         50
     ),
@@ -359,7 +359,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (INSEE, recensement de la population)',
         'qpv2015',
-        'Recensement antérieur de plusieurs années au millésime, année non écrite dans les fichiers : non renseignée.',
+        'Recensement antérieur de plusieurs années au millésime, année non écrite dans les fichiers.',
         'Taux du producteur sans les effectifs : non additif (un agrégat de quartiers n''est qu''une approximation). Emploi déclaré au recensement : ne pas le rapprocher des demandeurs d''emploi inscrits.',
         null
     ),
@@ -376,7 +376,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (INSEE, recensement de la population)',
         'qpv2015',
-        'Recensement antérieur de plusieurs années au millésime, année non écrite dans les fichiers : non renseignée.',
+        'Recensement antérieur de plusieurs années au millésime, année non écrite dans les fichiers.',
         'Taux du producteur sans les effectifs : non additif (un agrégat de quartiers n''est qu''une approximation). Emploi déclaré au recensement : ne pas le rapprocher des demandeurs d''emploi inscrits.',
         null
     ),
@@ -393,7 +393,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers IPRO (INSEE, recensement de la population)',
         'qpv2015',
-        'Recensement antérieur de plusieurs années au millésime, année non écrite dans les fichiers : non renseignée.',
+        'Recensement antérieur de plusieurs années au millésime, année non écrite dans les fichiers.',
         'Taux du producteur sans les effectifs : non additif (un agrégat de quartiers n''est qu''une approximation). Emploi déclaré au recensement : ne pas le rapprocher des demandeurs d''emploi inscrits.',
         null
     ),
@@ -410,7 +410,7 @@ with dictionnaire (
         'demandeurs_emploi_abc',
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM) ; France Travail, demandeurs d''emploi par QPV 2024 (diffusion INSEE, DEFM_QPV2024)',
         'qpv2015, qpv2024',
-        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'qpv2015 : longue durée = tranches DUR3 + DUR4 [à vérifier]. Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         50
     ),
@@ -427,7 +427,7 @@ with dictionnaire (
         'demandeurs_emploi_abc',
         'ANCT/ONPV, fichiers IPRO (Pôle emploi / France Travail, DEFM) ; France Travail, demandeurs d''emploi par QPV 2024 (diffusion INSEE, DEFM_QPV2024)',
         'qpv2015, qpv2024',
-        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO : non renseignée.',
+        'qpv2024 : demandeurs inscrits en fin d''année du millésime (fichier DEFM_QPV2024_<année>, « DEFM 2024 »), annee_reference = millésime. qpv2015 : fin d''une année antérieure au millésime ANCT, non écrite dans les fichiers IPRO.',
         'La tranche d''âge du numérateur change entre les géographies (25 ans ou moins / moins de 25 ans) : numerateur_code vaut pour qpv2015, le numérateur des lignes qpv2024 est demandeurs_emploi_abc_moins_25_ans ; ne pas comparer les niveaux entre 2015 et 2024. Chômage inscrit (DEFM) : ne pas le confondre avec le chômage déclaré au recensement ni avec le chômage au sens du BIT. Rupture de série entre la géographie 2015 (IPRO) et la géographie 2024 (DEFM).',
         50
     )

@@ -19,7 +19,7 @@ with dictionary (
         null,
         'ANCT/ONPV, fichiers REVN (CNAF, INSEE Filosofi) et DEMO (INSEE RP) ; calage sur la DREES (table de référence ref_non_recours_drees)',
         'qpv2015',
-        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence non renseignée.',
+        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence : celle de Filosofi (taux de pauvreté).',
         'Le taux Filosofi porte sur les personnes des ménages fiscaux, la population sur le recensement : ordre de grandeur, pas un comptage.',
         11
     ),
@@ -36,7 +36,7 @@ with dictionary (
         null,
         'ANCT/ONPV, fichiers REVN (CNAF, INSEE Filosofi) et DEMO (INSEE RP) ; calage sur la DREES (table de référence ref_non_recours_drees)',
         'qpv2015',
-        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence non renseignée.',
+        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence : celle des allocataires CAF.',
         'Dénominateur de l''indice de couverture ; dépend de la référence « ensemble des QPV » du millésime.',
         50
     ),
@@ -53,7 +53,7 @@ with dictionary (
         'allocataires_rsa_socle_attendus',
         'ANCT/ONPV, fichiers REVN (CNAF, INSEE Filosofi) et DEMO (INSEE RP) ; calage sur la DREES (table de référence ref_non_recours_drees)',
         'qpv2015',
-        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence non renseignée.',
+        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence : celle des allocataires CAF.',
         'Indicateur relatif, sans hypothèse sur le niveau national du non-recours. Estimation, pas une mesure : le seuil de pauvreté à 60 % est bien au-dessus du seuil d''éligibilité ; foyers CAF ≠ ménages fiscaux ; années de référence différentes ; petits quartiers bruités. Voir docs/methodes/non_recours.md. Secret si moins de 50 foyers allocataires, moins de 11 allocataires ou moins de 50 allocataires attendus.',
         50
     ),
@@ -70,7 +70,7 @@ with dictionary (
         null,
         'ANCT/ONPV, fichiers REVN (CNAF, INSEE Filosofi) et DEMO (INSEE RP) ; calage sur la DREES (table de référence ref_non_recours_drees)',
         'qpv2015',
-        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence non renseignée.',
+        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence : celle des allocataires CAF.',
         'Estimation, pas une mesure : le seuil de pauvreté à 60 % est bien au-dessus du seuil d''éligibilité ; foyers CAF ≠ ménages fiscaux ; années de référence différentes ; petits quartiers bruités. Voir docs/methodes/non_recours.md.',
         50
     ),
@@ -87,7 +87,7 @@ with dictionary (
         null,
         'ANCT/ONPV, fichiers REVN (CNAF, INSEE Filosofi) et DEMO (INSEE RP) ; calage sur la DREES (table de référence ref_non_recours_drees)',
         'qpv2015',
-        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence non renseignée.',
+        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence : celle des allocataires CAF.',
         'Estimation ; bornes = calages bas et haut (sans la marge binomiale). Estimation, pas une mesure : le seuil de pauvreté à 60 % est bien au-dessus du seuil d''éligibilité ; foyers CAF ≠ ménages fiscaux ; années de référence différentes ; petits quartiers bruités. Voir docs/methodes/non_recours.md.',
         11
     ),
@@ -104,7 +104,7 @@ with dictionary (
         'foyers_eligibles_rsa_estimes',
         'ANCT/ONPV, fichiers REVN (CNAF, INSEE Filosofi) et DEMO (INSEE RP) ; calage sur la DREES (table de référence ref_non_recours_drees)',
         'qpv2015',
-        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence non renseignée.',
+        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence : celle des allocataires CAF.',
         'Estimation avec fourchette, à afficher comme telle. Cohérente par construction avec la référence nationale sur l''ensemble des QPV : elle ne mesure que l''écart relatif des quartiers, sous l''hypothèse d''une éligibilité proportionnelle à la pauvreté. Estimation, pas une mesure : le seuil de pauvreté à 60 % est bien au-dessus du seuil d''éligibilité ; foyers CAF ≠ ménages fiscaux ; années de référence différentes ; petits quartiers bruités. Voir docs/methodes/non_recours.md. Secret si moins de 50 foyers allocataires, moins de 11 allocataires ou moins de 50 foyers éligibles estimés. Bornes non additives entre quartiers.',
         50
     ),
@@ -121,7 +121,7 @@ with dictionary (
         null,
         'ANCT/ONPV, fichiers REVN (CNAF, INSEE Filosofi) et DEMO (INSEE RP) ; calage sur la DREES (table de référence ref_non_recours_drees)',
         'qpv2015',
-        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence non renseignée.',
+        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence : celle des allocataires CAF.',
         'Dénominateur de l''indice de couverture ; dépend de la référence « ensemble des QPV » du millésime.',
         50
     ),
@@ -138,7 +138,7 @@ with dictionary (
         'allocataires_prime_activite_attendus',
         'ANCT/ONPV, fichiers REVN (CNAF, INSEE Filosofi) et DEMO (INSEE RP) ; calage sur la DREES (table de référence ref_non_recours_drees)',
         'qpv2015',
-        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence non renseignée.',
+        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence : celle des allocataires CAF.',
         'Indicateur relatif, sans hypothèse sur le niveau national du non-recours. Estimation, pas une mesure : le seuil de pauvreté à 60 % est bien au-dessus du seuil d''éligibilité ; foyers CAF ≠ ménages fiscaux ; années de référence différentes ; petits quartiers bruités. Voir docs/methodes/non_recours.md. Secret si moins de 50 foyers allocataires, moins de 11 allocataires ou moins de 50 allocataires attendus.',
         50
     ),
@@ -155,7 +155,7 @@ with dictionary (
         null,
         'ANCT/ONPV, fichiers REVN (CNAF, INSEE Filosofi) et DEMO (INSEE RP) ; calage sur la DREES (table de référence ref_non_recours_drees)',
         'qpv2015',
-        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence non renseignée.',
+        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence : celle des allocataires CAF.',
         'Estimation, pas une mesure : le seuil de pauvreté à 60 % est bien au-dessus du seuil d''éligibilité ; foyers CAF ≠ ménages fiscaux ; années de référence différentes ; petits quartiers bruités. Voir docs/methodes/non_recours.md.',
         50
     ),
@@ -172,7 +172,7 @@ with dictionary (
         null,
         'ANCT/ONPV, fichiers REVN (CNAF, INSEE Filosofi) et DEMO (INSEE RP) ; calage sur la DREES (table de référence ref_non_recours_drees)',
         'qpv2015',
-        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence non renseignée.',
+        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence : celle des allocataires CAF.',
         'Estimation ; bornes = calages bas et haut (sans la marge binomiale). Estimation, pas une mesure : le seuil de pauvreté à 60 % est bien au-dessus du seuil d''éligibilité ; foyers CAF ≠ ménages fiscaux ; années de référence différentes ; petits quartiers bruités. Voir docs/methodes/non_recours.md.',
         11
     ),
@@ -189,7 +189,7 @@ with dictionary (
         'foyers_eligibles_prime_activite_estimes',
         'ANCT/ONPV, fichiers REVN (CNAF, INSEE Filosofi) et DEMO (INSEE RP) ; calage sur la DREES (table de référence ref_non_recours_drees)',
         'qpv2015',
-        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence non renseignée.',
+        'Millésime de publication ANCT/ONPV ; les entrées n''ont pas la même année de référence (Filosofi pour TP60, recensement pour la population, CAF au 31 décembre pour les allocataires) et les taux DREES sont de 2018 (RSA) et 2016 (prime d''activité). Année de référence : celle des allocataires CAF.',
         'Estimation avec fourchette, à afficher comme telle. Cohérente par construction avec la référence nationale sur l''ensemble des QPV : elle ne mesure que l''écart relatif des quartiers, sous l''hypothèse d''une éligibilité proportionnelle à la pauvreté. Estimation, pas une mesure : le seuil de pauvreté à 60 % est bien au-dessus du seuil d''éligibilité ; foyers CAF ≠ ménages fiscaux ; années de référence différentes ; petits quartiers bruités. Voir docs/methodes/non_recours.md. Secret si moins de 50 foyers allocataires, moins de 11 allocataires ou moins de 50 foyers éligibles estimés. Bornes non additives entre quartiers.',
         50
     )

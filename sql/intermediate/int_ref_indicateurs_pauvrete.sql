@@ -20,7 +20,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers REVN (INSEE Filosofi)',
         'qpv2015',
-        'Le millésime est l''étiquette de publication ANCT/ONPV ; l''année de référence Filosofi est antérieure de plusieurs années (non renseignée tant qu''elle n''est pas vérifiée sur les métadonnées ANCT).',
+        'Le millésime est l''étiquette de publication ANCT/ONPV ; l''année de référence Filosofi est antérieure de plusieurs années (établie pour 2021 et 2022 par comparaison avec les fichiers INSEE).',
         'Non additif : un agrégat de plusieurs quartiers n''est qu''une approximation pondérée par la population. Valeur non diffusée par le producteur (cellule vide) : secret.',
         null
     ),
@@ -54,7 +54,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers REVN (INSEE Filosofi)',
         'qpv2015',
-        'Le millésime est l''étiquette de publication ANCT/ONPV ; l''année de référence Filosofi est antérieure de plusieurs années (non renseignée tant qu''elle n''est pas vérifiée sur les métadonnées ANCT).',
+        'Le millésime est l''étiquette de publication ANCT/ONPV ; l''année de référence Filosofi est antérieure de plusieurs années (établie pour 2021 et 2022 par comparaison avec les fichiers INSEE).',
         'Part publiée sans les montants : non additive. À lire avec la part des revenus d''activité (PACT). Valeur non diffusée par le producteur : secret.',
         null
     ),
@@ -71,7 +71,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers REVN (CNAF)',
         'qpv2015',
-        'Données CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Allocataires CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers.',
         'Compte inclus dans foyers_allocataires.',
         11
     ),
@@ -88,7 +88,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers REVN (CNAF)',
         'qpv2015',
-        'Données CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Allocataires CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers.',
         'Compte inclus dans allocataires_dependants_50.',
         11
     ),
@@ -105,7 +105,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers REVN (CNAF)',
         'qpv2015',
-        'Données CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Allocataires CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers.',
         'RSA socle seulement (le fichier 2017 publie aussi ARSA, tous RSA, non repris ici).',
         11
     ),
@@ -122,7 +122,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers REVN (CNAF)',
         'qpv2015',
-        'Données CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Allocataires CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers.',
         'Absent du millésime 2017.',
         11
     ),
@@ -139,7 +139,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers REVN (CNAF)',
         'qpv2015',
-        'Données CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Allocataires CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers.',
         'Petits effectifs fréquents : souvent secret.',
         11
     ),
@@ -156,7 +156,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers REVN (CNAM)',
         'qpv2015',
-        'Données CNAM d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Données CNAM d''une année antérieure ou égale au millésime, non écrite dans les fichiers.',
         'La C2S a remplacé en novembre 2019 la CMU-C et l''ACS : rupture avec beneficiaires_cmu_c.',
         11
     ),
@@ -173,7 +173,7 @@ with dictionnaire (
         null,
         'ANCT/ONPV, fichiers REVN (CNAM)',
         'qpv2015',
-        'Données CNAM d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Données CNAM d''une année antérieure ou égale au millésime, non écrite dans les fichiers.',
         'Pas de dénominateur (personnes couvertes) dans les fichiers 2017-2019 : pas de taux. Remplacée par la C2S (beneficiaires_c2s).',
         11
     ),
@@ -190,7 +190,7 @@ with dictionnaire (
         'foyers_allocataires',
         'ANCT/ONPV, fichiers REVN (CNAF)',
         'qpv2015',
-        'Données CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Allocataires CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers.',
         'Rapporté aux foyers allocataires, pas à l''ensemble des ménages. Secret si le dénominateur est inférieur à 50 ou le numérateur à 11.',
         50
     ),
@@ -207,7 +207,7 @@ with dictionnaire (
         'foyers_allocataires',
         'ANCT/ONPV, fichiers REVN (CNAF)',
         'qpv2015',
-        'Données CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Allocataires CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers.',
         'Rapporté aux foyers allocataires, pas à l''ensemble des ménages. Secret si le dénominateur est inférieur à 50 ou le numérateur à 11.',
         50
     ),
@@ -224,7 +224,7 @@ with dictionnaire (
         'foyers_allocataires',
         'ANCT/ONPV, fichiers REVN (CNAF)',
         'qpv2015',
-        'Données CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Allocataires CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers.',
         'RSA socle (ARSAS) dans tous les millésimes, y compris 2017 où ARSA (tous RSA) existe aussi. Secret si le dénominateur est inférieur à 50 ou le numérateur à 11.',
         50
     ),
@@ -241,7 +241,7 @@ with dictionnaire (
         'foyers_allocataires',
         'ANCT/ONPV, fichiers REVN (CNAF)',
         'qpv2015',
-        'Données CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Allocataires CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers.',
         'À partir du millésime 2018 (prime créée en 2016, absente du fichier 2017). Secret si le dénominateur est inférieur à 50 ou le numérateur à 11.',
         50
     ),
@@ -258,7 +258,7 @@ with dictionnaire (
         'foyers_allocataires',
         'ANCT/ONPV, fichiers REVN (CNAF)',
         'qpv2015',
-        'Données CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Allocataires CNAF au 31 décembre d''une année antérieure au millésime, non écrite dans les fichiers.',
         'Petits effectifs fréquents. Secret si le dénominateur est inférieur à 50 ou le numérateur à 11.',
         50
     ),
@@ -275,7 +275,7 @@ with dictionnaire (
         'personnes_couvertes_regime_general',
         'ANCT/ONPV, fichiers REVN (CNAM)',
         'qpv2015',
-        'Données CNAM d''une année antérieure au millésime, non écrite dans les fichiers : non renseignée.',
+        'Données CNAM d''une année antérieure ou égale au millésime, non écrite dans les fichiers.',
         'À partir du millésime 2021 : les fichiers 2017-2019 ne publient que les bénéficiaires de la CMU-C, sans dénominateur. Régime général seulement (hors autres régimes). Secret si le dénominateur est inférieur à 50 ou le numérateur à 11.',
         50
     ),
@@ -292,7 +292,7 @@ with dictionnaire (
         'population',
         'ANCT/ONPV, fichiers DEMO (CNAF, recensement)',
         'qpv2015',
-        'Numérateur CNAF et population du recensement d''années différentes, non écrites dans les fichiers : non renseignée.',
+        'Numérateur CNAF et population du recensement d''années différentes, non écrites dans les fichiers : année du numérateur (CAF).',
         'Années de référence différentes (CNAF récente, recensement plus ancien) : la part peut dépasser 100 % dans un quartier en croissance. Secret si le dénominateur est inférieur à 50 ou le numérateur à 11.',
         50
     )

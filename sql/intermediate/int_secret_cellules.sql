@@ -2,7 +2,9 @@
 -- project's secondary suppression. Sources: intermediate.int_indicateurs_qpv_<theme> (base, chomage, pauvrete,
 -- non_recours, ess, entrepreneuriat: THE list of themes of marts.indicateurs_qpv, add a new theme here),
 -- marts.ref_indicateurs (unit, factor, aggregation, numerator/denominator codes, seuil_secret),
--- intermediate.int_territoires_qpv (commune, EPCI, département, région of each QPV).
+-- intermediate.int_territoires_qpv (commune, EPCI, département, région of each QPV),
+-- intermediate.int_annees_reference_indicateurs (year of reference of the 2015 geography's ANCT/ONPV indicators,
+-- from the seeds: annee_reference = the theme's own year when it has one, else the year of the indicator's family).
 -- Primary suppression (DOMAIN.md §5, thresholds as data from the dictionary): a count (agregation 'somme') under
 -- seuil_secret, or any row whose denominateur is under seuil_secret, is secret (secret_seuil); a producer's blank
 -- or a value the theme already withheld stays secret (secret_producteur, its value is unknown here).
@@ -32,9 +34,15 @@ territoires as (
     select * from intermediate.int_territoires_qpv
 ),
 
+annees as (
+    select geographie, indicateur, source, millesime, annee_reference
+    from intermediate.int_annees_reference_indicateurs
+),
+
 joint as (
     select
-        i.*,
+        i.* exclude (annee_reference),
+        coalesce(i.annee_reference, a.annee_reference) as annee_reference,
         d.unite,
         d.facteur,
         d.agregation,
@@ -54,6 +62,9 @@ joint as (
     from indicateurs as i
     inner join dictionnaire as d on d.code = i.indicateur
     left join territoires as t on t.geographie = i.geographie and t.code_qp = i.code_qp
+    left join annees as a
+        on a.geographie = i.geographie and a.indicateur = i.indicateur and a.source = i.source
+        and a.millesime = i.millesime
 ),
 
 regles as (

@@ -6,8 +6,12 @@
 -- count of a ratio is secret; or the secondary suppression chose the cell so that no secret value can be recovered
 -- from a territory total of marts.indicateurs_territoire minus the published QPV (rule in the header of
 -- intermediate.int_secret_complementaire and in ref_indicateurs.regle_secret).
+-- annee_reference = the year of the data (DEFM 2024, SIRENE: from the theme; 2015 geography's ANCT/ONPV files: from
+-- the seeds, intermediate.int_annees_reference_indicateurs), never the edition label.
 -- rupture = true on the first value of a series (QPV × indicator) that is not comparable with the previous one: first
--- edition of the indicator in the 2024 geography, source changed since the previous edition of the QPV, or an
+-- edition of the indicator in the 2024 geography, source changed since the previous edition of the QPV, the census
+-- behind the value changed base (family with rupture_si_changement, intermediate.int_annees_reference_indicateurs:
+-- annee_reference moved by a number of years other than 0 or the gap between the two editions of the QPV), or an
 -- edition listed in ref_indicateurs.millesimes_rupture (rule in ref_indicateurs.regle_rupture).
 with cellules as (
     select * from intermediate.int_secret_cellules
@@ -20,6 +24,11 @@ complementaire as (
 
 dictionnaire as (
     select code, millesimes_rupture from marts.ref_indicateurs
+),
+
+familles as (
+    select geographie, indicateur, source, millesime, rupture_si_changement
+    from intermediate.int_annees_reference_indicateurs
 ),
 
 secrets as (
@@ -37,16 +46,33 @@ premiers_2024 as (
     group by indicateur
 ),
 
+precedents as (
+    select
+        s.*,
+        coalesce(f.rupture_si_changement, false) as rupture_si_changement,
+        lag(s.source) over serie as source_precedente,
+        lag(s.millesime) over serie as millesime_precedent,
+        lag(s.annee_reference) over serie as annee_precedente
+    from secrets as s
+    left join familles as f
+        on f.geographie = s.geographie and f.indicateur = s.indicateur and f.source = s.source
+        and f.millesime = s.millesime
+    window serie as (partition by s.code_qp, s.geographie, s.indicateur order by s.millesime)
+),
+
 ruptures as (
     select
         s.*,
         (s.geographie = 'qpv2024' and s.millesime = p.premier_millesime)
+        or coalesce(s.source_precedente <> s.source, false)
         or coalesce(
-            lag(s.source) over (partition by s.code_qp, s.geographie, s.indicateur order by s.millesime) <> s.source,
+            s.rupture_si_changement
+            and s.annee_reference <> s.annee_precedente
+            and s.annee_reference - s.annee_precedente <> s.millesime - s.millesime_precedent,
             false
         )
         or list_contains(d.millesimes_rupture, s.millesime) as rupture
-    from secrets as s
+    from precedents as s
     left join premiers_2024 as p on p.indicateur = s.indicateur
     inner join dictionnaire as d on d.code = s.indicateur
 ),

@@ -6,6 +6,9 @@
 -- indicator from its aggregation and threshold: regle_secret (the disclosure rule applied by marts.indicateurs_qpv
 -- and marts.indicateurs_territoire, in French), regle_territoires (how marts.indicateurs_territoire aggregates it),
 -- and regle_rupture / millesimes_rupture (when marts.indicateurs_qpv flags rupture = true).
+-- annee_reference: the theme's text, followed for the 2015 geography's ANCT/ONPV indicators by the year of the data
+-- of each edition, from the seeds (intermediate.int_annees_reference_indicateurs: the indicator's file and family,
+-- the family's year per edition and its certainty; the evidence is in marts.annees_reference).
 with themes as (
     select * from intermediate.int_ref_indicateurs_base
     union all by name
@@ -34,6 +37,60 @@ ruptures as (
     group by code
 ),
 
+annees as (
+    select
+        *,
+        case certitude when 'etablie' then 'établie' when 'hypothese' then 'hypothèse' else certitude end
+            as certitude_fr,
+        lag(annee_reference) over serie as annee_precedente,
+        lag(millesime) over serie as millesime_precedent,
+        lag(donnees) over serie as donnees_precedentes
+    from intermediate.int_annees_reference_indicateurs
+    window serie as (partition by indicateur, source order by millesime)
+),
+
+annees_par_fichier as (
+    select
+        indicateur as code,
+        fichier,
+        any_value(note) as note,
+        string_agg(millesime || ' : ' || donnees || ' (' || certitude_fr || ')', ', ' order by millesime) as editions
+    from annees
+    group by indicateur, fichier
+),
+
+-- the files with the same years (foyers_allocataires: REVN, or DEMO when the edition has no REVN file) share a text
+annees_par_texte as (
+    select code, editions, string_agg(fichier, ', ' order by fichier) as fichiers, any_value(note) as note
+    from annees_par_fichier
+    group by code, editions
+),
+
+annees_textes as (
+    select
+        code,
+        'Géographie 2015, données de chaque millésime ANCT/ONPV (preuves dans la table annees_reference des marts) : '
+        || string_agg(fichiers || ' ' || editions, ' ; ' order by fichiers) || '.'
+        || coalesce(' ' || any_value(note), '') as texte
+    from annees_par_texte
+    group by code
+),
+
+-- The editions where the census behind a census-based family changes base (the rule of marts.indicateurs_qpv,
+-- applied to the successive editions of the seed).
+changements_base as (
+    select
+        indicateur as code,
+        string_agg(
+            distinct millesime || ' (' || donnees_precedentes || ' → ' || donnees || ')', ', '
+        ) as motifs
+    from annees
+    where rupture_si_changement
+        and annee_reference <> annee_precedente
+        and annee_reference - annee_precedente <> millesime - millesime_precedent
+    group by indicateur
+),
+
 final as (
     select
         t.code,
@@ -48,7 +105,7 @@ final as (
         t.denominateur_code,
         t.source,
         t.geographie,
-        t.annee_reference,
+        concat_ws(' ', nullif(t.annee_reference, ''), a.texte) as annee_reference,
         t.precautions,
         t.seuil_secret,
         case
@@ -81,12 +138,20 @@ final as (
         end as regle_territoires,
         'rupture = vrai sur la première valeur d''une série (quartier × indicateur) qui n''est pas comparable à la '
         || 'précédente : premier millésime de l''indicateur dans la géographie 2024 (codes QN, périmètres redessinés, '
-        || 'pas de table de passage officielle), changement de source entre deux millésimes successifs du quartier'
+        || 'pas de table de passage officielle), changement de source entre deux millésimes successifs du quartier, '
+        || 'changement de base du recensement derrière la valeur (familles marquées rupture_si_changement dans '
+        || 'sql/seeds/annees_reference.csv : l''année du recensement change d''un nombre d''années différent de '
+        || 'l''écart entre les deux millésimes ; un recensement reconduit, ou qui avance comme le millésime, ne '
+        || 'rompt pas la série ; pour les sources annuelles, Filosofi, CAF, CNAM, DEFM, un pas d''un an est la '
+        || 'série normale, jamais une rupture)'
         || coalesce(', changement de définition : ' || r.motifs, '')
+        || coalesce('. Pour cet indicateur, changement de base du recensement au millésime ' || b.motifs, '')
         || '.' as regle_rupture,
         coalesce(r.millesimes_rupture, []::integer[]) as millesimes_rupture
     from themes as t
     left join ruptures as r on r.code = t.code
+    left join annees_textes as a on a.code = t.code
+    left join changements_base as b on b.code = t.code
 )
 
 select * from final
