@@ -6,6 +6,7 @@ The same definitions as the code location are used, bound to explicit paths inst
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,12 @@ from pipelines.definitions import ALL_JOB, build_definitions
 from pipelines.resources import SourceClient, resources_for
 
 StepCallback = Callable[[str, str], None]  # (step key, "STEP_SUCCESS" | "STEP_FAILURE" | ...)
+
+
+def without_class_path(message: str) -> str:
+    """An error as a person reads it: without the exception's module and class (`pipelines.parsing.InputError: `),
+    which Dagster writes before the message."""
+    return re.sub(r"^(?:[A-Za-z_][\w]*\.)+[A-Za-z_]\w*(?:Error|Exception): ", "", message, count=1)
 
 
 class PipelineError(RuntimeError):
@@ -137,7 +144,7 @@ def run_pipeline(
             cause = error
             while cause.cause is not None and "Error occurred while executing" in cause.message:
                 cause = cause.cause
-            summary.errors.append(f"{event.step_key}: {cause.message.strip()}")
+            summary.errors.append(f"{event.step_key}: {without_class_path(cause.message.strip())}")
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR:
             summary.failed_checks.append(
@@ -148,7 +155,7 @@ def run_pipeline(
                 }
             )
     if summary.failed_checks or summary.steps_failed or not summary.success:
-        lines = ["the run failed; nothing downstream of the failure was written"]
+        lines = ["le run a échoué ; rien en aval de l'échec n'a été écrit"]
         lines += [
             f"check {c['asset']}:{c['check']} failed: {c['description']}" for c in summary.failed_checks
         ]

@@ -25,6 +25,23 @@ SEED_MACRO = re.compile(r"\{\{\s*seed\(\s*'([a-z_][a-z0-9_]*)'\s*\)\s*\}\}")
 SEEDS_FOLDER = "seeds"
 # The columns of each seed file, in the file's order, with their DuckDB type: the file must have exactly these.
 SEEDS: dict[str, dict[str, str]] = {
+    "indicateurs": {
+        "code": "VARCHAR",
+        "theme": "VARCHAR",
+        "libelle": "VARCHAR",
+        "definition": "VARCHAR",
+        "formule": "VARCHAR",
+        "unite": "VARCHAR",
+        "facteur": "DOUBLE",
+        "agregation": "VARCHAR",
+        "numerateur_code": "VARCHAR",
+        "denominateur_code": "VARCHAR",
+        "source": "VARCHAR",
+        "geographie": "VARCHAR",
+        "annee_reference": "VARCHAR",
+        "precautions": "VARCHAR",
+        "seuil_secret": "INTEGER",
+    },
     "annees_reference": {
         "fichier": "VARCHAR",
         "famille": "VARCHAR",

@@ -311,13 +311,13 @@ def test_long_shape_and_dictionary(demo) -> None:
         dictionary_columns = query(
             warehouse,
             "select column_name from information_schema.columns where table_schema = 'intermediate' "
-            "and table_name = ? order by ordinal_position",
-            [f"int_ref_indicateurs_{theme}"],
+            "and table_name = 'int_ref_indicateurs' order by ordinal_position",
         )
         assert [c for (c,) in dictionary_columns] == DICTIONARY_COLUMNS
         codes = query(
             warehouse,
-            f"select code, count(*) from intermediate.int_ref_indicateurs_{theme} group by code",  # noqa: S608
+            "select code, count(*) from intermediate.int_ref_indicateurs where theme = ? group by code",
+            [theme],
         )
         assert all(n == 1 for _, n in codes)
         emitted = {

@@ -110,8 +110,7 @@ def test_long_shape_and_one_dictionary_row_per_code(real_warehouse):
         dictionary_columns = _query(
             real_warehouse,
             "select column_name from information_schema.columns where table_schema = 'intermediate' "
-            "and table_name = ? order by ordinal_position",
-            [f"int_ref_indicateurs_{theme}"],
+            "and table_name = 'int_ref_indicateurs' order by ordinal_position",
         )
         assert [c for (c,) in dictionary_columns] == DICTIONARY_COLUMNS
         codes_by_theme[theme] = {
@@ -122,11 +121,9 @@ def test_long_shape_and_one_dictionary_row_per_code(real_warehouse):
         }
     dictionary = _query(
         real_warehouse,
-        " union all ".join(
-            f"select code, theme, agregation, numerateur_code, denominateur_code, seuil_secret, facteur, unite "  # noqa: S608
-            f"from intermediate.int_ref_indicateurs_{t}"
-            for t in THEMES
-        ),
+        "select code, theme, agregation, numerateur_code, denominateur_code, seuil_secret, facteur, unite "
+        "from intermediate.int_ref_indicateurs where list_contains(?, theme)",
+        [list(THEMES)],
     )
     codes = [r[0] for r in dictionary]
     assert len(codes) == len(set(codes)), "a code defined twice"
@@ -225,7 +222,7 @@ def test_no_published_count_or_ratio_under_its_threshold(real_warehouse):
             real_warehouse,
             f"""select i.indicateur, count(*)
                 from intermediate.int_indicateurs_qpv_{theme} as i
-                join intermediate.int_ref_indicateurs_{theme} as d on d.code = i.indicateur
+                join intermediate.int_ref_indicateurs as d on d.code = i.indicateur
                 where not i.secret and (
                     (d.agregation = 'somme' and i.valeur < d.seuil_secret)
                     or (d.agregation = 'ratio' and i.denominateur < d.seuil_secret)

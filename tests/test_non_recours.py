@@ -233,7 +233,9 @@ def test_real_shape_and_dictionary(real_warehouse: Path):
     table = "intermediate.int_indicateurs_qpv_non_recours"
     assert [(name, kind) for name, kind, *_ in rows(real_warehouse, f"describe {table}")] == COLUMNS
     assert {c for (c,) in rows(real_warehouse, f"select distinct indicateur from {table}")} == INDICATORS
-    dictionary = duckdb.sql(load_sql("intermediate.int_ref_indicateurs_non_recours")).fetchall()
+    dictionary = rows(
+        real_warehouse, "select * from intermediate.int_ref_indicateurs where theme = 'non_recours'"
+    )
     assert sorted(r[0] for r in dictionary) == sorted(INDICATORS)  # exactly one row per code
     for r in dictionary:
         theme, facteur, agregation, numerateur_code, denominateur_code, seuil = (

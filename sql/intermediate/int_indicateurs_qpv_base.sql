@@ -1,6 +1,6 @@
 -- Grain: one row per QPV (2015 geography), edition and base count (population, population_15_64_estimee,
 -- foyers_allocataires, personnes_couvertes_caf, personnes_couvertes_regime_general). Sources: staging.stg_anct_demo,
--- staging.stg_anct_revn; dictionary intermediate.int_ref_indicateurs_base (suppression thresholds).
+-- staging.stg_anct_revn; dictionary intermediate.int_ref_indicateurs (thème base) (suppression thresholds).
 -- Long shape shared by every theme. A blank cell of the producer, or a count under the dictionary's seuil_secret,
 -- is secret: valeur and numerateur null, never 0.
 with demo as (
@@ -16,7 +16,7 @@ noms as (
 ),
 
 dictionnaire as (
-    select code, seuil_secret from intermediate.int_ref_indicateurs_base
+    select code, seuil_secret from intermediate.int_ref_indicateurs where theme = 'base'
 ),
 
 -- Share of the 0-24 year-olds who are 15-24 (k1) and of the 60+ who are 60-64 (k2): project assumptions, written
@@ -152,7 +152,7 @@ controles as (
     select
         c.*,
         case
-            when d.code is null then error('indicateur ' || c.indicateur || ' absent de intermediate.int_ref_indicateurs_base')
+            when d.code is null then error('indicateur ' || c.indicateur || ' absent de intermediate.int_ref_indicateurs (thème base)')
             else c.nombre is null or c.nombre < d.seuil_secret
         end as secret
     from presents as c

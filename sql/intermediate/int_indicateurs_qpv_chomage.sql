@@ -1,7 +1,7 @@
 -- Grain: one row per QPV, geography, edition and indicator of the "chomage" theme: job-seeker counts (by category,
 -- sex, age band, registration length, RSA), employment rates and the shares built on the counts.
 -- Sources: staging.stg_anct_ipro (qpv2015, ANCT/ONPV IPRO), staging.stg_defm_qpv2024 (qpv2024, France Travail DEFM),
--- intermediate.int_indicateurs_qpv_base (estimated 15-64 population); dictionary intermediate.int_ref_indicateurs_chomage
+-- intermediate.int_indicateurs_qpv_base (estimated 15-64 population); dictionary intermediate.int_ref_indicateurs (thème chomage)
 -- (factors, numerator codes, suppression thresholds). A blank cell of the producer, a count under seuil_secret, or a
 -- ratio whose numerator count or denominator is under its threshold is secret: valeur, numerateur, denominateur null.
 -- An indicator with no value at all in an edition is a column the file does not have: no rows, not secret rows.
@@ -24,9 +24,9 @@ population_15_64 as (
 ),
 
 dictionnaire as (
-    select code, facteur, numerateur_code, seuil_secret from intermediate.int_ref_indicateurs_chomage
+    select code, facteur, numerateur_code, seuil_secret from intermediate.int_ref_indicateurs where theme = 'chomage'
     union all
-    select code, facteur, numerateur_code, seuil_secret from intermediate.int_ref_indicateurs_base
+    select code, facteur, numerateur_code, seuil_secret from intermediate.int_ref_indicateurs where theme = 'base'
 ),
 
 ipro_colonnes as (
@@ -227,7 +227,7 @@ controles as (
         *,
         case
             when hors_dictionnaire then error(
-                'indicateur ' || indicateur || ' (ou son numérateur) absent de intermediate.int_ref_indicateurs_chomage'
+                'indicateur ' || indicateur || ' (ou son numérateur) absent de intermediate.int_ref_indicateurs (thème chomage)'
             )
         end as erreur
     from presents

@@ -1,7 +1,7 @@
 -- Grain: one row per QPV (2015 geography), edition and indicator of the "pauvrete" theme: producer rates and medians
 -- (taux_pauvrete_60, revenu_median_uc, part_prestations_revenu), CAF and CNAM counts, and the shares built on them.
 -- Sources: staging.stg_anct_revn (ANCT/ONPV REVN), staging.stg_anct_demo (DEMO, for part_population_couverte_caf);
--- dictionary intermediate.int_ref_indicateurs_pauvrete (+ _base for the denominators' codes). A blank cell of the
+-- dictionary intermediate.int_ref_indicateurs (thème pauvrete) (+ _base for the denominators' codes). A blank cell of the
 -- producer, a count under seuil_secret, or a ratio whose numerator count or denominator is under its threshold is
 -- secret: valeur, numerateur, denominateur null, never 0. An indicator with no value at all in an edition is a column
 -- the edition does not have (APPA before 2018, CCMUC up to 2019, C and CC2S from 2021): no rows, not secret rows.
@@ -18,9 +18,9 @@ noms as (
 ),
 
 dictionnaire as (
-    select code, facteur, seuil_secret from intermediate.int_ref_indicateurs_pauvrete
+    select code, facteur, seuil_secret from intermediate.int_ref_indicateurs where theme = 'pauvrete'
     union all
-    select code, facteur, seuil_secret from intermediate.int_ref_indicateurs_base
+    select code, facteur, seuil_secret from intermediate.int_ref_indicateurs where theme = 'base'
 ),
 
 taux_producteur as (
@@ -137,7 +137,7 @@ controles as (
         *,
         case
             when hors_dictionnaire then error(
-                'indicateur ' || indicateur || ' (ou son numérateur) absent de intermediate.int_ref_indicateurs_pauvrete'
+                'indicateur ' || indicateur || ' (ou son numérateur) absent de intermediate.int_ref_indicateurs (thème pauvrete)'
             )
         end as erreur
     from presents

@@ -1,6 +1,6 @@
--- Grain: one row per indicator code. Sources: intermediate.int_ref_indicateurs_<theme> (base, chomage, pauvrete,
--- non_recours, ess, entrepreneuriat: add a new theme's dictionary here). The observatory's dictionary: every
--- indicator of the marts is defined here and nowhere else; dashboards take their labels from it.
+-- Grain: one row per indicator code. Source: intermediate.int_ref_indicateurs (the seed sql/seeds/indicateurs.csv, one row per
+-- indicator of every theme). The observatory's dictionary: every indicator of the marts is defined there and nowhere
+-- else; dashboards take their labels from it.
 -- Columns of the themes (code, theme, libelle, definition, formule, unite, facteur, agregation, numerateur_code,
 -- denominateur_code, source, geographie, annee_reference, precautions, seuil_secret), plus, written here for every
 -- indicator from its aggregation and threshold: regle_secret (the disclosure rule applied by marts.indicateurs_qpv
@@ -10,17 +10,7 @@
 -- of each edition, from the seeds (intermediate.int_annees_reference_indicateurs: the indicator's file and family,
 -- the family's year per edition and its certainty; the evidence is in marts.annees_reference).
 with themes as (
-    select * from intermediate.int_ref_indicateurs_base
-    union all by name
-    select * from intermediate.int_ref_indicateurs_chomage
-    union all by name
-    select * from intermediate.int_ref_indicateurs_pauvrete
-    union all by name
-    select * from intermediate.int_ref_indicateurs_non_recours
-    union all by name
-    select * from intermediate.int_ref_indicateurs_ess
-    union all by name
-    select * from intermediate.int_ref_indicateurs_entrepreneuriat
+    select * from intermediate.int_ref_indicateurs
 ),
 
 -- Known changes of definition inside one geography (code, first edition of the new definition, reason): one row per
