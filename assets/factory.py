@@ -2,8 +2,6 @@
 one table asset per SQL file. No sibling asset is written by hand."""
 # No `from __future__ import annotations` here: Dagster reads the resource and context type hints at runtime.
 
-from datetime import UTC, datetime
-
 import duckdb
 from dagster import (
     AssetCheckExecutionContext,
@@ -24,8 +22,8 @@ from pipelines.holdback import HeldBack, failing_editions, keep_published_rows, 
 from pipelines.integrity import check_integrity
 from pipelines.loaders import LoadReport, create_empty_table, get_loader
 from pipelines.parsing import drift_error
-from pipelines.publication import record_files
-from pipelines.quarantine import publish, quarantine_rows, relation_kind
+from pipelines.publication import discover_imported, merge_imported, record_files
+from pipelines.quarantine import incoming_names, quarantine_and_swap, relation_kind
 from pipelines.registry import Source
 from pipelines.resources import DataDocsOutput, DuckDBWarehouse, SourceClient
 from pipelines.sql import SqlModel
@@ -35,14 +33,6 @@ from pipelines.warehouse import transaction
 
 class NoInputFilesError(FileNotFoundError):
     pass
-
-
-def publish_raw_table(
-    con: duckdb.DuckDBPyConnection, name: str, incoming: str, quarantine_incoming: str | None = None
-) -> None:
-    """Swap `incoming` in as `raw.<name>` (and `quarantine_incoming` as `quarantine.<name>`) in one
-    transaction: readers see the old tables or the new ones."""
-    publish(con, name, incoming, quarantine_incoming)
 
 
 def raw_asset(source: Source) -> AssetsDefinition:
@@ -70,14 +60,15 @@ def raw_asset(source: Source) -> AssetsDefinition:
     def _raw(
         context: AssetExecutionContext, source_client: SourceClient, warehouse: DuckDBWarehouse
     ) -> MaterializeResult:
-        files = source_client.files(source)
+        # the files of the data folder, and those `qpv terrain import` kept beside the warehouse (an imported
+        # file replaces the data folder's file of the same name)
+        files = merge_imported(source_client.files(source), discover_imported(source, warehouse.path))
         if not files and source.required:
             raise NoInputFilesError(
                 f"{source_client.root}/{source.folder}: no file matches {source.file_pattern} for {source.name}"
             )
         strict = source_client.strict
-        incoming = f"raw.{source.name}__incoming"
-        quarantine_incoming = f"quarantine.{source.name}__incoming"
+        incoming, quarantine_incoming = incoming_names(source.name)
         held: list[HeldBack] = []
         with warehouse.connect(spatial=spatial) as con:
             report = None
@@ -94,48 +85,41 @@ def raw_asset(source: Source) -> AssetsDefinition:
                     )
                 report = LoadReport(rows=create_empty_table(con, incoming, contract))
             # Rows violating a droppable rule (onFail: quarantine) leave the incoming table for the quarantine
-            # table, evaluated in SQL; both are published together.
-            quarantined = quarantine_rows(
-                con,
-                contract,
-                incoming,
-                quarantine_incoming,
-                context.run_id,
-                datetime.now(UTC),
-                report.counted,
-            )
-            if (
-                not strict
-                and files
-                and relation_kind(con, incoming) == "table"
-                and report.rows <= FRAME_MAX_ROWS
-            ):
-                # an edition whose rows break a blocking contract rule is held back too (its check would stop
-                # the whole run); checked again by raw/<name>:contrat on what is published
-                checked = check_query(source.name, contract, incoming)
-                rows_loaded = rows_fingerprint(con, checked)
+            # table, evaluated in SQL; both are published together at the end of the block.
+            with quarantine_and_swap(
+                con, contract, source.name, context.run_id, report.counted
+            ) as quarantined:
+                if (
+                    not strict
+                    and files
+                    and relation_kind(con, incoming) == "table"
+                    and report.rows <= FRAME_MAX_ROWS
+                ):
+                    # an edition whose rows break a blocking contract rule is held back too (its check would
+                    # stop the whole run); checked again by raw/<name>:contrat on what is published
+                    checked = check_query(source.name, contract, incoming)
+                    rows_loaded = rows_fingerprint(con, checked)
 
-                def keep(report, frame):
-                    remember(context.run_id, source.name, rows_loaded, report, frame)
+                    def keep(report, frame):
+                        remember(context.run_id, source.name, rows_loaded, report, frame)
 
-                failing = failing_editions(con, checked, contract, keep)
-                for edition, reason in failing.items():
-                    held += [
-                        HeldBack(f.relative, f.millesime, reason, dataset=source.name)
-                        for f in files
-                        if f.millesime == edition
-                    ]
-                files = [f for f in files if f.millesime not in failing]
-                if failing and quarantined.rules:
-                    con.execute(
-                        f"delete from {quarantine_incoming} where millesime in ({', '.join(map(str, failing))})"  # noqa: S608
-                    )
-            rows = report.rows - quarantined.rows_quarantined
-            if held:
-                keep_published_rows(con, source.name, incoming, held, by_file=source.many_files)
-                # the rows published, held-back files replaced by their last published version
-                [(rows,)] = con.execute(f"select count(*) from {incoming}").fetchall()  # noqa: S608
-            publish_raw_table(con, source.name, incoming, quarantine_incoming)
+                    failing = failing_editions(con, checked, contract, keep)
+                    for edition, reason in failing.items():
+                        held += [
+                            HeldBack(f.relative, f.millesime, reason, dataset=source.name)
+                            for f in files
+                            if f.millesime == edition
+                        ]
+                    files = [f for f in files if f.millesime not in failing]
+                    if failing and quarantined.rules:
+                        con.execute(
+                            f"delete from {quarantine_incoming} where millesime in ({', '.join(map(str, failing))})"  # noqa: S608
+                        )
+                rows = report.rows - quarantined.rows_quarantined
+                if held:
+                    keep_published_rows(con, source.name, incoming, held, by_file=source.many_files)
+                    # the rows published, held-back files replaced by their last published version
+                    [(rows,)] = con.execute(f"select count(*) from {incoming}").fetchall()  # noqa: S608
             # the contract check's counts, when the load counted them over the view now published (and no row
             # left it for the quarantine); else only the source's old counts are removed
             rule_counts.record(

@@ -4,8 +4,11 @@
     qpv terrain import FILE... [--warehouse FILE]
 
 Exit codes of `import`: 0 when the rows were loaded (refused rows, if any, are listed as a warning: they are in
-quarantine.terrain_observations with their reasons, their text redacted); 1 when a file cannot be read (nothing is
-written) or when no row at all could be loaded (the refused rows are still quarantined).
+quarantine.terrain_observations with their reasons, their text redacted); 1 when a file cannot be read or when no
+row at all could be loaded (nothing is written: the published warehouse stays as it was).
+
+An import is published like a run (pipelines/publication.py): under the warehouse folder's lock, as a new version
+(`qpv versions`); its files are kept in `<warehouse dir>/imports/<stem>/terrain/` and re-read by every run.
 """
 
 from __future__ import annotations
@@ -37,9 +40,10 @@ def _errors() -> tuple[type[BaseException], ...]:
 
     from pipelines.contracts import ContractError
     from pipelines.parsing import InputError
+    from pipelines.publication import PublicationError
     from pipelines.warehouse import WarehouseError
 
-    return (InputError, WarehouseError, ContractError, duckdb.Error, OSError)
+    return (InputError, WarehouseError, ContractError, PublicationError, duckdb.Error, OSError)
 
 
 @terrain_app.command("template")
@@ -78,13 +82,18 @@ def import_(
     out.print(
         f"{report.rows_loaded} observation(s) chargée(s) depuis {len(report.files)} fichier(s) dans {warehouse}"
         + (f" ({report.examples_skipped} ligne(s) d'exemple ignorée(s))" if report.examples_skipped else "")
+        + (f" ; version publiée : {report.version}" if report.version else "")
     )
     for table, rows in report.marts.items():
         out.print(f"  {table:<40} {rows:>6} lignes")
     if report.refused:
         err.print(
             Text(f"Attention : {len(report.refused)} ligne(s) refusée(s), ", style="bold yellow")
-            + Text("mises en quarantaine (quarantine.terrain_observations), texte caviardé :")
+            + Text(
+                "mises en quarantaine (quarantine.terrain_observations), texte caviardé :"
+                if report.rows_loaded
+                else "rien n'est écrit dans l'entrepôt :"
+            )
         )
         for refusal in report.refused:
             err.print(
@@ -93,7 +102,9 @@ def import_(
                 markup=False,
             )
     if report.rows_loaded == 0:
-        _fail("aucune observation chargée : corriger les lignes refusées puis relancer l'import")
+        _fail(
+            "aucune observation chargée, entrepôt inchangé : corriger les lignes refusées puis relancer l'import"
+        )
 
 
 def register(app: typer.Typer) -> None:

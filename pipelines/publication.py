@@ -14,6 +14,14 @@ old file open keep reading it. The previous N versions are kept (`QPV_KEEP_VERSI
 A failed or killed run leaves the published file untouched; its build is removed by the runner at once, or by
 the next run (a build is stale when no process holds its liveness lock and its run is not running).
 
+Every writer of the published file goes this way, under the same folder lock: a run, a rollback
+(`rollback`), and `qpv terrain import` (pipelines/terrain.py: a build copied under the lock, the imported rows
+written into it, published as a new version, the lock held throughout). An imported file is kept in
+`<dir>/imports/<stem>/<folder>/` (`imports_dir`), which every run's raw asset reads besides the data folder; a
+run whose build was copied before an import published carries the imported files over into its build, under
+the lock, just before publishing (`entrepot/publication`, `terrain.carry_over`): no import is lost to a run
+that publishes after it.
+
 Each run writes a short JSON report `<dir>/reports/<start>-<run_id>.json` (and `latest.json`).
 """
 # No `from __future__ import annotations` here: Dagster reads the resource and context type hints at runtime.
@@ -24,6 +32,7 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -53,10 +62,13 @@ MARTS = [AssetKey(["marts", path.stem]) for path in sorted((SQL_DIR / "marts").g
 BUILDS = ".builds"
 VERSIONS = "versions"
 REPORTS = "reports"
+IMPORTS = "imports"
 NOT_PUBLISHED = "non publié"
 STALE_RUNNING_AFTER_S = 6 * 3600  # a run still "started" in the instance but untouched for 6 h is dead
 
 _HELD: dict[str, int] = {}  # build path -> fd of the shared liveness lock held by this process
+_DIR_LOCKS: dict[str, "_DirLock"] = {}  # lock file -> this process's hold on it (re-entrant)
+_DIR_LOCKS_GUARD = threading.Lock()
 
 
 class PublicationError(RuntimeError):
@@ -79,6 +91,27 @@ def reports_dir(published: str | Path) -> Path:
     return Path(published).parent / REPORTS
 
 
+def imports_dir(published: str | Path) -> Path:
+    """Where `qpv terrain import` keeps the files it imported into this warehouse, laid out like the data folder
+    (`<dir>/imports/<stem>/terrain/…`): every run reads them besides the data folder."""
+    published = Path(published)
+    return published.parent / IMPORTS / published.stem
+
+
+def discover_imported(source, published: str | Path) -> list:
+    """The source's files kept by imports into the warehouse `published` (none for most sources)."""
+    from pipelines.parsing import discover_files
+
+    root = imports_dir(published)
+    return discover_files(source, root) if (root / source.folder).is_dir() else []
+
+
+def merge_imported(files: list, imported: list) -> list:
+    """The data folder's files plus the imported ones; an imported file replaces the one of the same name."""
+    by_name = {f.relative: f for f in files} | {f.relative: f for f in imported}
+    return sorted(by_name.values(), key=lambda f: (f.millesime, f.relative))
+
+
 def _lock_file(build: Path) -> Path:
     return build.with_name(build.name + ".lock")
 
@@ -87,17 +120,40 @@ def _run_id_of(build: Path, published: Path) -> str:
     return build.name.removeprefix(f"{published.stem}-").removesuffix(".duckdb")
 
 
+class _DirLock:
+    def __init__(self) -> None:
+        self.threads = threading.RLock()  # the threads of this process take turns too
+        self.fd: int | None = None
+        self.depth = 0
+
+
 @contextlib.contextmanager
 def dir_lock(published: str | Path) -> Iterator[None]:
-    """Exclusive lock of the warehouse folder: build creation, publication, pruning and rollback take turns."""
+    """Exclusive lock of the warehouse folder: build creation, publication, pruning, rollback and terrain imports
+    take turns. Re-entrant within a process (`qpv terrain import` and `entrepot/publication` hold it around
+    `ensure_build` / `publish_build`, which take it too)."""
     folder = Path(published).parent / BUILDS
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+    path = folder / ".lock"
+    with _DIR_LOCKS_GUARD:
+        held = _DIR_LOCKS.setdefault(str(path.resolve()), _DirLock())
+    with held.threads:
+        if held.depth == 0:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException:
+                os.close(fd)
+                raise
+            held.fd = fd
+        held.depth += 1
+        try:
+            yield
+        finally:
+            held.depth -= 1
+            if held.depth == 0 and held.fd is not None:
+                os.close(held.fd)
+                held.fd = None
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -232,8 +288,11 @@ FICHIERS_DDL = (
 )
 
 
-def record_files(con: duckdb.DuckDBPyConnection, source: str, files: list, run_id: str | None) -> None:
-    """Replace the source's rows of `meta.fichiers` (the raw files loaded), in one transaction."""
+def record_files(
+    con: duckdb.DuckDBPyConnection, source: str, files: list, run_id: str | None, only_these: bool = False
+) -> None:
+    """Replace the source's rows of `meta.fichiers` (the raw files loaded), in one transaction; `only_these`:
+    replace only the rows of these files (an import adds its files to those of the last run)."""
     con.execute("create schema if not exists meta")
     con.execute(FICHIERS_DDL)
     now = dt.datetime.now(dt.UTC)
@@ -241,7 +300,13 @@ def record_files(con: duckdb.DuckDBPyConnection, source: str, files: list, run_i
         [source, f.millesime, f.relative, f.sha256, Path(f.path).stat().st_size, now, run_id] for f in files
     ]
     with transaction(con):
-        con.execute("delete from meta.fichiers where source = ?", [source])
+        if only_these:
+            con.execute(
+                "delete from meta.fichiers where source = ? and list_contains(?::varchar[], fichier)",
+                [source, [f.relative for f in files]],
+            )
+        else:
+            con.execute("delete from meta.fichiers where source = ?", [source])
         if rows:
             con.executemany("insert into meta.fichiers values (?, ?, ?, ?, ?, ?, ?)", rows)
 
@@ -540,20 +605,27 @@ def publication(
     build = Path(warehouse.build_path)
     now = dt.datetime.now(dt.UTC)
     version = version_name(published, run_id, now)
-    try:
-        with warehouse.connect() as con:
-            write_meta(con, version, run_id, now, round(time.time() - started, 3))
-    except duckdb.Error as exc:  # e.g. disk full at the checkpoint: the published warehouse is untouched
-        message = str(exc).strip().splitlines()[0]
-        raise PublicationError(
-            f"{build}: not published, the build cannot be checkpointed: {message}"
-        ) from exc
-    if warehouse.atomic:
-        target = publish_build(
-            published, build, version, warehouse.versions_to_keep(), instance_is_running(instance)
-        )
-    else:
-        target = published
+    # Under the folder lock from the carry-over to the swap: no import publishes in between (pipelines/terrain.py).
+    with dir_lock(published):
+        try:
+            with warehouse.connect() as con:
+                # imports published since this run's build was copied (their files kept beside the warehouse)
+                from pipelines.terrain import carry_over
+
+                for line in carry_over(con, published, run_id):
+                    context.log.warning(line)
+                write_meta(con, version, run_id, now, round(time.time() - started, 3))
+        except duckdb.Error as exc:  # e.g. disk full at the checkpoint: the published warehouse is untouched
+            message = str(exc).strip().splitlines()[0]
+            raise PublicationError(
+                f"{build}: not published, the build cannot be checkpointed: {message}"
+            ) from exc
+        if warehouse.atomic:
+            target = publish_build(
+                published, build, version, warehouse.versions_to_keep(), instance_is_running(instance)
+            )
+        else:
+            target = published
     context.log.info(f"publié : {published} = {target.name}")
     metadata = {
         "version": version,

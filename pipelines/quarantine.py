@@ -11,8 +11,10 @@ per rule and the first rows. Rules without `onFail: quarantine` stay with the co
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -301,3 +303,31 @@ def publish(
         if quarantine_incoming is not None:
             con.execute(f"drop table if exists quarantine.{name}")
             con.execute(f"alter table {quarantine_incoming} rename to {name}")
+
+
+def incoming_names(name: str) -> tuple[str, str]:
+    """The names under which a load stages the dataset's next raw table and its next quarantine table."""
+    return f"raw.{name}__incoming", f"quarantine.{name}__incoming"
+
+
+@contextlib.contextmanager
+def quarantine_and_swap(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    name: str,
+    run_id: str,
+    counted: dict[int, dict[str, int]] | None = None,
+) -> Iterator[QuarantineReport]:
+    """The end of every load of a dataset (the raw asset, `qpv contracts check`, `qpv terrain import`), once its
+    rows are in `raw.<name>__incoming` (`incoming_names`): the rows violating a droppable rule move to
+    `quarantine.<name>__incoming` (`quarantine_rows`); the block runs (the caller adjusts the incoming pair if it
+    needs to: held-back editions, the rows of other files kept); then both are swapped in as `raw.<name>` and
+    `quarantine.<name>` in one transaction (`publish`). An error in the block swaps nothing.
+
+        with quarantine_and_swap(con, contract, name, run_id) as report:
+            ...
+    """
+    incoming, quarantine_incoming = incoming_names(name)
+    report = quarantine_rows(con, contract, incoming, quarantine_incoming, run_id, datetime.now(UTC), counted)
+    yield report
+    publish(con, name, incoming, quarantine_incoming)

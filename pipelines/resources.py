@@ -81,14 +81,7 @@ class DuckDBWarehouse(ConfigurableResource):
         return str(build_path_for(self.path, self.run_id))
 
     def versions_to_keep(self) -> int:
-        if self.keep_versions is not None:
-            return self.keep_versions
-        value = os.environ.get("QPV_KEEP_VERSIONS", "").strip()
-        if not value:
-            return 3
-        if not value.isdigit() or int(value) < 1:
-            raise ValueError(f"QPV_KEEP_VERSIONS={value!r}: expected a whole number >= 1")
-        return int(value)
+        return self.keep_versions if self.keep_versions is not None else versions_to_keep()
 
     def connect(self, read_only: bool = False, spatial: bool = True) -> duckdb.DuckDBPyConnection:
         """The run's warehouse; `spatial=False` for a step that calls no spatial function (see
@@ -101,6 +94,16 @@ class DuckDBWarehouse(ConfigurableResource):
             )
             return publication.connect_retrying(self.build_path, read_only=read_only, spatial=spatial)
         return warehouse.connect(self.path, read_only=read_only, spatial=spatial)
+
+
+def versions_to_keep() -> int:
+    """QPV_KEEP_VERSIONS (3 by default): the versions a publication keeps (runs, `qpv terrain import`)."""
+    value = os.environ.get("QPV_KEEP_VERSIONS", "").strip()
+    if not value:
+        return 3
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"QPV_KEEP_VERSIONS={value!r}: expected a whole number >= 1")
+    return int(value)
 
 
 class AlertWebhook(ConfigurableResource):

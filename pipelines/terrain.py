@@ -15,14 +15,17 @@ InputError naming the file, line and column: nothing is written.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import os
 import re
 import shutil
-import tempfile
+import time
+import uuid
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -455,7 +458,6 @@ REQUIRED_TABLES = (
     "marts.indicateurs_qpv",
     "marts.passage_qpv2015_qpv2024",
 )
-TERRAIN_MODELS = ("stg_terrain_observations", "observations_terrain", "terrain_croisement")
 
 
 @dataclass
@@ -466,6 +468,7 @@ class ImportReport:
     examples_skipped: int
     quarantined: int
     marts: dict[str, int]
+    version: str | None = None  # the version published (None: nothing loaded, nothing published)
 
 
 def source_file_of(path: Path, src: Source) -> SourceFile:
@@ -481,27 +484,60 @@ def source_file_of(path: Path, src: Source) -> SourceFile:
     return SourceFile(path=path, relative=f"{FOLDER}/{name}", millesime=millesime, sha256=sha256_of(path))
 
 
-def rebuild_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Recompute the terrain SQL models (staging → marts), in order, from their files under sql/."""
+def terrain_models() -> list:
+    """The SQL models that read raw.terrain_observations, directly or through another model, each after the
+    models it reads (staging → intermediate → marts)."""
     from pipelines.sql import discover_models
 
-    models = {m.name: m for m in discover_models()}
+    models = {(m.schema, m.name): m for m in discover_models()}
+    reached = {("raw", SOURCE_NAME)}
+    grew = True
+    while grew:
+        grew = False
+        for key, model in models.items():
+            if key not in reached and reached.intersection(model.references()):
+                reached.add(key)
+                grew = True
+    pending = [models[key] for key in models if key in reached]
+    ordered: list = []
+    while pending:
+        done = {("raw", SOURCE_NAME)} | {(m.schema, m.name) for m in ordered}
+        ready = [m for m in pending if not (reached - done).intersection(m.references())]
+        if not ready:
+            raise RuntimeError(f"cycle among the terrain models: {[m.name for m in pending]}")
+        ordered += ready
+        pending = [m for m in pending if m not in ready]
+    return ordered
+
+
+def rebuild_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Recompute the terrain SQL models (`terrain_models`: staging → intermediate → marts), in order, from their
+    files under sql/."""
     counts = {}
-    for name in TERRAIN_MODELS:
-        model = models[name]
+    for model in terrain_models():
         # Identifiers come from the SQL file names, never from user input.
-        con.execute(f"create or replace table {model.schema}.{model.name} as {model.text}")  # noqa: S608
+        con.execute(
+            f"create or replace {model.materialized} {model.schema}.{model.name} as {model.text}"  # noqa: S608
+        )
         counts[f"{model.schema}.{model.name}"] = con.execute(
             f"select count(*) from {model.schema}.{model.name}"  # noqa: S608
         ).fetchone()[0]
     return counts
 
 
-def import_files(paths: list[Path], warehouse_path: Path, run_id: str = "qpv terrain import") -> ImportReport:
-    """Validate the files (nothing is written if one cannot be read), then, on a copy of the warehouse: replace
-    the rows of files of the same name, quarantine the refused rows, rebuild the terrain marts; the copy then
-    replaces the warehouse (os.replace: readers see the old file or the new one)."""
-    from pipelines.quarantine import quarantine_rows
+def import_files(paths: list[Path], warehouse_path: Path, run_id: str | None = None) -> ImportReport:
+    """`qpv terrain import`: publish the files as a new version of the warehouse, the way a run does
+    (pipelines/publication.py), holding the folder lock from the copy to the swap so that no run, rollback or
+    other import publishes in between.
+
+    The files are read and checked first (nothing is written if one cannot be read). Then, in a build copied
+    from the published file: the rows of files of the same name are replaced, the refused rows quarantined and
+    the terrain marts rebuilt; the files are kept in the warehouse's imports folder (`publication.imports_dir`,
+    re-read by every run, carried over by a run that publishes after this import) and listed in meta.fichiers;
+    meta.publication is written and the build published as a new version (versions/, QPV_KEEP_VERSIONS).
+    When no row at all can be loaded, nothing is published (no new version) and no file is kept."""
+    from pipelines import publication
+    from pipelines.resources import versions_to_keep
     from pipelines.warehouse import WarehouseError, connect
 
     src = source()
@@ -514,35 +550,117 @@ def import_files(paths: list[Path], warehouse_path: Path, run_id: str = "qpv ter
     if len(set(labels)) != len(labels):
         raise InputError(", ".join(str(p) for p in paths), "deux fichiers de même nom dans un même import")
     prepared = [prepare_file(sf, src) for sf in files]  # raises InputError on a bad file: nothing written
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{warehouse_path.name}.", suffix=".terrain.tmp", dir=warehouse_path.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
+    keep = versions_to_keep()
+    run_id = run_id or f"terrain-{uuid.uuid4().hex[:12]}"
+    build = publication.build_path_for(warehouse_path, run_id)
+
+    def may_be_running(_run_id: str) -> bool:
+        # no Dagster instance here: the build of a run between two step processes holds no liveness lock, so
+        # the import only removes the builds untouched for hours (publication.STALE_RUNNING_AFTER_S)
+        return True
+
+    started = time.monotonic()
     try:
-        shutil.copyfile(warehouse_path, tmp)
-        wal = warehouse_path.with_name(warehouse_path.name + ".wal")
-        if wal.exists():
-            shutil.copyfile(wal, tmp.with_name(tmp.name + ".wal"))
-        con = connect(tmp)
-        try:
-            report = _import_into(con, contract, src, prepared, labels, run_id, quarantine_rows)
-            con.execute("checkpoint")
-        finally:
-            con.close()
-        os.replace(tmp, warehouse_path)
-        if wal.exists():
-            wal.unlink()
+        with publication.dir_lock(warehouse_path):
+            publication.ensure_build(warehouse_path, build, may_be_running)
+            con = connect(build)
+            try:
+                report = _import_into(con, contract, src, prepared, labels, run_id)
+                if report.rows_loaded == 0:  # every row refused: the published warehouse stays as it was
+                    return report
+                with _kept_in_imports(files, warehouse_path) as kept:
+                    publication.record_files(con, src.name, kept, run_id, only_these=True)
+                    now = dt.datetime.now(dt.UTC)
+                    report.version = publication.version_name(warehouse_path, "terrain", now)
+                    publication.write_meta(
+                        con, report.version, run_id, now, round(time.monotonic() - started, 3)
+                    )
+                    con.close()
+                    publication.publish_build(warehouse_path, build, report.version, keep, may_be_running)
+            finally:
+                con.close()
     finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            if leftover.exists():
-                leftover.unlink()
-    report.files = labels
+        publication.remove_build(build)  # moved into versions/ when published; else removed
     return report
 
 
-def _import_into(con, contract, src, prepared, labels, run_id, quarantine_rows) -> ImportReport:
-    from pipelines.quarantine import publish
+@contextlib.contextmanager
+def _kept_in_imports(files: list[SourceFile], published: Path) -> Iterator[list[SourceFile]]:
+    """Copy the imported files into the warehouse's imports folder (each put in place by a rename, replacing
+    the file of the same name) and yield them as kept there; an error in the block puts the folder back."""
+    from pipelines.publication import imports_dir
+
+    folder = imports_dir(published) / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    placed: list[tuple[Path, Path | None]] = []  # (kept file, the previous one set aside)
+    tmp = folder / f".import-{os.getpid()}.tmp"
+    try:
+        kept = []
+        for sf in files:
+            target = folder / sf.path.name
+            shutil.copyfile(sf.path, tmp)
+            if sha256_of(tmp) != sf.sha256:
+                raise InputError(sf.relative, "fichier modifié pendant l'import : relancer l'import")
+            previous = folder / f".{target.name}.{os.getpid()}.previous" if target.exists() else None
+            if previous is not None:
+                os.replace(target, previous)
+            placed.append((target, previous))
+            os.replace(tmp, target)
+            kept.append(
+                SourceFile(path=target, relative=sf.relative, millesime=sf.millesime, sha256=sf.sha256)
+            )
+        yield kept
+    except BaseException:
+        for target, previous in reversed(placed):
+            target.unlink(missing_ok=True)
+            if previous is not None:
+                os.replace(previous, target)
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)
+    for _, previous in placed:
+        if previous is not None:
+            previous.unlink(missing_ok=True)
+
+
+def carry_over(con: duckdb.DuckDBPyConnection, published: Path, run_id: str) -> list[str]:
+    """For `entrepot/publication`, under the folder lock, on the run's build: the files kept by imports into
+    `published` that the build holds neither in meta.fichiers nor in raw.terrain_observations (same name and
+    sha256) — imports published after the build was copied, or after its raw asset read the imports folder — are
+    imported into the build (rows, quarantine, terrain marts, meta.fichiers), so that the run's version keeps
+    them. Returns what was carried over, one French line (nothing when there was nothing to do)."""
+    from pipelines.publication import discover_imported, record_files
+    from pipelines.quarantine import relation_kind
+
+    src = source()
+    kept = discover_imported(src, published)
+    if not kept:
+        return []
+    held: set[tuple[str, str]] = set()
+    if relation_kind(con, "meta.fichiers") == "table":
+        held |= set(
+            con.execute("select fichier, sha256 from meta.fichiers where source = ?", [src.name]).fetchall()
+        )
+    if relation_kind(con, f"raw.{SOURCE_NAME}") is not None:
+        held |= set(con.execute("select distinct _fichier, _sha256 from raw.terrain_observations").fetchall())
+    missing = [sf for sf in kept if (sf.relative, sf.sha256) not in held]
+    if not missing:
+        return []
+    labels = [sf.relative for sf in missing]
+    report = _import_into(
+        con, src.load_contract(), src, [prepare_file(sf, src) for sf in missing], labels, run_id
+    )
+    record_files(con, src.name, missing, run_id, only_these=True)
+    return [
+        f"observations de terrain importées pendant le run, reprises dans sa version : {', '.join(labels)} "
+        f"({report.rows_loaded} observation(s))"
+    ]
+
+
+def _import_into(con, contract, src, prepared, labels, run_id) -> ImportReport:
+    """Into the warehouse `con`: the prepared rows replace those of files of the same name (load → quarantine →
+    swap, pipelines/quarantine.py), then the terrain marts are rebuilt."""
+    from pipelines.quarantine import incoming_names, quarantine_and_swap
 
     name = src.name
     present = {
@@ -556,30 +674,23 @@ def _import_into(con, contract, src, prepared, labels, run_id, quarantine_rows) 
             f"entrepôt incomplet, tables absentes : {', '.join(missing)} (construire l'entrepôt par `qpv run` "
             "ou `qpv demo` avant d'importer des observations)"
         )
-    incoming, q_incoming = f"raw.{name}__incoming", f"quarantine.{name}__incoming"
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = ?", [name]
-    ).fetchone()[0]
+    incoming, q_incoming = incoming_names(name)
     new = pl.concat([p.frame for p in prepared], how="vertical")
     write_frame(con, incoming, new)
-    if exists:
+    if f"raw.{name}" in present:
         columns = ", ".join(list(LINEAGE_COLUMNS) + contract.column_names)
         con.execute(
             f"insert into {incoming} select {columns} from raw.{name} "  # noqa: S608
             "where not list_contains(?::varchar[], _fichier)",
             [labels],
         )
-    report = quarantine_rows(con, contract, incoming, q_incoming, run_id, dt.datetime.now(dt.UTC))
-    q_exists = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'quarantine' and table_name = ?", [name]
-    ).fetchone()[0]
-    if q_exists:
-        con.execute(
-            f"insert into {q_incoming} select * from quarantine.{name} "  # noqa: S608
-            "where not list_contains(?::varchar[], fichier)",
-            [labels],
-        )
-    publish(con, name, incoming, q_incoming)
+    with quarantine_and_swap(con, contract, name, run_id) as report:
+        if f"quarantine.{name}" in present:  # the quarantined rows of the other files stay
+            con.execute(
+                f"insert into {q_incoming} select * from quarantine.{name} "  # noqa: S608
+                "where not list_contains(?::varchar[], fichier)",
+                [labels],
+            )
     loaded = con.execute(
         f"select count(*) from raw.{name} where list_contains(?::varchar[], _fichier)",  # noqa: S608
         [labels],

@@ -679,32 +679,22 @@ def check_file(path, source, millesime: int | None = None) -> FileCheck:
 
     Raises pipelines.parsing.InputError for what stops the loader (unparseable value, schema drift)."""
     import tempfile
-    from datetime import UTC, datetime
     from pathlib import Path
 
     from assets.factory import check_query
     from pipelines import warehouse
     from pipelines.loaders import get_loader
+    from pipelines.quarantine import incoming_names, quarantine_and_swap
 
     contract = source.load_contract()
     sf = source_file_for(path, source, millesime)
-    incoming = f"raw.{source.name}__incoming"
+    incoming, _ = incoming_names(source.name)
     with tempfile.TemporaryDirectory(prefix="qpv-check-") as tmp:
         with warehouse.connection(Path(tmp) / "check.duckdb") as con:
             load = get_loader(source.loader)(source, [sf], con, incoming)
-            quarantine = None
-            try:
-                from pipelines.quarantine import publish, quarantine_rows
-            except ImportError:  # pragma: no cover - the quarantine step is optional here
-                con.execute(f"alter table {incoming} rename to {source.name}")
-            else:
-                q_incoming = f"quarantine.{source.name}__incoming"
-                report = quarantine_rows(
-                    con, contract, incoming, q_incoming, "qpv-contracts-check", datetime.now(UTC)
-                )
-                publish(con, source.name, incoming, q_incoming)
-                if report.rows_quarantined:
-                    quarantine = report.one_line()
+            # quarantine rules applied and the tables swapped in as in the pipeline (pipelines/quarantine.py)
+            with quarantine_and_swap(con, contract, source.name, "qpv-contracts-check") as moved:
+                quarantine = moved.one_line() if moved.rows_quarantined else None
             report, _ = validate_relation(con, check_query(source.name, contract), contract)
     return FileCheck(
         report=report,

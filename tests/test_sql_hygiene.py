@@ -76,7 +76,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ): "raw view names read from the catalogue (duckdb_views) of the schema the code builds",
     ("pipelines/terrain.py", "rebuild_marts"): SQL_FILES,
     ("pipelines/terrain.py", "_import_into"): PLACEHOLDERS,
-    ("pipelines/validation.py", "check_file"): TABLE_FROM_CODE,
     ("pipelines/validation.py", "validate_relation"): CONTRACT_RULES,
     ("pipelines/export.py", "_write_csv"): MART_COLUMNS,
     ("pipelines/warehouse.py", "connect"): "schema names of the layers (constant tuple); the memory limit "

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import json
 import shutil
+import time
 from pathlib import Path
 
 import openpyxl
@@ -234,6 +235,150 @@ def test_reimport_replaces_the_file_rows(imported, tmp_path):
             "select count(distinct ligne) from quarantine.terrain_observations where fichier = 'terrain/saisie_2025.csv'"
         ).fetchone()[0]
     assert (count, quarantined) == (8, 2)
+
+
+# ------------------------------------------------------------------------ publication: one path for every writer
+
+
+def versions_listed(warehouse: Path) -> list[tuple[bool, str]]:
+    """`qpv versions`: (published?, version) per line, newest first; every listed version exists."""
+    result = run_cli("versions", "--warehouse", str(warehouse))
+    assert result.returncode == 0, result.stderr
+    listed = [
+        (line.startswith("*"), line[2:].split()[0])
+        for line in result.stdout.splitlines()
+        if line[:2] in ("* ", "  ")
+    ]
+    assert "plus conservée" not in result.stdout, result.stdout  # the published file is a kept version
+    for _, version in listed:
+        assert (warehouse.parent / "versions" / f"{version}.duckdb").is_file()
+    return listed
+
+
+def observations_file(path: Path, n: int, resume: str = "Entraide entre voisines pour les courses.") -> Path:
+    write_template(path)
+    fill_csv(path, [row(100 + i, resume) for i in range(n)])
+    return path
+
+
+def test_import_is_published_as_a_new_version_and_kept(imported):
+    """`qpv terrain import` goes through the publication: a new version (versions/, meta.publication, marked
+    published by `qpv versions`), its files listed in meta.fichiers and kept beside the warehouse for the runs."""
+    warehouse = imported["warehouse"]
+    assert "version publiée : qpv-" in imported["result"].stdout
+    listed = versions_listed(warehouse)
+    assert len(listed) == 1 and listed[0][0] and listed[0][1].endswith("-terrain")
+    with connection(warehouse, read_only=True) as con:
+        assert con.execute("select version from meta.publication").fetchone()[0] == listed[0][1]
+        files = con.execute(
+            "select fichier, sha256 from meta.fichiers where source = 'terrain_observations' order by 1"
+        ).fetchall()
+    names = {"terrain/saisie_2025.csv": imported["csv"], "terrain/saisie_ateliers.xlsx": imported["xlsx"]}
+    for label, path in names.items():
+        kept = warehouse.parent / "imports" / "qpv" / label
+        assert kept.read_bytes() == path.read_bytes()
+        assert (label, hashlib.sha256(kept.read_bytes()).hexdigest()) in files
+    assert not list((warehouse.parent / ".builds").glob("*.duckdb*"))
+
+
+def test_import_refusing_every_row_leaves_the_warehouse_unchanged(imported, tmp_path):
+    folder = tmp_path / "w"
+    folder.mkdir()
+    warehouse = folder / "qpv.duckdb"
+    shutil.copyfile(imported["warehouse"], warehouse)
+    before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    refused = observations_file(tmp_path / "refus_2025.csv", 2, resume=f"Écrire à {SECRETS['courriel']}.")
+    result = run_cli("terrain", "import", str(refused), "--warehouse", str(warehouse))
+    assert result.returncode == 1 and "aucune observation chargée, entrepôt inchangé" in result.stderr
+    assert "2 ligne(s) refusée(s), rien n'est écrit" in result.stderr
+    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
+    assert not (folder / "versions").exists() and not (folder / "imports").exists()
+    assert not list((folder / ".builds").glob("*.duckdb*"))
+
+
+def imported_rows(warehouse: Path, label: str) -> int:
+    with connection(warehouse, read_only=True) as con:
+        return con.execute(
+            "select count(*) from raw.terrain_observations where _fichier = ?", [label]
+        ).fetchone()[0]
+
+
+def terrain_observations(warehouse: Path) -> int:
+    with connection(warehouse, read_only=True) as con:
+        return con.execute("select count(*) from intermediate.int_terrain_observations").fetchone()[0]
+
+
+def test_a_run_publishing_after_an_import_carries_it_over(demo_warehouse, tmp_path, monkeypatch):
+    """The run's build is copied before the import publishes, and the run does not re-read the terrain files
+    (only marts): its publication carries the import over, under the lock, instead of dropping it."""
+    from assets import factory
+    from tests.test_publication import partial_refresh
+
+    warehouse = tmp_path / "w" / "qpv.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copyfile(demo_warehouse, warehouse)
+    obs = observations_file(tmp_path / "pendant_2025.csv", 5)
+    results = []
+    materialize = factory.materialize
+
+    def import_during_the_run(con, model):
+        if not results:  # the run's build exists: the import (another process) publishes meanwhile
+            results.append(run_cli("terrain", "import", str(obs), "--warehouse", str(warehouse)))
+        materialize(con, model)
+
+    monkeypatch.setattr(factory, "materialize", import_during_the_run)
+    run = partial_refresh(warehouse, demo_warehouse.parent / "data")
+    assert run.success and results and results[0].returncode == 0, results[0].stderr if results else None
+    listed = versions_listed(warehouse)
+    assert [published for published, _ in listed] == [True, False]  # the newest one is the published one
+    assert listed[1][1].endswith("-terrain") and listed[0][1].endswith(run.run_id[:8])
+    assert imported_rows(warehouse, "terrain/pendant_2025.csv") == 5
+    with connection(warehouse, read_only=True) as con:
+        assert con.execute(
+            "select count(*) from meta.fichiers where fichier = 'terrain/pendant_2025.csv'"
+        ).fetchone() == (1,)
+        observations = con.execute("select count(*) from intermediate.int_terrain_observations").fetchone()
+    assert observations == (terrain_observations(demo_warehouse) + 5,)  # down to the marts' input
+
+
+def test_import_racing_a_qpv_run(demo_warehouse, tmp_path):
+    """`qpv run` and `qpv terrain import` in two processes: the import starts once the run has copied the
+    published file and publishes before the run does. `qpv versions` stays consistent (the newest version is the
+    published one, every listed version exists) and the run's version holds the imported rows (re-read from the
+    imports folder or carried over at its publication), with the demo's own observations."""
+    import subprocess
+
+    from tests.conftest import QPV
+
+    warehouse = tmp_path / "w" / "qpv.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copyfile(demo_warehouse, warehouse)
+    demo_rows = imported_rows(demo_warehouse, "terrain/permanences_2025.csv")
+    obs = observations_file(tmp_path / "course_2025.csv", 4)
+    run = subprocess.Popen(
+        [QPV, "run", "--data-dir", str(demo_warehouse.parent / "data"), "--warehouse", str(warehouse),
+         "--dashboards", str(tmp_path / "dash")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        builds = warehouse.parent / ".builds"
+        deadline = time.monotonic() + 300
+        while not [b for b in builds.glob("qpv-*.duckdb") if "terrain" not in b.name]:
+            assert run.poll() is None and time.monotonic() < deadline, "the run made no build"
+            time.sleep(0.05)
+        result = run_cli("terrain", "import", str(obs), "--warehouse", str(warehouse))
+        assert result.returncode == 0, result.stderr
+        assert run.poll() is None, "the run published before the import: no race"
+        stdout, stderr = run.communicate(timeout=900)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 0, stdout + stderr
+    listed = versions_listed(warehouse)
+    assert [published for published, _ in listed] == [True, False]
+    assert listed[1][1].endswith("-terrain") and not listed[0][1].endswith("-terrain")
+    assert imported_rows(warehouse, "terrain/course_2025.csv") == 4
+    assert imported_rows(warehouse, "terrain/permanences_2025.csv") == demo_rows > 0
 
 
 # ------------------------------------------------------------------------------------------------ demo and marts
