@@ -9,12 +9,12 @@ import importlib
 import pkgutil
 
 from assets import anct, caf, france_travail, insee, sirene, terrain
+from assets.dashboards import dashboard_pages
 from assets.factory import contract_check, integrity_check, raw_asset, sql_asset
+from assets.publication import publication
 from assets.secret import int_secret_editions
-from dashboards.asset import dashboard_pages
-from pipelines.publication import publication
-from pipelines.registry import Source
-from pipelines.sql import discover_models
+from pipelines.contracts.registry import Source
+from pipelines.warehouse.models import discover_models
 
 PRODUCERS = (anct, insee, caf, france_travail, sirene, terrain)
 

@@ -16,19 +16,27 @@ from dagster import (
     asset_check,
 )
 
-from pipelines import rule_counts
-from pipelines.data_docs import validation_record
-from pipelines.holdback import HeldBack, failing_editions, keep_published_rows, load_holding_back
-from pipelines.integrity import check_integrity
-from pipelines.loaders import LoadReport, create_empty_table, get_loader
-from pipelines.parsing import drift_error
-from pipelines.publication import discover_imported, merge_imported, record_files
-from pipelines.quarantine import incoming_names, quarantine_and_swap, relation_kind
-from pipelines.registry import Source
+from pipelines.checks import rule_counts
+from pipelines.checks.data_docs import validation_record
+from pipelines.checks.holdback import HeldBack, failing_editions, keep_published_rows, load_holding_back
+from pipelines.checks.integrity import check_integrity
+from pipelines.checks.quarantine import incoming_names, quarantine_and_swap, relation_kind
+from pipelines.checks.validation import (
+    FRAME_MAX_ROWS,
+    check_query,
+    recall,
+    remember,
+    rows_fingerprint,
+    uses_spatial,
+    validate_relation,
+)
+from pipelines.contracts.registry import Source
 from pipelines.resources import DataDocsOutput, DuckDBWarehouse, SourceClient
-from pipelines.sql import SqlModel
-from pipelines.validation import FRAME_MAX_ROWS, recall, remember, rows_fingerprint, validate_relation
-from pipelines.warehouse import transaction
+from pipelines.sources.loaders import LoadReport, create_empty_table, get_loader
+from pipelines.sources.parsing import drift_error
+from pipelines.warehouse.connection import transaction
+from pipelines.warehouse.models import SqlModel
+from pipelines.warehouse.publication import discover_imported, merge_imported, record_files
 
 
 class NoInputFilesError(FileNotFoundError):
@@ -76,7 +84,7 @@ def raw_asset(source: Source) -> AssetsDefinition:
                 report = load(source, files, con, incoming)
                 _refuse_drift(contract, report)
             elif files:
-                # a file the loader refuses is held back alone (pipelines/holdback.py)
+                # a file the loader refuses is held back alone (pipelines/checks/holdback.py)
                 report, files, held = load_holding_back(load, source, files, con, incoming)
             if report is None:
                 if not held:
@@ -175,12 +183,6 @@ def _load_facts(context: AssetCheckExecutionContext, source: Source) -> dict:
     return {k: facts[k] for k in ("undeclared_columns", "columns", "held_back") if k in facts}
 
 
-def uses_spatial(source: Source, contract) -> bool:
-    """Whether loading or checking this source calls spatial functions (ST_Read, ST_IsValid…): a spatial
-    loader or a geometry column. The other steps skip loading the extension."""
-    return source.loader == "spatial" or any(col.logical_type == "geometry" for col in contract.columns)
-
-
 def _refuse_drift(contract, report: LoadReport) -> None:
     """`--strict`: a file with columns its contract does not know stops the run when the contract says
     `unknownColumns: reject` (the old, frozen-series policy)."""
@@ -189,21 +191,6 @@ def _refuse_drift(contract, report: LoadReport) -> None:
     for name, unknown in report.undeclared.items():
         absent = ((report.notes.get("columns") or {}).get(name) or {}).get("absent", [])
         raise drift_error(contract, name, unknown, absent)
-
-
-def check_query(name: str, contract, relation: str | None = None) -> str:
-    """What the contract check reads: the raw table (or `relation`), geometries summarised as their type
-    ('INVALID' if not valid)."""
-    columns = ["millesime", "_fichier", "_sha256", "_ligne"]
-    for col in contract.columns:
-        if col.logical_type == "geometry":
-            columns.append(
-                f"case when {col.name} is null then null when ST_IsValid({col.name}) "
-                f"then cast(ST_GeometryType({col.name}) as varchar) else 'INVALID' end as {col.name}"
-            )
-        else:
-            columns.append(col.name)
-    return f"select {', '.join(columns)} from {relation or f'raw.{name}'}"  # noqa: S608
 
 
 def contract_check(source: Source):
@@ -222,10 +209,10 @@ def contract_check(source: Source):
         context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse, data_docs: DataDocsOutput
     ) -> AssetCheckResult:
         with warehouse.connect(read_only=True, spatial=uses_spatial(source, contract)) as con:
-            # large tables (SIRENE): rules counted in DuckDB, GX on a bounded sample (pipelines/validation.py);
+            # large tables (SIRENE): rules counted in DuckDB, GX on a bounded sample (pipelines/checks/validation.py);
             # over a raw view, the counts its load took in the same scan, when they are still its own
             query = check_query(source.name, contract)
-            # the raw asset's validation of the same rows in this run, if it made one (pipelines/holdback.py)
+            # the raw asset's validation of the same rows in this run, if it made one (pipelines/checks/holdback.py)
             known = None
             if not uses_spatial(source, contract):
                 known = recall(context.run.run_id, source.name, rows_fingerprint(con, query))
@@ -281,7 +268,7 @@ def integrity_check(source: Source):
         additional_deps=[AssetKey(["raw", name]) for name in referenced],
         description=(
             f"Referential integrity and sum rules of data_contracts/{source.contract}, evaluated in DuckDB "
-            f"(pipelines/integrity.py); references to {', '.join(referenced) or 'none'}. Blocking for rules "
+            f"(pipelines/checks/integrity.py); references to {', '.join(referenced) or 'none'}. Blocking for rules "
             "of severity error."
         ),
     )

@@ -1,13 +1,13 @@
-"""The audit of the secret across editions (pipelines/secret_editions.py) as an asset between the secondary
+"""The audit of the secret across editions (pipelines/domain/secret_editions.py) as an asset between the secondary
 suppression and the marts: `intermediate.int_secret_editions` lists the territory aggregates withheld so that no
 suppressed QPV value can be recovered by combining the territory sums of several editions."""
 # No `from __future__ import annotations` here: Dagster reads the resource and context type hints at runtime.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from pipelines.domain.secret_editions import withhold_across_editions
 from pipelines.resources import DuckDBWarehouse
-from pipelines.secret_editions import withhold_across_editions
-from pipelines.warehouse import transaction
+from pipelines.warehouse.connection import transaction
 
 KEY = AssetKey(["intermediate", "int_secret_editions"])
 
@@ -25,7 +25,7 @@ KEY = AssetKey(["intermediate", "int_secret_editions"])
         "sums of other editions, it would let a suppressed QPV value be recovered by an attacker who guesses which "
         "small counts did not change (the strongest: the true equalities). tour = the audit round that withheld it. "
         "Sources: intermediate.int_secret_cellules, intermediate.int_secret_complementaire; read by "
-        "marts.indicateurs_territoire. Python: pipelines/secret_editions.py (attack and audit, exact elimination)."
+        "marts.indicateurs_territoire. Python: pipelines/domain/secret_editions.py (attack and audit, exact elimination)."
     ),
 )
 def int_secret_editions(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:

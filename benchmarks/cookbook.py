@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from pipelines.warehouse import WarehouseError, connection  # noqa: E402
+from pipelines.warehouse.connection import WarehouseError, connection  # noqa: E402
 
 COOKBOOK = ROOT / "docs" / "analystes.md"
 BASELINE = "select count(*) from marts.ref_indicateurs"

@@ -63,7 +63,7 @@ def _qpv_source(out: Path) -> Path:
         return shared[0]
     target = out / "demo_qpv2024.geojson"
     if not target.exists():
-        from pipelines.demo.generator import render_demo_files
+        from pipelines.domain.demo.generator import render_demo_files
 
         files, _ = render_demo_files()
         [(name, data)] = [(n, d) for n, d in files.items() if n.startswith("anct_qpv2024/")]
@@ -256,8 +256,8 @@ def _territory_boxes() -> list[tuple[float, float, float, float]]:
 
 def generate(size: int, seed: int, out: Path = DEFAULT_OUT, log=print) -> Path:
     """The synthetic set of `size` establishments (cached): <dir>/sirene/*.parquet|*.zip, <dir>/qpv2024.geojson."""
-    from pipelines import warehouse
-    from pipelines.demo import layouts
+    from pipelines.domain.demo import layouts
+    from pipelines.warehouse import connection as warehouse
 
     target = out / "data" / f"{size}-{seed}-v{GENERATOR_VERSION}"
     if (target / "complete").exists():
@@ -385,8 +385,8 @@ def project_child(data_dir: Path, warehouse_path: Path, result_path: Path) -> No
     )
 
     from assets import all_assets, all_checks
-    from pipelines import warehouse
     from pipelines.resources import resources_for
+    from pipelines.warehouse import connection as warehouse
 
     # Great Expectations is imported lazily by the contract checks (the code location must load fast): a pure
     # import of 6-8 s on this machine, paid once per process whatever the data size. It is imported here, before
@@ -452,8 +452,8 @@ def noop_refresh(data_dir: Path, warehouse_path: Path) -> dict:
     """What a refresh does when nothing changed upstream: discover the files (sha256 from the checksum cache,
     no re-read) and compare them with the files the raw tables were loaded from."""
     from assets.sirene import SOURCES
-    from pipelines import warehouse
-    from pipelines.parsing import discover_files
+    from pipelines.sources.parsing import discover_files
+    from pipelines.warehouse import connection as warehouse
 
     started = time.perf_counter()
     unchanged = True
@@ -475,7 +475,7 @@ def baseline_child(dataset: Path, result_path: Path) -> None:
     import geopandas as gpd
     import pandas as pd
 
-    from pipelines.demo import layouts
+    from pipelines.domain.demo import layouts
     from pipelines.paths import SQL_DIR
 
     # the reference lists an analyst would copy from the documentation (read here from the same SQL files)

@@ -25,7 +25,7 @@ import pandas as pd
 from dashboards import summary
 from dashboards.figures_fiche import fr_value
 from dashboards.site import esc
-from pipelines.territoire_config import TerritoireConfig, check_against_warehouse, load
+from pipelines.domain.territoire import TerritoireConfig, check_against_warehouse, load
 
 DASHBOARDS = "tableaux"
 SUMMARY_HTML = "synthese.html"
@@ -379,7 +379,7 @@ def build(
     """Write the bundle into `out`. `pdf=None`: PDF when Chromium is found (a note otherwise); `pdf=True`: raise
     PdfRequiredError after writing everything else when it cannot be produced; `pdf=False`: HTML only."""
     from dashboards.render import render_all
-    from pipelines.warehouse import connection
+    from pipelines.warehouse.connection import connection
 
     config_path, out = Path(config_path), Path(out)
     config = load(config_path)

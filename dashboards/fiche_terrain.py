@@ -11,7 +11,7 @@ import pandas as pd
 
 from dashboards import figures_fiche as ff
 from dashboards.site import esc, table
-from pipelines.terrain import CATEGORIES, TERRAINS
+from pipelines.domain.terrain import CATEGORIES, TERRAINS
 
 NONE_TEXT = "Aucune observation de terrain publiée pour ce quartier."
 NONE_TEXT_2015 = (

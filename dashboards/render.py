@@ -21,6 +21,7 @@ from dashboards import queries
 from dashboards.figures_carte import GEO_ASSETS_SCRIPT
 from dashboards.pages import page_modules
 from dashboards.site import PLOTLY_JS, Page, SiteContext, esc, table, write_page
+from pipelines import settings
 
 DATA_DOCS_LINK = "../data_docs/index.html"  # written by the contract checks beside the dashboards
 FICHES_INDEX = "fiches/index.html"
@@ -174,14 +175,14 @@ def render_all(
     (index first). `png=None`: PNG exports when a Chromium is found (and the environment variable QPV_PNG is not
     "0", which the test suite sets to spare a Chromium start per pipeline run); without one the pages carry no PNG
     link and PNG_NOTE is appended to `notes`."""
-    from pipelines.warehouse import connection
+    from pipelines.warehouse.connection import connection
 
     notes = notes if notes is not None else []
-    if png is None and os.environ.get("QPV_PNG") == "0":
+    if png is None and settings.png_disabled():
         png = False
     # QPV_FICHES=0: no fiche pages (the test suite's pipeline runs; ~25 ms a QPV otherwise)
     if fiches is None:
-        fiches = os.environ.get("QPV_FICHES") != "0"
+        fiches = settings.fiches_enabled()
     if png is None or png:
         available = chromium_path() is not None
         if not available:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from dashboards.figures_fiche import NBSP, fr_number, fr_value
 from dashboards.site import esc
-from pipelines.territoire_config import TerritoireConfig
+from pipelines.domain.territoire import TerritoireConfig
 
 MAX_BREF = 3  # sentences per list on the one page; the workbook's sheet "Évolutions" has them all
 MAX_EVOLUTIONS = 5

@@ -7,16 +7,15 @@ without a file URL); otherwise everything reads the data folder `QPV_DATA_DIR`.
 
 from __future__ import annotations
 
-import os
-
 from dagster import Definitions, EnvVar, define_asset_job
 
 from assets import all_assets, all_checks, all_sources
-from pipelines.freshness import freshness_checks
-from pipelines.publication import alerte_echec
+from pipelines import settings
+from pipelines.orchestration.freshness import freshness_checks
+from pipelines.orchestration.hooks import alerte_echec
+from pipelines.orchestration.schedules import build_refresh_jobs_and_schedules
+from pipelines.orchestration.sensors import LiveOrLocalSourceClient, build_source_sensors
 from pipelines.resources import resources_from_env
-from pipelines.schedules import build_refresh_jobs_and_schedules
-from pipelines.sensors import LiveOrLocalSourceClient, build_source_sensors
 
 ALL_JOB = "tout_materialiser"
 
@@ -52,4 +51,4 @@ def code_location_resources(mode: str | None) -> dict:
     return resources
 
 
-defs = build_definitions(code_location_resources(os.environ.get("QPV_SOURCE_MODE")))
+defs = build_definitions(code_location_resources(settings.source_mode()))

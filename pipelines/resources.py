@@ -10,16 +10,17 @@ import duckdb
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import PrivateAttr
 
-from pipelines import warehouse
-from pipelines.parsing import SourceFile, discover_files
-from pipelines.registry import Source
+from pipelines import settings
+from pipelines.contracts.registry import Source
+from pipelines.sources.parsing import SourceFile, discover_files
+from pipelines.warehouse import connection as warehouse
 
 
 class SourceClient(ConfigurableResource):
     """Where the raw assets get a source's files: `files(source)` -> one SourceFile per edition.
 
     `strict` (`qpv run --strict`): any problem stops everything; else a file that breaks its contract is held
-    back alone and the rest is published (pipelines/holdback.py)."""
+    back alone and the rest is published (pipelines/checks/holdback.py)."""
 
     strict: bool = False
 
@@ -53,7 +54,7 @@ class DuckDBWarehouse(ConfigurableResource):
     `path` is the published file. With `atomic` (the code location and `qpv run/demo/refresh`), a run never
     writes it: `connect()` and `build_path` point to the run's build file `<dir>/.builds/<stem>-<run_id>.duckdb`
     (a copy of the published file made at the run's first connection), which the asset `entrepot/publication`
-    swaps in atomically (pipelines/publication.py). Without `atomic` (assets materialized directly, e.g. in
+    swaps in atomically (pipelines/warehouse/publication.py). Without `atomic` (assets materialized directly, e.g. in
     tests), the run writes `path` itself. Outside a run, the build is named after the process id.
     """
 
@@ -76,7 +77,7 @@ class DuckDBWarehouse(ConfigurableResource):
         """The file this run reads and writes (the published file itself when not `atomic`)."""
         if not self.atomic:
             return self.path
-        from pipelines.publication import build_path_for
+        from pipelines.warehouse.publication import build_path_for
 
         return str(build_path_for(self.path, self.run_id))
 
@@ -86,7 +87,7 @@ class DuckDBWarehouse(ConfigurableResource):
     def connect(self, read_only: bool = False, spatial: bool = True) -> duckdb.DuckDBPyConnection:
         """The run's warehouse; `spatial=False` for a step that calls no spatial function (see
         `warehouse.connect`)."""
-        from pipelines import publication
+        from pipelines.warehouse import publication
 
         if self.atomic:
             publication.ensure_build(
@@ -98,7 +99,7 @@ class DuckDBWarehouse(ConfigurableResource):
 
 def versions_to_keep() -> int:
     """QPV_KEEP_VERSIONS (3 by default): the versions a publication keeps (runs, `qpv terrain import`)."""
-    value = os.environ.get("QPV_KEEP_VERSIONS", "").strip()
+    value = settings.keep_versions()
     if not value:
         return 3
     if not value.isdigit() or int(value) < 1:
@@ -114,7 +115,7 @@ class AlertWebhook(ConfigurableResource):
     timeout_s: float = 5.0
 
     def target(self) -> str:
-        return (self.url if self.url is not None else os.environ.get("QPV_ALERT_WEBHOOK", "")).strip()
+        return (self.url if self.url is not None else settings.alert_webhook()).strip()
 
     def post(self, payload: dict) -> bool:
         """POST the payload; True when sent (2xx), False when disabled. Raises OSError on a webhook error."""
@@ -148,7 +149,7 @@ class DataDocsOutput(ConfigurableResource):
     out_dir: str
 
     def publish(self, records: list[dict]) -> Path:
-        from pipelines.data_docs import publish
+        from pipelines.checks.data_docs import publish
 
         return publish(self.out_dir, records)
 

@@ -14,15 +14,15 @@ from typing import Any
 
 from dagster import AssetCheckSeverity, DagsterInstance, logger
 
-from pipelines import publication
 from pipelines.definitions import ALL_JOB, build_definitions
 from pipelines.resources import SourceClient, resources_for
+from pipelines.warehouse import publication
 
 StepCallback = Callable[[str, str], None]  # (step key, "STEP_SUCCESS" | "STEP_FAILURE" | ...)
 
 
 def without_class_path(message: str) -> str:
-    """An error as a person reads it: without the exception's module and class (`pipelines.parsing.InputError: `),
+    """An error as a person reads it: without the exception's module and class (`pipelines.sources.parsing.InputError: `),
     which Dagster writes before the message."""
     return re.sub(r"^(?:[A-Za-z_][\w]*\.)+[A-Za-z_]\w*(?:Error|Exception): ", "", message, count=1)
 
@@ -74,11 +74,6 @@ def _progress_logger(callback: StepCallback | None):
     return progress
 
 
-def count_steps(data_dir: str | Path = ".", warehouse_path: str | Path = ":memory:") -> int:
-    defs = build_definitions(resources_for(data_dir, warehouse_path, "."))
-    return len(defs.resolve_job_def(ALL_JOB).nodes_in_topological_order)
-
-
 def run_pipeline(
     data_dir: str | Path | None,
     warehouse_path: str | Path,
@@ -87,6 +82,7 @@ def run_pipeline(
     source_client: SourceClient | None = None,
     data_docs_dir: str | Path | None = None,
     strict: bool = False,
+    on_total: Callable[[int], None] | None = None,
 ) -> RunSummary:
     """Materialize every asset and run every check. Raises PipelineError when anything failed.
 
@@ -108,6 +104,8 @@ def run_pipeline(
         loggers={"qpv_progress": _progress_logger(on_step)},
     )
     job = defs.resolve_job_def(ALL_JOB)
+    if on_total is not None:  # the number of steps, for a progress bar (the definitions are built once)
+        on_total(len(job.nodes_in_topological_order))
     instance = DagsterInstance.ephemeral()
     result = job.execute_in_process(
         instance=instance,

@@ -108,7 +108,7 @@ def run_cli(
 def demo(tmp_path_factory) -> Path:
     """The synthetic demo files (pipelines/demo), generated once per module that asks; modules that need another
     `demo` (the generator's truth, the ESS marts) define their own."""
-    from pipelines.demo import generate_demo_data
+    from pipelines.domain.demo import generate_demo_data
 
     out = tmp_path_factory.mktemp("demo")
     generate_demo_data(out)

@@ -18,6 +18,8 @@ to requests through REQUESTS_CA_BUNDLE).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import socket
 import ssl
@@ -206,3 +208,29 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
         check=True, capture_output=True, timeout=30,
     )  # fmt: skip
     return cert, key
+
+
+class _WebhookHandler(BaseHTTPRequestHandler):
+    """Records the JSON body of every POST in `server.received` (a list)."""
+
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def webhook_receiver():
+    """A real HTTP server on 127.0.0.1 receiving the alerts: yields (its URL, the list of JSON payloads received)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _WebhookHandler)
+    server.received = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/alerte", server.received
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from pipelines.runner import PipelineError, run_pipeline
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
 
 FOLDER = "anct_onpv_qpv2015"
 # raw table -> (file name pattern, editions staged in ../shared/data)
@@ -167,7 +167,7 @@ def test_ensemble_row_is_kept_in_raw_and_excluded_from_staging(real_warehouse):
 
 def test_the_ensemble_row_would_break_the_rules_if_it_were_not_excluded(real_warehouse):
     from assets import all_sources
-    from pipelines.validation import validate_frame
+    from pipelines.checks.validation import validate_frame
 
     source = next(s for s in all_sources() if s.name == "anct_demo")
     contract = source.load_contract()
@@ -279,7 +279,7 @@ def test_women_job_seekers_above_the_total_stop_the_run(ipro_copy, tmp_path):
 
 
 def test_demo_data_passes_the_anct_contracts(tmp_path):
-    from pipelines.demo.generator import generate_demo_data
+    from pipelines.domain.demo.generator import generate_demo_data
 
     data = tmp_path / "data"
     generate_demo_data(data)

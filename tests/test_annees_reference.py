@@ -2,7 +2,7 @@
 
 The facts are data: sql/seeds/annees_reference.csv (file × variable family × edition → year, certainty, evidence)
 and sql/seeds/familles_indicateurs.csv (indicator → file and family), read through the `{{ seed('…') }}` macro of
-pipelines/sql.py. The real-extract tests check the 2015 geography's marts: every ANCT/ONPV value has a year, the
+pipelines/warehouse/models.py. The real-extract tests check the 2015 geography's marts: every ANCT/ONPV value has a year, the
 known years, and the census-base break of the employment rate at the 2019 edition.
 """
 
@@ -18,8 +18,8 @@ import pytest
 from dashboards.pages import comparaison, fiches
 from dashboards.site import SiteContext
 from pipelines.paths import SQL_DIR
-from pipelines.sql import SEEDS, SqlModel, discover_models, seed_relation
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
+from pipelines.warehouse.models import SEEDS, SqlModel, discover_models, seed_relation
 
 SEEDS_DIR = SQL_DIR / "seeds"
 FAMILLES = {

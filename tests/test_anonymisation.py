@@ -1,4 +1,4 @@
-"""The anonymisation detectors (pipelines/anonymisation.py): exact spans on planted personal data, and ordinary
+"""The anonymisation detectors (pipelines/domain/anonymisation.py): exact spans on planted personal data, and ordinary
 French sentences about a quartier that must pass (false positives must stay rare)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.anonymisation import first_names, iban_valid, redact, scan
+from pipelines.domain.anonymisation import first_names, iban_valid, redact, scan
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

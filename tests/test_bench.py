@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 from benchmarks import sirene as bench
-from pipelines import warehouse
-from pipelines.contracts import load_contract
-from pipelines.parsing import cached_sha256, sha256_of
+from pipelines.checks.validation import validate_frame, validate_relation
+from pipelines.contracts.model import load_contract
 from pipelines.paths import CONTRACTS_DIR
-from pipelines.validation import validate_frame, validate_relation
+from pipelines.sources.parsing import cached_sha256, sha256_of
+from pipelines.warehouse import connection as warehouse
 from tests.test_validation import CLEAN, _frame
 
 
@@ -125,7 +125,7 @@ def test_checksum_cache_skips_unchanged_files_and_sees_changes(tmp_path: Path, m
     first = cached_sha256(data, cache)
     assert first == sha256_of(data)
     calls = []
-    monkeypatch.setattr("pipelines.parsing.sha256_of", lambda p: calls.append(p) or "hashed")
+    monkeypatch.setattr("pipelines.sources.parsing.sha256_of", lambda p: calls.append(p) or "hashed")
     assert cached_sha256(data, cache) == first and not calls  # unchanged: not re-read
     stat = data.stat()
     data.write_bytes(b"PAR1" + b"y" * 1000)  # same size, mtime put back: ctime still changes
@@ -135,6 +135,6 @@ def test_checksum_cache_skips_unchanged_files_and_sees_changes(tmp_path: Path, m
     cache.write_bytes(b"not a database")  # a broken cache is ignored, never an error
     assert cached_sha256(data, cache) == sha256_of(data)
     monkeypatch.setenv("QPV_CHECKSUM_CACHE", "off")
-    from pipelines.parsing import checksum_cache_path
+    from pipelines.sources.parsing import checksum_cache_path
 
     assert checksum_cache_path() is None

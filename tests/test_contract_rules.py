@@ -4,8 +4,8 @@ The raw tables are built once per module with the real loaders (the raw asset's 
 quarantine, publish) from ../shared/data, and from the synthetic demo for the sources absent from it (SIRENE,
 DEFM). For each contract, a dirty copy of its raw table gets one violation of each rule kind the contract
 declares, on distinct rows (range, pattern, allowed values, blank, key duplicate, compare, sum, reference,
-quarantine); the contract check (Great Expectations, pipelines.validation), the integrity check
-(pipelines.integrity) and the quarantine (pipelines.quarantine) must each name the rule, the column, the file line
+quarantine); the contract check (Great Expectations, pipelines.checks.validation), the integrity check
+(pipelines.checks.integrity) and the quarantine (pipelines.checks.quarantine) must each name the rule, the column, the file line
 and the key of the row we edited. Row counts and missing required columns get their own dirty copies (a table with
 an edition repeated; a file without the column).
 """
@@ -25,12 +25,12 @@ import pytest
 
 from assets import all_sources
 from assets.factory import check_query
-from pipelines.integrity import check_integrity
-from pipelines.loaders import get_loader
-from pipelines.parsing import discover_files
-from pipelines.quarantine import publish, quarantine_rows, quarantine_rules
-from pipelines.validation import validate_frame
-from pipelines.warehouse import connect
+from pipelines.checks.integrity import check_integrity
+from pipelines.checks.quarantine import publish, quarantine_rows, quarantine_rules
+from pipelines.checks.validation import validate_frame
+from pipelines.sources.loaders import get_loader
+from pipelines.sources.parsing import discover_files
+from pipelines.warehouse.connection import connect
 
 # The terrain observations are left to tests/test_terrain.py and tests/test_anonymisation.py: their demo files hold
 # rows that MUST be refused (personal data), and their rows are screened by the anonymisation gate before the contract.
@@ -49,7 +49,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, source, files) -> None:
 
 @pytest.fixture(scope="module")
 def roots(shared_data: Path, tmp_path_factory) -> dict[str, Path]:
-    from pipelines.demo.generator import generate_demo_data
+    from pipelines.domain.demo.generator import generate_demo_data
 
     demo = tmp_path_factory.mktemp("demo_files") / "data"
     generate_demo_data(demo)

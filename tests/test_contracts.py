@@ -6,9 +6,9 @@ import pytest
 import yaml
 
 from assets import all_sources
-from pipelines.contracts import ContractError, all_contract_files, load_contract
+from pipelines.checks.validation import build_suite
+from pipelines.contracts.model import ContractError, all_contract_files, load_contract
 from pipelines.paths import CONTRACTS_DIR
-from pipelines.validation import build_suite
 
 
 def test_every_source_has_a_contract_and_every_contract_a_source():

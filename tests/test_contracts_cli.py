@@ -7,8 +7,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from assets import all_sources
-from pipelines.cli import app
-from pipelines.contract_docs import generate
+from pipelines.cli.app import app
+from pipelines.contracts.docs import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNNER = CliRunner()

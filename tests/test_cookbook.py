@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
 from tests.conftest import QPV, ROOT, run_cli
 
 COOKBOOK = ROOT / "docs" / "analystes.md"

@@ -62,7 +62,7 @@ def prepare(demo_warehouse: Path, tmp_path: Path, case: Case) -> tuple[Path, Pat
 
 def materialize_source(name: str, data: Path, published: Path, instance, source_client=None, strict=True):
     """The source's raw asset and checks; `strict` (`qpv run --strict`): a bad file stops the run, else it is
-    held back alone (pipelines/holdback.py)."""
+    held back alone (pipelines/checks/holdback.py)."""
     source = SOURCES[name]
     checks = [contract_check(source)] + [c for c in [integrity_check(source)] if c is not None]
     return materialize(
@@ -85,12 +85,12 @@ def step_error(result) -> str:
 
 
 def without_class(message: str) -> str:
-    """The error as the user reads it: without the exception's class path (`pipelines.parsing.InputError: `)."""
+    """The error as the user reads it: without the exception's class path (`pipelines.sources.parsing.InputError: `)."""
     return re.sub(r"^[\w.]+(?:Error|Exception): ", "", message, count=1)
 
 
 def build_of(published: Path, run_id: str) -> Path:
-    from pipelines.publication import build_path_for
+    from pipelines.warehouse.publication import build_path_for
 
     return Path(build_path_for(str(published), run_id))
 
@@ -109,7 +109,7 @@ def test_refused_case(case: Case, demo_warehouse, tmp_path, instance, monkeypatc
     client = None
     exact = case.expected
     if case.outcome == "live":
-        from pipelines.live.client import LiveSourceClient
+        from pipelines.sources.live.client import LiveSourceClient
 
         server = ScriptedServer().start()
         html = b"<!DOCTYPE html>\n<html><body>Erreur : service indisponible</body></html>"

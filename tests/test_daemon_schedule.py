@@ -18,8 +18,6 @@ import time
 from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus
-from dagster._core.instance.ref import InstanceRef
-from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -29,7 +27,7 @@ from pathlib import Path
 
 from dagster import Definitions, ScheduleDefinition, asset, define_asset_job, in_process_executor
 
-from pipelines.schedules import TIMEZONE
+from pipelines.orchestration.schedules import TIMEZONE
 
 MARKER = Path(__file__).with_name("battement.txt")
 
@@ -54,7 +52,7 @@ defs = Definitions(
 
 
 def _instance(home: Path) -> DagsterInstance:
-    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    return DagsterInstance.from_config(str(home))
 
 
 def test_daemon_ticks_a_schedule_and_the_run_succeeds(tmp_path):
@@ -81,8 +79,8 @@ def test_daemon_ticks_a_schedule_and_the_run_succeeds(tmp_path):
     assert started.returncode == 0, started.stdout + started.stderr
 
     instance = _instance(home)
-    [state] = [s for s in instance.all_instigator_state() if s.instigator_type == InstigatorType.SCHEDULE]
-    assert state.status == InstigatorStatus.RUNNING
+    [state] = [s for s in instance.all_instigator_state() if s.instigator_type.value == "SCHEDULE"]
+    assert state.status.value == "RUNNING"
     instance.update_instigator_state(
         state.with_data(state.instigator_data._replace(start_timestamp=time.time() - 90))
     )

@@ -52,7 +52,7 @@ def test_make_ui_serves_the_code_location_and_stops(tmp_path):
             "repositoriesOrError"
         ]["nodes"]
         from assets import all_sources
-        from pipelines.schedules import build_refresh_jobs_and_schedules
+        from pipelines.orchestration.schedules import build_refresh_jobs_and_schedules
 
         sensors = {s["name"] for s in repository["sensors"]}
         assert sensors == {f"nouveaux_fichiers_{s.name}" for s in all_sources()}

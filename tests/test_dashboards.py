@@ -13,7 +13,7 @@ import pytest
 from dashboards import figures, figures_carte
 from dashboards.render import PLOTLY_JS, render_all
 from dashboards.territoire import TerritoireError, resolve
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
 
 DATA = pd.DataFrame(
     {
@@ -178,7 +178,7 @@ def test_cli_territoire_builds_only_its_qpv_and_rejects_unknown(demo_warehouse, 
 
     raw = json.loads((demo_warehouse.parent / "data/anct_qpv2024/qpv2024_simplified.geojson").read_text())
     code = raw["features"][0]["properties"]["code_qp"]
-    qpv = [sys.executable, "-m", "pipelines.cli"]
+    qpv = [sys.executable, "-m", "pipelines.cli.app"]
     ok = subprocess.run(
         [*qpv, "dashboards", "--warehouse", str(demo_warehouse), "--out", str(tmp_path / "d"), "--territoire", code],
         capture_output=True, text=True, timeout=300,

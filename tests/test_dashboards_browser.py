@@ -178,7 +178,7 @@ def test_map_of_a_territory_draws_values_and_secret_grey(site, demo_warehouse, t
     """Built for the EPCI with the most QPV (--territoire), so that the perimeters are large on the screenshot."""
     from dashboards.figures_carte import SECRET_COLOUR
     from dashboards.territoire import resolve
-    from pipelines.warehouse import connection
+    from pipelines.warehouse.connection import connection
 
     with connection(demo_warehouse, read_only=True) as con:
         epci = con.execute(

@@ -17,7 +17,7 @@ from dashboards import figures_comparaison as fc
 from dashboards import figures_fiche as ff
 from dashboards.pages import comparaison, fiches
 from dashboards.site import SiteContext
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
 
 NBSP = "\u00a0"
 

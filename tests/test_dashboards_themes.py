@@ -14,7 +14,7 @@ import pytest
 from dashboards import figures_themes as ft
 from dashboards.pages import ess, non_recours
 from dashboards.site import SiteContext
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
 
 NNBSP, NBSP = "\u202f", "\u00a0"
 

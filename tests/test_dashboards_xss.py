@@ -14,9 +14,9 @@ import zipfile
 from pathlib import Path
 
 from dashboards.render import render_all
-from pipelines.demo.generator import generate_demo_data
+from pipelines.domain.demo.generator import generate_demo_data
 from pipelines.runner import run_pipeline
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
 
 RAW = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from assets import all_sources
-from pipelines.parsing import discover_files
 from pipelines.runner import PipelineError, run_pipeline
+from pipelines.sources.parsing import discover_files
 
 
 def _external_loads(page: str) -> list[str]:
@@ -79,7 +79,7 @@ def test_a_failing_run_still_publishes_docs_showing_the_failure(revn_copy, tmp_p
 
 
 def test_rebuilding_keeps_the_other_datasets_and_replaces_the_folder(tmp_path):
-    from pipelines.data_docs import publish, read_records
+    from pipelines.checks.data_docs import publish, read_records
 
     docs = tmp_path / "dd"
     first = {

@@ -18,9 +18,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.demo import generate_demo_data
-from pipelines.demo.geo import lambert93, point_in_ring, signed_area
-from pipelines.demo.layouts import ANCT_LAYOUTS, TRANCHES_EFFECTIFS
+from pipelines.domain.demo import generate_demo_data
+from pipelines.domain.demo.geo import lambert93, point_in_ring, signed_area
+from pipelines.domain.demo.layouts import ANCT_LAYOUTS, TRANCHES_EFFECTIFS
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NNBSP = "\u202f"

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
 
 
 @pytest.fixture(scope="module")

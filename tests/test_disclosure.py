@@ -25,9 +25,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.secret_editions import differencing_attack as attack
-from pipelines.secret_editions import recoverable as _recoverable
-from pipelines.secret_editions import views_from_marts, views_from_suppression
+from pipelines.domain.secret_editions import differencing_attack as attack
+from pipelines.domain.secret_editions import recoverable as _recoverable
+from pipelines.domain.secret_editions import views_from_marts, views_from_suppression
 
 
 @pytest.fixture(params=["demo", "real"])
@@ -171,7 +171,7 @@ def test_the_threshold_scan_catches_a_planted_leak(demo_warehouse, tmp_path):
 # --- 2. differencing ------------------------------------------------------------------------------------------------
 
 
-# The attack and its solver live in pipelines/secret_editions.py (the pipeline's audit runs the same attack across
+# The attack and its solver live in pipelines/domain/secret_editions.py (the pipeline's audit runs the same attack across
 # editions before publishing); here it reads what is published: the marts.
 
 
@@ -414,7 +414,7 @@ def demo_fiches(demo_warehouse, tmp_path_factory) -> Path:
     rendered by render_all, are those `qpv demo` wrote beside the fixture warehouse (dashboards/)."""
     from dashboards.pages import comparaison, fiches
     from dashboards.site import SiteContext
-    from pipelines.warehouse import connection
+    from pipelines.warehouse.connection import connection
 
     out = tmp_path_factory.mktemp("disclosure_site") / "dashboards"
     with connection(demo_warehouse, read_only=True) as con:

@@ -8,17 +8,16 @@ column an indicator uses is held back alone: `qpv run` exits 3, the other files 
 
 from __future__ import annotations
 
-import http.server
 import json
 import shutil
-import threading
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.contracts import ContractError, load_contract, parse_editions
+from pipelines.contracts.model import ContractError, load_contract, parse_editions
 from tests.conftest import SHARED_DATA, run_cli
+from tests.http_fixture import webhook_receiver
 
 BOM = "\ufeff"
 NEW_COLUMN = "NB_COMMERCES"
@@ -119,19 +118,14 @@ def test_a_file_without_a_used_column_is_held_back_alone(first_run, data, tmp_pa
     revn = data / "anct_onpv_qpv2015" / "REVN_2019.csv"
     _write(revn, _without_column(_read(revn), "TP60"))
     shutil.copy(SHARED_DATA / "anct_onpv_qpv2015" / "DEMO_2018.csv", revn.parent)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-    _Hook.received = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with webhook_receiver() as (url, received):
         result = run_cli(
             "run", "--data-dir", str(data), "--warehouse", str(warehouse), "--dashboards", str(tmp_path / "d"),
-            env={"QPV_ALERT_WEBHOOK": f"http://127.0.0.1:{server.server_address[1]}/alerte"},
+            env={"QPV_ALERT_WEBHOOK": url},
         )  # fmt: skip
-    finally:
-        server.shutdown()
     assert result.returncode == 3, result.stdout + result.stderr
     # the alert says the same as the output: published, with this file held back
-    [payload] = _Hook.received
+    [payload] = received
     assert payload["event"] == "qpv.run.held_back"
     assert [h["file"] for h in payload["held_back"]] == ["anct_onpv_qpv2015/REVN_2019.csv"]
     held = [line for line in result.stderr.splitlines() if line.startswith("fichier retenu")]
@@ -154,19 +148,6 @@ def test_a_file_without_a_used_column_is_held_back_alone(first_run, data, tmp_pa
     [item] = report["held_back"]
     assert item["file"] == "anct_onpv_qpv2015/REVN_2019.csv" and item["kept_rows"] == len(before)
     assert "TP60" in item["reason"]
-
-
-class _Hook(http.server.BaseHTTPRequestHandler):
-    received: list = []
-
-    def do_POST(self):  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append(json.loads(body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 def test_contracts_diff_prints_the_yaml_that_describes_the_file(data, tmp_path):

@@ -13,8 +13,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.demo.layouts import GEOLOC, STOCK_ETABLISSEMENT, STOCK_UNITE_LEGALE
-from pipelines.warehouse import connection
+from pipelines.domain.demo.layouts import GEOLOC, STOCK_ETABLISSEMENT, STOCK_UNITE_LEGALE
+from pipelines.warehouse.connection import connection
 
 LONG_SHAPE = [
     ("code_qp", "VARCHAR"), ("lib_qp", "VARCHAR"), ("geographie", "VARCHAR"), ("millesime", "INTEGER"),

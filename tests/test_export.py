@@ -15,9 +15,9 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.dictionary import dictionary, mart_tables, missing_descriptions
-from pipelines.export import ExportError, export_marts
-from pipelines.warehouse import WarehouseError, connection
+from pipelines.warehouse.connection import WarehouseError, connection
+from pipelines.warehouse.dictionary import dictionary, mart_tables, missing_descriptions
+from pipelines.warehouse.export import ExportError, export_marts
 from tests.conftest import run_cli
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from assets.france_travail import SOURCES
-from pipelines.demo.formats import zip_bytes
-from pipelines.demo.layouts import DEFM_DATA_FILE, DEFM_META_FILE, DEFM_ZIP
-from pipelines.loaders import get_loader, zipped
-from pipelines.loaders.zipsafe import open_archive, read_member
-from pipelines.parsing import InputError, discover_files
-from pipelines.validation import validate_frame
-from pipelines.warehouse import connect
+from pipelines.checks.validation import validate_frame
+from pipelines.domain.demo.formats import zip_bytes
+from pipelines.domain.demo.layouts import DEFM_DATA_FILE, DEFM_META_FILE, DEFM_ZIP
+from pipelines.sources.loaders import get_loader, zipped
+from pipelines.sources.loaders.zipsafe import open_archive, read_member
+from pipelines.sources.parsing import InputError, discover_files
+from pipelines.warehouse.connection import connect
 
 SOURCE = SOURCES[0]
 load_zipped = get_loader("zipped")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
 
 THEMES = ("base", "chomage", "pauvrete")
 LONG_COLUMNS = [

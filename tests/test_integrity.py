@@ -14,13 +14,13 @@ from dagster import DagsterInstance, materialize
 
 from assets import all_sources
 from assets.factory import contract_check, integrity_check, raw_asset, sql_asset
-from pipelines.contracts import Reference
-from pipelines.integrity import check_integrity
-from pipelines.loaders import get_loader
-from pipelines.parsing import discover_files
+from pipelines.checks.integrity import check_integrity
+from pipelines.contracts.model import Reference
 from pipelines.resources import resources_for
-from pipelines.sql import discover_models
-from pipelines.warehouse import connect, connection
+from pipelines.sources.loaders import get_loader
+from pipelines.sources.parsing import discover_files
+from pipelines.warehouse.connection import connect, connection
+from pipelines.warehouse.models import discover_models
 
 SOURCES = {s.name: s for s in all_sources()}
 

@@ -16,10 +16,10 @@ import duckdb
 import pytest
 
 from assets import all_sources
-from pipelines.integrity import check_integrity
-from pipelines.loaders import get_loader
-from pipelines.parsing import discover_files
-from pipelines.warehouse import connect
+from pipelines.checks.integrity import check_integrity
+from pipelines.sources.loaders import get_loader
+from pipelines.sources.parsing import discover_files
+from pipelines.warehouse.connection import connect
 
 SOURCES = {s.name: s for s in all_sources()}
 EDITIONS = {"caf_iris": [2016, 2017, 2018, 2020], "insee_filosofi_iris": [2017, 2018, 2019]}

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from dagster import asset, materialize
 
-from pipelines.live import (
+from pipelines.contracts.registry import LiveSpec, Source
+from pipelines.sources.live import (
     LiveSourceClient,
     LiveSourceError,
     RawArchive,
@@ -22,7 +23,6 @@ from pipelines.live import (
     safe_members,
     sniff_kind,
 )
-from pipelines.registry import LiveSpec, Source
 from tests.http_fixture import Reply, ScriptedServer, ranged
 
 CSV = b"code_qp;population\nQN05901M;1234\nQN97401N;987\n"

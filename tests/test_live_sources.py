@@ -20,11 +20,11 @@ import openpyxl
 import pytest
 
 from assets import all_sources
-from pipelines.live import LiveSourceClient, LiveSourceError, RefreshedSourceClient
-from pipelines.loaders import get_loader
-from pipelines.parsing import InputError, SourceFile, discover_files, sha256_of
-from pipelines.registry import LiveSpec, ReadOptions
-from pipelines.warehouse import connection
+from pipelines.contracts.registry import LiveSpec, ReadOptions
+from pipelines.sources.live import LiveSourceClient, LiveSourceError, RefreshedSourceClient
+from pipelines.sources.loaders import get_loader
+from pipelines.sources.parsing import InputError, SourceFile, discover_files, sha256_of
+from pipelines.warehouse.connection import connection
 from tests.conftest import QPV
 from tests.http_fixture import Reply, ScriptedServer
 

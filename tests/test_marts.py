@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
 
 WAREHOUSES = ["real_warehouse", "demo_warehouse"]
 NIVEAUX = {

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.live import HttpFetcher, HttpPolicy, LiveSourceClient, LiveSourceError
-from pipelines.registry import LiveSpec, Source
+from pipelines.contracts.registry import LiveSpec, Source
+from pipelines.sources.live import HttpFetcher, HttpPolicy, LiveSourceClient, LiveSourceError
 from tests.http_fixture import Reply, ScriptedServer, ranged
 
 FOLDER = "demo_folder"
@@ -332,7 +332,7 @@ def archive_problems(root: Path, names: list[str]) -> list[str]:
     """What would make the raw archive unsafe: a file outside the manifest, the folder and `.partial/`; an
     archived file that is not one of the complete bodies, or is writable; a manifest line whose file is absent
     or has other bytes."""
-    from pipelines.live.archive import RawArchive
+    from pipelines.sources.live.archive import RawArchive
 
     complete = {hashlib.sha256(body_of(n)).hexdigest() for n in names}
     problems = []
@@ -357,8 +357,8 @@ def archive_problems(root: Path, names: list[str]) -> list[str]:
 DOWNLOAD_KILLER_SCRIPT = """
 import json, os, signal, sys, time
 from pathlib import Path
-from pipelines.live import LiveSourceClient
-from pipelines.live.archive import RawArchive
+from pipelines.sources.live import LiveSourceClient
+from pipelines.sources.live.archive import RawArchive
 from tests.test_network_faults import archive_problems, direct
 
 root, base, fractions = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.sql import load_sql
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
+from pipelines.warehouse.models import load_sql
 
 # The published national references (DREES 2022 for the RSA, 2018 data; evaluation report 2017 for the prime
 # d'activité, 2016 data), written here by hand rather than read from the reference table under test.

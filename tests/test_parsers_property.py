@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.parsing import QPV_CODE_PATTERNS, InputError, clean_number, parse_qpv_code
+from pipelines.sources.parsing import QPV_CODE_PATTERNS, InputError, clean_number, parse_qpv_code
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SEPARATORS = ["\u202f", "\u00a0", " ", ""]  # narrow no-break space, no-break space, space, none
@@ -168,7 +168,7 @@ EDGES = st.sampled_from([*ZS, "\t", "\n", "é", "𝄞", "a", "0", ""])
 def test_conditional_trim_of_a_plain_column_is_trim(cells):
     import duckdb
 
-    from pipelines.loaders.sirene import _trimmed
+    from pipelines.sources.loaders.sirene import _trimmed
 
     values = [start + middle + end for start, middle, end in cells] + [None, "", " ", "\u00a0"]
     with duckdb.connect() as con:

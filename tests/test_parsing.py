@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.contracts import load_contract
-from pipelines.parsing import InputError, clean_number, discover_files, read_text_table, type_columns
-from pipelines.registry import ReadOptions, Source
+from pipelines.contracts.model import load_contract
+from pipelines.contracts.registry import ReadOptions, Source
+from pipelines.sources.parsing import InputError, clean_number, discover_files, read_text_table, type_columns
 
 NNBSP = "\u202f"
 

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from pipelines.runner import PipelineError, run_pipeline
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
 
 # Read by hand off the real REVN files (line of QP059077 Les Oliveaux, columns TP60 and DISP_Q2).
 OLIVEAUX = {2017: (38.8, 13450.0), 2018: (40.0, 13537.0), 2019: (41.1, 13474.0), 2021: (42.6, 13440.0)}

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus, asset, materialize
-from dagster._core.instance.ref import InstanceRef
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +43,7 @@ def _libpq(url: str) -> str:
 
 
 def _instance(home: Path) -> DagsterInstance:
-    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    return DagsterInstance.from_config(str(home))
 
 
 def test_materialization_recorded_in_postgres_and_read_back(pg_url, tmp_path):

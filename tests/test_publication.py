@@ -8,12 +8,10 @@ job re-runs only the marts and `entrepot/publication` (`partial_refresh`), a few
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -21,11 +19,12 @@ import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from pipelines import publication
 from pipelines.definitions import ALL_JOB, build_definitions
-from pipelines.publication import PUBLICATION
 from pipelines.resources import resources_for
+from pipelines.warehouse import publication
+from pipelines.warehouse.publication import PUBLICATION
 from tests.conftest import QPV, ROOT
+from tests.http_fixture import webhook_receiver
 
 PYTHON = sys.executable
 FINGERPRINT = (
@@ -197,34 +196,16 @@ def test_versions_and_rollback_cli(tmp_path):
     ]
 
 
-class _Hook(http.server.BaseHTTPRequestHandler):
-    received: list = []
-
-    def do_POST(self):  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append(json.loads(body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 def test_failure_webhook_receives_the_payload(tmp_path, monkeypatch):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-    _Hook.received = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        monkeypatch.setenv("QPV_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_address[1]}/alerte")
+    with webhook_receiver() as (url, received):
+        monkeypatch.setenv("QPV_ALERT_WEBHOOK", url)
         empty = tmp_path / "empty"
         empty.mkdir()
         warehouse = tmp_path / "w" / "qpv.duckdb"
         result = partial_refresh(warehouse, empty, selection=[AssetKey(["raw", "anct_revn"])])
         assert not result.success
-    finally:
-        server.shutdown()
-    assert len(_Hook.received) == 1
-    payload = _Hook.received[0]
+    assert len(received) == 1
+    payload = received[0]
     assert payload["run_id"] == result.run_id and payload["failed_step"] == "raw__anct_revn"
     assert "no file matches" in payload["error"]
     report = json.loads(Path(payload["report"]).read_text(encoding="utf-8"))

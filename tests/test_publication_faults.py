@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import publication
+from pipelines.warehouse import publication
 from tests.conftest import ROOT
 from tests.test_publication import (
     FINGERPRINT,

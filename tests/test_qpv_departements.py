@@ -10,7 +10,7 @@ import csv
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
 
 
 def departement_of_code(code_qp: str) -> str:

@@ -14,10 +14,10 @@ from dagster import DagsterInstance, materialize
 
 from assets import all_sources
 from assets.factory import contract_check, integrity_check, raw_asset
-from pipelines.contracts import ContractError, load_contract
-from pipelines.quarantine import publish, quarantine_rows
+from pipelines.checks.quarantine import publish, quarantine_rows
+from pipelines.contracts.model import ContractError, load_contract
 from pipelines.resources import resources_for
-from pipelines.warehouse import connect, connection
+from pipelines.warehouse.connection import connect, connection
 
 SOURCES = {s.name: s for s in all_sources()}
 RUN = ("sirene_etablissements", "sirene_geolocalisation", "anct_qpv2024_perimetres", "insee_cog_communes")
@@ -27,7 +27,7 @@ GEO = "GeolocalisationEtablissement_Sirene_pour_etudes_statistiques"
 
 @pytest.fixture(scope="module")
 def demo_files(tmp_path_factory) -> Path:
-    from pipelines.demo.generator import generate_demo_data
+    from pipelines.domain.demo.generator import generate_demo_data
 
     root = tmp_path_factory.mktemp("demo_q") / "data"
     generate_demo_data(root)

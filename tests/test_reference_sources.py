@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from pipelines.warehouse import connection
+from pipelines.warehouse.connection import connection
 
 
 def _rows(path, delimiter):

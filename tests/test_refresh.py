@@ -6,10 +6,10 @@ from __future__ import annotations
 import dataclasses
 
 from assets import all_sources
-from pipelines.live import LiveSourceClient, RefreshedSourceClient
-from pipelines.loaders import get_loader
-from pipelines.registry import LiveSpec
-from pipelines.warehouse import connection
+from pipelines.contracts.registry import LiveSpec
+from pipelines.sources.live import LiveSourceClient, RefreshedSourceClient
+from pipelines.sources.loaders import get_loader
+from pipelines.warehouse.connection import connection
 from tests.conftest import run_cli
 from tests.http_fixture import Reply, ScriptedServer
 

@@ -1,4 +1,4 @@
-"""Rule counts taken by the load of a raw SIRENE view (pipelines/rule_counts.py, issue #9): the load counts the
+"""Rule counts taken by the load of a raw SIRENE view (pipelines/checks/rule_counts.py, issue #9): the load counts the
 contract check's conditions in its own scan of the stock; the check uses them only while the raw relation is
 that view, and reports exactly what its own scan would."""
 
@@ -14,12 +14,12 @@ import pytest
 
 from assets.factory import check_query
 from assets.sirene import SOURCES
-from pipelines import rule_counts
-from pipelines.loaders import get_loader
-from pipelines.parsing import InputError, discover_files
-from pipelines.quarantine import materialize_view, publish, quarantine_rows
-from pipelines.validation import counted_conditions, validate_relation
-from pipelines.warehouse import connect
+from pipelines.checks import rule_counts
+from pipelines.checks.quarantine import materialize_view, publish, quarantine_rows
+from pipelines.checks.validation import counted_conditions, validate_relation
+from pipelines.sources.loaders import get_loader
+from pipelines.sources.parsing import InputError, discover_files
+from pipelines.warehouse.connection import connect
 from tests.test_sirene_loader import STEMS
 
 BY_NAME = {s.name: s for s in SOURCES}

@@ -20,11 +20,11 @@ from dagster import (
 
 from assets import all_sources
 from assets.factory import raw_asset
-from pipelines.contracts import ContractError, load_contract
+from pipelines.contracts.model import ContractError, load_contract
 from pipelines.definitions import build_definitions
-from pipelines.freshness import evaluate, freshness_check
+from pipelines.orchestration.freshness import evaluate, freshness_check
+from pipelines.orchestration.schedules import CADENCES, TIMEZONE
 from pipelines.resources import LocalSourceClient, resources_for
-from pipelines.schedules import CADENCES, TIMEZONE
 
 EXPECTED_CRON = {
     "sirene": "0 6 22 * *",  # monthly

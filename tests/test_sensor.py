@@ -12,9 +12,9 @@ import pytest
 from dagster import AssetKey, RunRequest, SkipReason, build_sensor_context
 
 from pipelines.definitions import build_definitions
-from pipelines.live.client import LiveSourceClient
+from pipelines.orchestration.sensors import sensor_name
 from pipelines.resources import resources_for
-from pipelines.sensors import sensor_name
+from pipelines.sources.live.client import LiveSourceClient
 from tests.http_fixture import Reply, ScriptedServer
 
 
@@ -157,7 +157,7 @@ def test_a_new_edition_dropped_in_is_ingested_and_published_in_one_step(demo_war
     from dagster import DagsterInstance
 
     from pipelines.definitions import ALL_JOB
-    from pipelines.warehouse import connection
+    from pipelines.warehouse.connection import connection
 
     data = tmp_path / "data"
     shutil.copytree(demo_warehouse.parent / "data", data)

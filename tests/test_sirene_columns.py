@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from assets.sirene import SOURCES
-from pipelines.loaders import sirene as sirene_loader
-from pipelines.parsing import discover_files
-from pipelines.warehouse import connect
+from pipelines.sources.loaders import sirene as sirene_loader
+from pipelines.sources.parsing import discover_files
+from pipelines.warehouse.connection import connect
 
 BY_NAME = {s.name: s for s in SOURCES}
 

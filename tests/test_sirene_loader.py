@@ -16,11 +16,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets.sirene import SOURCES
-from pipelines.loaders import get_loader
-from pipelines.loaders import sirene as sirene_loader
-from pipelines.parsing import InputError, discover_files
-from pipelines.validation import validate_frame
-from pipelines.warehouse import connect
+from pipelines.checks.validation import validate_frame
+from pipelines.sources.loaders import get_loader
+from pipelines.sources.loaders import sirene as sirene_loader
+from pipelines.sources.parsing import InputError, discover_files
+from pipelines.warehouse.connection import connect
 
 BY_NAME = {s.name: s for s in SOURCES}
 STEMS = {
@@ -295,7 +295,7 @@ def test_both_formats_given_reads_parquet_and_says_so(demo, tmp_path, con):
 
 
 def _all_matching(source, root: Path):
-    from pipelines.parsing import SourceFile, sha256_of
+    from pipelines.sources.parsing import SourceFile, sha256_of
 
     return [
         SourceFile(p, p.relative_to(root).as_posix(), source.fixed_millesime, sha256_of(p))

@@ -7,7 +7,7 @@ module constant (UPPER_CASE name) is a finding. A finding is accepted only if it
 ALLOWED with the reason why the interpolated parts are identifiers or values from the code, never from input;
 values from input go through bind parameters (`?`, `$name`). The SQL files under sql/ carry no template or format
 placeholder (Jinja, `{name}`, `%s`): they are run as written, except the one macro `{{ seed('<identifier>') }}`
-(pipelines.sql.SEED_MACRO), replaced by the typed `read_csv` of the project's file sql/seeds/<identifier>.csv.
+(pipelines.warehouse.models.SEED_MACRO), replaced by the typed `read_csv` of the project's file sql/seeds/<identifier>.csv.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.sql import SEED_MACRO
+from pipelines.warehouse.models import SEED_MACRO
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("pipelines", "assets", "dashboards", "benchmarks")
@@ -45,51 +45,54 @@ BENCHMARK = "benchmark generator: paths quoted by _literal, separators and sourc
 # (path, enclosing function) -> why the interpolated parts are identifiers or literals of the code. Audited one by
 # one; a new site fails the test until it is reviewed and listed here (or rewritten with bind parameters).
 ALLOWED: dict[tuple[str, str], str] = {
-    ("pipelines/integrity.py", "_rows"): SQL_FILES,
-    ("pipelines/integrity.py", "_count_rows"): TABLE_FROM_CODE,
-    ("pipelines/integrity.py", "check_integrity"): SQL_FILES,
-    ("pipelines/loaders/__init__.py", "create_empty_table"): COLUMNS,
-    ("pipelines/loaders/__init__.py", "write_frame"): TABLE_FROM_CODE,
-    ("pipelines/loaders/sirene.py", "check_values"): COLUMNS,
-    ("pipelines/loaders/sirene.py", "_raise_first_bad"): COLUMNS,
-    ("pipelines/loaders/sirene.py", "parquet_view_select"): COLUMNS
+    ("pipelines/checks/integrity.py", "_rows"): SQL_FILES,
+    ("pipelines/checks/integrity.py", "_count_rows"): TABLE_FROM_CODE,
+    ("pipelines/checks/integrity.py", "check_integrity"): SQL_FILES,
+    ("pipelines/sources/loaders/__init__.py", "create_empty_table"): COLUMNS,
+    ("pipelines/sources/loaders/__init__.py", "write_frame"): TABLE_FROM_CODE,
+    ("pipelines/sources/loaders/sirene.py", "check_values"): COLUMNS,
+    ("pipelines/sources/loaders/sirene.py", "_raise_first_bad"): COLUMNS,
+    ("pipelines/sources/loaders/sirene.py", "parquet_view_select"): COLUMNS
     + "; the stock path, file name and sha256 as literals quoted by quote_literal; the counted conditions "
     "generated from the data contract (validation.counted_conditions, quarantine.offending_condition)",
-    ("pipelines/loaders/sirene.py", "create_table"): COLUMNS,
-    ("pipelines/loaders/sirene.py", "insert_typed"): COLUMNS,
-    ("pipelines/loaders/sirene.py", "_stock_date"): COLUMNS,
-    ("pipelines/loaders/sirene.py", "memory_cap"): SETTINGS,
-    ("pipelines/loaders/sirene.py", "load_sirene"): TABLE_FROM_CODE
+    ("pipelines/sources/loaders/sirene.py", "create_table"): COLUMNS,
+    ("pipelines/sources/loaders/sirene.py", "insert_typed"): COLUMNS,
+    ("pipelines/sources/loaders/sirene.py", "_stock_date"): COLUMNS,
+    ("pipelines/sources/loaders/sirene.py", "memory_cap"): SETTINGS,
+    ("pipelines/sources/loaders/sirene.py", "load_sirene"): TABLE_FROM_CODE
     + "; the raw view's SELECT (parquet_view_select): contract columns, and the stock path, file name and sha256 "
     "as literals quoted by quote_literal (a view takes no bind parameter)",
-    ("pipelines/loaders/spatial.py", "load_spatial"): CONTRACT_IDENTIFIERS,
-    ("pipelines/loaders/spatial.py", "check_coordinates"): CONTRACT_IDENTIFIERS,
-    ("pipelines/rule_counts.py", "mark_view"): TABLE_FROM_CODE
+    ("pipelines/sources/loaders/spatial.py", "load_spatial"): CONTRACT_IDENTIFIERS,
+    ("pipelines/sources/loaders/spatial.py", "check_coordinates"): CONTRACT_IDENTIFIERS,
+    ("pipelines/checks/rule_counts.py", "mark_view"): TABLE_FROM_CODE
     + "; the comment is a SHA-256 in hexadecimal computed by the code (COMMENT takes no bind parameter)",
-    ("pipelines/quarantine.py", "create_quarantine_table"): COLUMNS,
-    ("pipelines/quarantine.py", "quarantine_rows"): CONTRACT_IDENTIFIERS,
-    ("pipelines/quarantine.py", "publish"): TABLE_FROM_CODE,
-    ("pipelines/quarantine.py", "materialize_view"): TABLE_FROM_CODE,
+    ("pipelines/checks/quarantine.py", "create_quarantine_table"): COLUMNS,
+    ("pipelines/checks/quarantine.py", "quarantine_rows"): CONTRACT_IDENTIFIERS,
+    ("pipelines/checks/quarantine.py", "publish"): TABLE_FROM_CODE,
+    ("pipelines/checks/quarantine.py", "materialize_view"): TABLE_FROM_CODE,
     (
-        "pipelines/cli.py",
+        "pipelines/cli/app.py",
         "demo",
     ): "raw view names read from the catalogue (duckdb_views) of the schema the code builds",
-    ("pipelines/terrain.py", "rebuild_marts"): SQL_FILES,
-    ("pipelines/terrain.py", "_import_into"): PLACEHOLDERS,
-    ("pipelines/validation.py", "validate_relation"): CONTRACT_RULES,
-    ("pipelines/export.py", "_write_csv"): MART_COLUMNS,
-    ("pipelines/warehouse.py", "connect"): "schema names of the layers (constant tuple); the memory limit "
+    ("pipelines/domain/terrain.py", "rebuild_marts"): SQL_FILES,
+    ("pipelines/domain/terrain.py", "_import_into"): PLACEHOLDERS,
+    ("pipelines/checks/validation.py", "validate_relation"): CONTRACT_RULES,
+    ("pipelines/warehouse/export.py", "_write_csv"): MART_COLUMNS,
+    (
+        "pipelines/warehouse/connection.py",
+        "connect",
+    ): "schema names of the layers (constant tuple); the memory limit "
     "matched by _memory_limit's pattern (digits and a unit: SET takes no bind parameter)",
-    ("pipelines/warehouse.py", "load_spatial"): EXTENSION,
+    ("pipelines/warehouse/connection.py", "load_spatial"): EXTENSION,
     ("assets/factory.py", "materialize"): SQL_FILES + "; table or view (from the model's header)",
     ("assets/factory.py", "sql_asset._table"): SQL_FILES,
     ("assets/factory.py", "raw_asset._raw"): TABLE_FROM_CODE
     + "; held-back editions are integers of the file names",
-    ("pipelines/holdback.py", "failing_editions"): SQL_FILES
+    ("pipelines/checks/holdback.py", "failing_editions"): SQL_FILES
     + " (check_query); the edition an integer from the table",
-    ("pipelines/holdback.py", "keep_published_rows"): TABLE_FROM_CODE
+    ("pipelines/checks/holdback.py", "keep_published_rows"): TABLE_FROM_CODE
     + "; columns read from the catalogue (describe), quoted; edition and file are bound parameters",
-    ("pipelines/validation.py", "rows_fingerprint"): SQL_FILES + " (check_query)",
+    ("pipelines/checks/validation.py", "rows_fingerprint"): SQL_FILES + " (check_query)",
     ("benchmarks/sirene.py", "generate"): BENCHMARK,
     ("benchmarks/sirene.py", "noop_refresh"): BENCHMARK,
 }

@@ -14,13 +14,13 @@ import duckdb
 import pytest
 
 from assets.sirene import SOURCES
-from pipelines import stocks
-from pipelines.loaders import get_loader
-from pipelines.loaders.sirene import STORAGE_ENV
-from pipelines.parsing import InputError, SourceFile, discover_files
-from pipelines.publication import record_files
-from pipelines.quarantine import publish, relation_kind
-from pipelines.warehouse import connect
+from pipelines.checks.quarantine import publish, relation_kind
+from pipelines.sources import stocks
+from pipelines.sources.loaders import get_loader
+from pipelines.sources.loaders.sirene import STORAGE_ENV
+from pipelines.sources.parsing import InputError, SourceFile, discover_files
+from pipelines.warehouse.connection import connect
+from pipelines.warehouse.publication import record_files
 from tests.test_sirene_loader import STEMS, folder_with
 
 ETAB = next(s for s in SOURCES if s.name == "sirene_etablissements")

@@ -14,12 +14,12 @@ import openpyxl
 import pytest
 
 from assets import all_sources
-from pipelines.anonymisation import scan
-from pipelines.demo.terrain import PLANTED, STRUCTURES
-from pipelines.parsing import InputError
+from pipelines.domain.anonymisation import scan
+from pipelines.domain.demo.terrain import PLANTED, STRUCTURES
+from pipelines.domain.terrain import CATEGORIES, HEADERS, import_files, read_text, write_template
 from pipelines.resources import LocalSourceClient
-from pipelines.terrain import CATEGORIES, HEADERS, import_files, read_text, write_template
-from pipelines.warehouse import connection
+from pipelines.sources.parsing import InputError
+from pipelines.warehouse.connection import connection
 from tests.conftest import run_cli
 
 # Invented personal data planted in the filled template: none of it may be stored anywhere.
@@ -411,8 +411,8 @@ def test_the_sensor_watches_the_terrain_folder(demo_warehouse, tmp_path):
     from dagster import AssetKey, RunRequest, SkipReason, build_sensor_context
 
     from pipelines.definitions import build_definitions
+    from pipelines.orchestration.sensors import sensor_name
     from pipelines.resources import resources_for
-    from pipelines.sensors import sensor_name
 
     folder = tmp_path / "data" / "terrain"
     folder.mkdir(parents=True)
@@ -549,7 +549,7 @@ def test_reader_names_file_and_line(tmp_path):
 
 
 def test_import_into_an_incomplete_warehouse_is_refused(tmp_path):
-    from pipelines.warehouse import WarehouseError, connect
+    from pipelines.warehouse.connection import WarehouseError, connect
 
     warehouse = tmp_path / "vide.duckdb"
     connect(warehouse).close()
@@ -564,7 +564,7 @@ def test_import_into_an_incomplete_warehouse_is_refused(tmp_path):
 
 
 def test_contract_documents_the_closed_lists():
-    from pipelines.terrain import PRESTATIONS, SECTEURS, SOURCE, TYPES_SOURCE
+    from pipelines.domain.terrain import PRESTATIONS, SECTEURS, SOURCE, TYPES_SOURCE
 
     contract = SOURCE.load_contract()
     for terrain, categories in CATEGORIES.items():

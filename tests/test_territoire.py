@@ -16,8 +16,8 @@ import pytest
 from openpyxl import load_workbook
 
 from dashboards import bundle, summary
-from pipelines import territoire_config as tc
-from pipelines.warehouse import connection
+from pipelines.domain import territoire as tc
+from pipelines.warehouse.connection import connection
 from tests.conftest import run_cli
 
 MEL = "200093201"

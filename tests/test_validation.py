@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipelines.contracts import load_contract
+from pipelines.checks.validation import validate_frame
+from pipelines.contracts.model import load_contract
 from pipelines.paths import CONTRACTS_DIR
-from pipelines.validation import validate_frame
 
 
 @pytest.fixture(scope="module")

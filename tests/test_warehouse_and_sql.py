@@ -6,8 +6,14 @@ import duckdb
 import pytest
 
 from pipelines.paths import SQL_DIR
-from pipelines.sql import discover_models, load_sql
-from pipelines.warehouse import SCHEMAS, WarehouseError, connect, connection, spatial_extension_path
+from pipelines.warehouse.connection import (
+    SCHEMAS,
+    WarehouseError,
+    connect,
+    connection,
+    spatial_extension_path,
+)
+from pipelines.warehouse.models import discover_models, load_sql
 
 
 def test_spatial_extension_loads_on_every_connection(tmp_path):

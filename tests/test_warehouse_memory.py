@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.warehouse import DEFAULT_MEMORY_LIMIT, MEMORY_ENV, WarehouseError, connect
+from pipelines.warehouse.connection import DEFAULT_MEMORY_LIMIT, MEMORY_ENV, WarehouseError, connect
 
 
 def limit(monkeypatch, value: str | None) -> str:

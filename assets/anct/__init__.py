@@ -1,6 +1,6 @@
 """ANCT / Observatoire national de la politique de la ville: per-QPV files of the 2015 geography."""
 
-from pipelines.registry import LiveSpec, Source
+from pipelines.contracts.registry import LiveSpec, Source
 
 ANCT_PAGE = LiveSpec(
     kind="page",

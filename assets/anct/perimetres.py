@@ -1,6 +1,6 @@
 """ANCT: perimeters of the QPV of the 2024 geography (GeoJSON, or the ZIP the producer now serves)."""
 
-from pipelines.registry import LiveSpec, Source
+from pipelines.contracts.registry import LiveSpec, Source
 
 SOURCES = [
     Source(

@@ -1,6 +1,6 @@
 """CNAF: allocataires by IRIS (communes of 10,000 inhabitants or more)."""
 
-from pipelines.registry import LiveSpec, Source
+from pipelines.contracts.registry import LiveSpec, Source
 
 SOURCES = [
     Source(

@@ -1,6 +1,6 @@
 """France Travail: demandeurs d'emploi (DEFM) by QPV."""
 
-from pipelines.registry import LiveSpec, Source
+from pipelines.contracts.registry import LiveSpec, Source
 
 SOURCES: list[Source] = [
     Source(

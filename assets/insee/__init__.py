@@ -1,6 +1,6 @@
 """INSEE: Code officiel géographique (communes, EPCI membership, départements) and Filosofi by IRIS."""
 
-from pipelines.registry import LiveSpec, ReadOptions, Source
+from pipelines.contracts.registry import LiveSpec, ReadOptions, Source
 
 COMMA = ReadOptions(separator=",", decimal_comma=False)
 

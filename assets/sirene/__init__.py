@@ -8,7 +8,7 @@ file when it is given both. Both formats match the file patterns; when a folder 
 Parquet file (`prefer_suffixes`).
 """
 
-from pipelines.registry import LiveSpec, ReadOptions, Source
+from pipelines.contracts.registry import LiveSpec, ReadOptions, Source
 
 SIRENE_MILLESIME = 2025  # conventional edition label of "the stock in the data folder" (see the contracts)
 ANY_FORMAT = r"\.(?:parquet|zip)"

@@ -428,7 +428,7 @@ CASES: list[Case] = [
     Case("zip_bomb", "bombe zip", f"{FILO_ZIP}: the CSV + 64 MiB of zeros (≈ 64 kB compressed); expansion "
          "limit lowered from 2 GiB to 32 MiB for the test (same code path)", "insee_filosofi_iris", "load",
          f"{FILO_ZIP}: the archive would expand to 67,117,084 bytes, over the limit of 33,554,432: refused", zip_bomb,
-         patch=("pipelines.loaders.delimited", "MAX_EXPANDED_BYTES", 32 << 20)),
+         patch=("pipelines.sources.loaders.delimited", "MAX_EXPANDED_BYTES", 32 << 20)),
     Case("zip_slip", "entrée zip-slip", f"{FILO_ZIP}: the CSV + an entry `../../../tmp/evil.csv`",
          "insee_filosofi_iris", "load", f"{FILO_ZIP}: unsafe member name: zip entry '../../../tmp/evil.csv' "
          "contains '..': archive refused", zip_slip),

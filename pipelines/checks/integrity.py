@@ -1,0 +1,228 @@
+"""Rules that span rows or tables, declared in the contracts and evaluated in DuckDB on the raw tables.
+
+- `references:` referential integrity: every code of a column exists in another dataset's column (every QPV code
+  of a data file in the QPV list of its geography, every commune code in the COG).
+- `sum` quality rules: a partition adds up to its total (age bands = all job seekers; income shares = 100 %).
+
+Run by the blocking `raw/<dataset>:integrite` asset check (assets/factory.py), after the raw tables it reads.
+Evidence: per rule, the count and the first offending rows (edition, file, line, key, value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from pipelines.contracts.model import Contract, Reference, SumRule
+
+MAX_EXAMPLES = 10
+
+
+@dataclass
+class IntegrityFailure:
+    rule: str  # reference | sum | reference_absente
+    column: str
+    description: str
+    severity: str
+    unexpected_count: int
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def one_line(self) -> str:
+        level = "" if self.severity == "error" else f"{self.severity}: "
+        text = (
+            f"{level}[{self.rule}] column {self.column}: {self.description}; {self.unexpected_count} row(s)"
+        )
+        if self.examples:
+            text += "; first: " + ", ".join(f"{k} {v}" for k, v in self.examples[0].items() if v is not None)
+        return text
+
+
+@dataclass
+class IntegrityReport:
+    dataset: str
+    rules: list[str] = field(default_factory=list)  # every rule evaluated, as a label
+    failures: list[IntegrityFailure] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[IntegrityFailure]:
+        return [f for f in self.failures if f.severity == "error"]
+
+    def summary(self) -> str:
+        if not self.failures:
+            return f"{self.dataset}: {len(self.rules)} integrity rule(s) passed"
+        lines = [
+            f"{self.dataset}: {len(self.errors)} integrity rule(s) failed, {len(self.failures)} finding(s)"
+        ]
+        return "\n".join(lines + [f"  - {f.one_line()}" for f in self.failures])
+
+    def to_metadata(self) -> dict[str, Any]:
+        return {
+            "rules_evaluated": self.rules,
+            "rules_failed": len(self.errors),
+            "warnings": len(self.failures) - len(self.errors),
+            "failures": [
+                {
+                    "rule": f.rule,
+                    "severity": f.severity,
+                    "column": f.column,
+                    "description": f.description,
+                    "unexpected_count": f.unexpected_count,
+                    "first_offending_rows": f.examples,
+                }
+                for f in self.failures
+            ],
+        }
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: Any) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _not_excluded(contract: Contract) -> str:
+    parts = [
+        f"coalesce({_ident(col)} not in ({', '.join(_literal(v) for v in values)}), true)"
+        for col, values in contract.exclude_from_rules.items()
+    ]
+    return " and ".join(parts) if parts else "true"
+
+
+def _key(contract: Contract) -> str:
+    if not contract.key:
+        return "null"
+    return f"concat_ws('|', {', '.join(_ident(c) for c in contract.key)})"
+
+
+def _rows(
+    con: duckdb.DuckDBPyConnection, sql: str, contract: Contract, value_name: str | None = None
+) -> list[dict[str, Any]]:
+    """First offending rows, the key and the value under their column names."""
+    cursor = con.execute(f"select * from ({sql}) order by millesime, fichier, ligne limit {MAX_EXAMPLES}")  # noqa: S608
+    rename = {"cle": ",".join(contract.key) or "cle", "valeur": value_name or "valeur"}
+    names = [rename.get(d[0], d[0]) for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def reference_sql(contract: Contract, ref: Reference, schema: str = "raw") -> str:
+    """Rows of `<schema>.<dataset>` whose code is absent from the referenced column (one row per missing code)."""
+    col = _ident(ref.column)
+    value = (
+        f"trim(unnest(string_split({col}, {_literal(ref.separator)})))"
+        if ref.separator
+        else f"cast({col} as varchar)"
+    )
+    ignored = ["valeur <> ''"]
+    if ref.ignore_values:
+        ignored.append(f"valeur not in ({', '.join(_literal(v) for v in ref.ignore_values)})")
+    if ref.ignore_pattern:
+        ignored.append(f"not regexp_matches(valeur, {_literal(ref.ignore_pattern)})")
+    return f"""
+with codes as (
+    select millesime, _fichier as fichier, _ligne as ligne, {_key(contract)} as cle, {value} as valeur
+    from {schema}.{contract.name}
+    where {col} is not null and {_not_excluded(contract)}
+),
+
+reference as (
+    select distinct cast({_ident(ref.referenced_column)} as varchar) as valeur
+    from {schema}.{ref.dataset}
+    where {_ident(ref.referenced_column)} is not null
+),
+
+final as (
+    select codes.*
+    from codes
+    anti join reference on reference.valeur = codes.valeur
+    where {" and ".join(ignored)}
+)
+
+select * from final
+"""  # noqa: S608 - identifiers come from the contracts, not from user input
+
+
+def sum_sql(contract: Contract, rule: SumRule, schema: str = "raw") -> str:
+    terms = " + ".join(_ident(c) for c in rule.columns)
+    total = _ident(rule.total) if rule.total else repr(rule.value)
+    present = " and ".join(
+        f"{_ident(c)} is not null" for c in (*rule.columns, *([rule.total] if rule.total else []))
+    )
+    shown = ", ".join(_ident(c) for c in (*([rule.total] if rule.total else []), *rule.columns))
+    return f"""
+with lignes as (
+    select millesime, _fichier as fichier, _ligne as ligne, {_key(contract)} as cle, {shown},
+        round({terms}, 6) as somme, {total} as total
+    from {schema}.{contract.name}
+    where {present} and {_not_excluded(contract)}
+),
+
+final as (
+    select * from lignes where abs(somme - total) > {rule.tolerance!r} + 1e-9
+)
+
+select * from final
+"""  # noqa: S608
+
+
+def _count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Rows of `table`; 0 when it does not exist (a raw asset never materialized in this warehouse)."""
+    try:
+        return con.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+    except duckdb.CatalogException:
+        return 0
+
+
+def check_integrity(
+    con: duckdb.DuckDBPyConnection, contract: Contract, schema: str = "raw"
+) -> IntegrityReport:
+    """Evaluate the contract's references and sum rules on `<schema>.<dataset>`."""
+    report = IntegrityReport(contract.name)
+    if _count_rows(con, f"{schema}.{contract.name}") == 0:
+        return report  # source absent from the data folder: nothing to check
+    for ref in contract.references:
+        label = f"reference {ref.column} -> {ref.dataset}.{ref.referenced_column}"
+        report.rules.append(label)
+        if _count_rows(con, f"{schema}.{ref.dataset}") == 0:
+            report.failures.append(
+                IntegrityFailure(
+                    "reference_absente",
+                    ref.column,
+                    f"{schema}.{ref.dataset} is empty or absent (no file): reference not checked",
+                    "warn",
+                    0,
+                )
+            )
+            continue
+        sql = reference_sql(contract, ref, schema)
+        count = con.execute(f"select count(*) from ({sql})").fetchone()[0]  # noqa: S608
+        if count:
+            report.failures.append(
+                IntegrityFailure(
+                    "reference",
+                    ref.column,
+                    f"every {ref.column} exists in {ref.dataset}.{ref.referenced_column} ({ref.description})",
+                    ref.severity,
+                    count,
+                    _rows(con, sql, contract, ref.column),
+                )
+            )
+    for rule in contract.sum_rules:
+        report.rules.append(f"sum {rule.label}")
+        sql = sum_sql(contract, rule, schema)
+        count = con.execute(f"select count(*) from ({sql})").fetchone()[0]  # noqa: S608
+        if count:
+            report.failures.append(
+                IntegrityFailure(
+                    "sum",
+                    ",".join((*([rule.total] if rule.total else []), *rule.columns)),
+                    rule.label + (f" ({rule.description})" if rule.description else ""),
+                    "error",
+                    count,
+                    _rows(con, sql, contract),
+                )
+            )
+    return report

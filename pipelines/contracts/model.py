@@ -1,0 +1,490 @@
+"""Data contracts: YAML files in `data_contracts/`, read into typed objects.
+
+A contract is the single source of truth about a dataset: its columns (names, aliases across editions, types,
+units, ranges, patterns, what a blank means) and its dataset-level rules (key, row counts, cross-column
+comparisons). The parser (`pipelines.sources.parsing`) uses it to type the raw files, and `pipelines.checks.validation`
+builds the Great Expectations suite from it. The shape follows the Open Data Contract Standard v3
+(`apiVersion`, `kind`, `schema[].properties[]`, `logicalTypeOptions`, `quality`), with a few project fields
+(`aliases`, `unit`, `blank`) that ODCS leaves to custom properties.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from pipelines.paths import CONTRACTS_DIR
+
+LogicalType = Literal["string", "number", "integer", "geometry"]
+_LOGICAL_TYPES = ("string", "number", "integer", "geometry")
+_BLANK_MEANINGS = ("secret", "absent", "interdit")
+_ON_FAIL = ("stop", "quarantine")
+
+
+class ContractError(ValueError):
+    """A contract file is malformed (a bug in the project, not in the data)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    logical_type: LogicalType
+    description: str
+    aliases: tuple[str, ...] = ()
+    unit: str | None = None
+    required: bool = False  # the column must be present in every edition
+    nullable: bool = True  # a blank cell is allowed
+    blank: str = "secret"  # what a blank cell means: secret statistique, absent (not produced), interdit
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    allowed_values: tuple[Any, ...] | None = None
+    # "error" stops the run (blocking check); "warn" reports the violation without blocking, for known
+    # producer defects that the staging layer repairs (documented in the column's description).
+    severity: Literal["error", "warn"] = "error"
+    # What a row violating this column's constraints does: "stop" (the contract check fails, the run stops)
+    # or "quarantine" (the row is moved to quarantine.<dataset> before the raw table is published).
+    on_fail: Literal["stop", "quarantine"] = "stop"
+    # The editions the producer publishes this column in (`editions: 2017-2019`, `2021-`, `[2017, 2019-2020]`):
+    # () = every edition. Outside them the column is expected absent (NULL, no note); `required` applies only
+    # inside them. The dictionary and the data docs show them.
+    editions: tuple[tuple[int | None, int | None], ...] = ()
+
+    def in_edition(self, millesime: int | None) -> bool:
+        """The producer publishes this column in edition `millesime` (always, when no editions are declared)."""
+        if not self.editions or millesime is None:
+            return True
+        return any(
+            (low is None or millesime >= low) and (high is None or millesime <= high)
+            for low, high in self.editions
+        )
+
+    @property
+    def editions_label(self) -> str:
+        """`2017-2019`, `2021-`, `2017, 2019-2020`; "" when every edition has the column."""
+        return ", ".join(edition_ranges(self.editions))
+
+
+def edition_ranges(ranges: tuple[tuple[int | None, int | None], ...]) -> list[str]:
+    """Each range as a contract writes it: `2017`, `2017-2019`, `2021-`, `-2019`."""
+    return [
+        str(low) if low == high else f"{'' if low is None else low}-{'' if high is None else high}"
+        for low, high in ranges
+    ]
+
+
+def parse_editions(where: str, value: Any) -> tuple[tuple[int | None, int | None], ...]:
+    """`editions:` of a column: a year, `2017-2019`, `2021-` (from), `-2019` (until), or a list of those."""
+    items = value if isinstance(value, list) else [value]
+    out: list[tuple[int | None, int | None]] = []
+    for item in items:
+        text = str(item).strip()
+        match = re.fullmatch(r"(\d{4})?\s*(-)?\s*(\d{4})?", text)
+        if not text or match is None or (match.group(2) is None and match.group(3) is not None):
+            raise ContractError(f"{where}: editions {item!r}: expected 2017, 2017-2019, 2021- or -2019")
+        low = int(match.group(1)) if match.group(1) else None
+        high = int(match.group(3)) if match.group(3) else (None if match.group(2) else low)
+        if low is None and high is None:
+            raise ContractError(f"{where}: editions {item!r}: give at least one year")
+        if low is not None and high is not None and low > high:
+            raise ContractError(f"{where}: editions {item!r}: the first year is after the last")
+        out.append((low, high))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Box:
+    """A longitude/latitude rectangle (WGS84 degrees)."""
+
+    name: str
+    longitude: tuple[float, float]
+    latitude: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class BoundingBoxRule:
+    """The point (longitude, latitude) lies in one of the boxes (rows with a blank coordinate are not checked)."""
+
+    longitude: str
+    latitude: str
+    boxes: tuple[Box, ...]
+    description: str
+    on_fail: Literal["quarantine"] = "quarantine"
+
+
+@dataclass(frozen=True)
+class SumRule:
+    """sum(columns) = total (a column) or = value, within tolerance, on rows where every term is present."""
+
+    columns: tuple[str, ...]
+    total: str | None
+    value: float | None
+    tolerance: float
+    description: str
+
+    @property
+    def label(self) -> str:
+        right = self.total if self.total is not None else f"{self.value:g}"
+        return f"{' + '.join(self.columns)} = {right} (± {self.tolerance:g})"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Referential integrity: every value of `column` exists in `dataset`.`referenced_column`.
+
+    `separator`: the cell lists several codes (e.g. "02571, 02691"); `ignore_values` / `ignore_pattern`: values
+    that are not codes (HZ) or codes legitimately outside the referenced table (documented in `description`).
+    The contract's excludeRows apply too. Evaluated in SQL by pipelines.checks.integrity (blocking if severity error).
+    """
+
+    column: str
+    dataset: str
+    referenced_column: str
+    description: str
+    severity: Literal["error", "warn"] = "error"
+    separator: str | None = None
+    ignore_values: tuple[str, ...] = ()
+    ignore_pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class CompareRule:
+    """`left >= right` on every row where both are present (e.g. APRES50 >= APRES100)."""
+
+    left: str
+    operator: Literal[">=", ">"]
+    right: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    version: str
+    title: str
+    description: str
+    producer: str
+    license: str
+    official_url: str
+    cadence: str
+    freshness: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    row_count_min: int | None = None
+    row_count_max: int | None = None
+    exclude_from_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    compare_rules: tuple[CompareRule, ...] = ()
+    # A file column the contract does not describe: "reject" (schema drift is an error naming the new and the
+    # absent columns: frozen, fully described series) or "ignore" (producers that add columns without notice).
+    unknown_columns: Literal["reject", "ignore"] = "ignore"
+    # Cell values that mean "no value" besides the blank cell (Filosofi's ns / nd / s markers): read as null.
+    null_values: tuple[str, ...] = ()
+    bounding_boxes: tuple[BoundingBoxRule, ...] = ()
+    sum_rules: tuple[SumRule, ...] = ()
+    references: tuple[Reference, ...] = ()
+    path: Path | None = None
+    # `freshnessMaxAgeDays`: the newest file older than that gives a warning (pipelines.orchestration.freshness); None: no check.
+    freshness_max_age_days: int | None = None
+
+    @property
+    def quarantines(self) -> bool:
+        """Some rule of the contract moves offending rows to quarantine instead of stopping the run."""
+        return bool(self.bounding_boxes) or any(c.on_fail == "quarantine" for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def alias_map(self) -> dict[str, str]:
+        """Every accepted header (canonical name or alias, upper-cased) -> canonical column name."""
+        mapping: dict[str, str] = {}
+        for col in self.columns:
+            for header in (col.name, *col.aliases):
+                key = header.strip().upper()
+                if key in mapping and mapping[key] != col.name:
+                    raise ContractError(f"{self.path}: header {header!r} maps to two columns")
+                mapping[key] = col.name
+        return mapping
+
+
+def _expect_keys(where: str, data: dict, allowed: set[str], required: set[str]) -> None:
+    unknown = set(data) - allowed
+    if unknown:
+        raise ContractError(f"{where}: unknown keys {sorted(unknown)} (allowed: {sorted(allowed)})")
+    missing = required - set(data)
+    if missing:
+        raise ContractError(f"{where}: missing keys {sorted(missing)}")
+
+
+_COLUMN_KEYS = {
+    "name",
+    "logicalType",
+    "description",
+    "aliases",
+    "unit",
+    "required",
+    "nullable",
+    "blank",
+    "logicalTypeOptions",
+    "primaryKey",
+    "examples",
+    "severity",
+    "onFail",
+    "editions",
+}
+_OPTION_KEYS = {"minimum", "maximum", "pattern", "allowedValues"}
+
+
+def _parse_column(where: str, data: dict) -> Column:
+    _expect_keys(where, data, _COLUMN_KEYS, {"name", "logicalType", "description"})
+    if data["logicalType"] not in _LOGICAL_TYPES:
+        raise ContractError(f"{where}: logicalType must be one of {_LOGICAL_TYPES}")
+    blank = data.get("blank", "secret")
+    if blank not in _BLANK_MEANINGS:
+        raise ContractError(f"{where}: blank must be one of {_BLANK_MEANINGS}")
+    options = data.get("logicalTypeOptions") or {}
+    _expect_keys(f"{where}.logicalTypeOptions", options, _OPTION_KEYS, set())
+    allowed = options.get("allowedValues")
+    if data.get("severity", "error") not in ("error", "warn"):
+        raise ContractError(f"{where}: severity must be error or warn")
+    on_fail = data.get("onFail", "stop")
+    if on_fail not in _ON_FAIL:
+        raise ContractError(f"{where}: onFail must be one of {_ON_FAIL}")
+    return Column(
+        editions=parse_editions(where, data["editions"]) if data.get("editions") is not None else (),
+        on_fail=on_fail,
+        severity=data.get("severity", "error"),
+        name=data["name"],
+        logical_type=data["logicalType"],
+        description=data["description"].strip(),
+        aliases=tuple(data.get("aliases") or ()),
+        unit=data.get("unit"),
+        required=bool(data.get("required", False)),
+        nullable=bool(data.get("nullable", True)),
+        blank=blank,
+        minimum=options.get("minimum"),
+        maximum=options.get("maximum"),
+        pattern=options.get("pattern"),
+        allowed_values=tuple(allowed) if allowed is not None else None,
+    )
+
+
+def load_contract(path: str | Path) -> Contract:
+    """Read and check one contract file."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{path}: invalid YAML: {exc}") from exc
+    where = str(path)
+    _expect_keys(
+        where,
+        doc,
+        {
+            "apiVersion",
+            "kind",
+            "id",
+            "name",
+            "version",
+            "status",
+            "domain",
+            "description",
+            "producer",
+            "license",
+            "officialUrl",
+            "cadence",
+            "freshness",
+            "freshnessMaxAgeDays",
+            "unknownColumns",
+            "nullValues",
+            "schema",
+        },
+        {"apiVersion", "kind", "name", "version", "description", "producer", "license", "schema"},
+    )
+    if doc["kind"] != "DataContract":
+        raise ContractError(f"{where}: kind must be DataContract")
+    if len(doc["schema"]) != 1:
+        raise ContractError(f"{where}: exactly one schema object per contract")
+    obj = doc["schema"][0]
+    _expect_keys(
+        f"{where}.schema[0]",
+        obj,
+        {"name", "physicalName", "description", "properties", "quality", "references"},
+        {"name", "properties"},
+    )
+    columns = tuple(
+        _parse_column(f"{where}.schema[0].properties[{i}]", p) for i, p in enumerate(obj["properties"])
+    )
+    names = [c.name for c in columns]
+    if len(set(names)) != len(names):
+        raise ContractError(f"{where}: duplicate column names")
+    key = tuple(p["name"] for p in obj["properties"] if p.get("primaryKey"))
+
+    row_min = row_max = None
+    compare: list[CompareRule] = []
+    exclude: dict[str, tuple[str, ...]] = {}
+    boxes: list[BoundingBoxRule] = []
+    sums: list[SumRule] = []
+    for i, rule in enumerate(obj.get("quality") or []):
+        rwhere = f"{where}.schema[0].quality[{i}]"
+        kind = rule.get("rule")
+        if kind == "rowCount":
+            _expect_keys(rwhere, rule, {"rule", "description", "mustBeBetween"}, {"rule", "mustBeBetween"})
+            row_min, row_max = rule["mustBeBetween"]
+        elif kind == "compare":
+            _expect_keys(
+                rwhere, rule, {"rule", "description", "left", "operator", "right"}, {"rule", "left", "right"}
+            )
+            for col in (rule["left"], rule["right"]):
+                if col not in names:
+                    raise ContractError(f"{rwhere}: unknown column {col}")
+            compare.append(
+                CompareRule(
+                    rule["left"], rule.get("operator", ">="), rule["right"], rule.get("description", "")
+                )
+            )
+        elif kind == "excludeRows":
+            # Rows that are not observations (e.g. the "Ensemble des QPV" aggregate row) are kept in raw
+            # but excluded from the column rules: {column: [values]}.
+            _expect_keys(
+                rwhere, rule, {"rule", "description", "column", "values"}, {"rule", "column", "values"}
+            )
+            exclude[rule["column"]] = tuple(rule["values"])
+        elif kind == "boundingBox":
+            boxes.append(_parse_bounding_box(rwhere, rule, names))
+        elif kind == "sum":
+            sums.append(_parse_sum(rwhere, rule, names))
+        else:
+            raise ContractError(
+                f"{rwhere}: unknown rule {kind!r} (rowCount, compare, excludeRows, boundingBox, sum)"
+            )
+    references = tuple(
+        _parse_reference(f"{where}.schema[0].references[{i}]", ref, names)
+        for i, ref in enumerate(obj.get("references") or [])
+    )
+
+    unknown_columns = doc.get("unknownColumns", "ignore")
+    if unknown_columns not in ("reject", "ignore"):
+        raise ContractError(f"{where}: unknownColumns must be reject or ignore")
+    max_age = doc.get("freshnessMaxAgeDays")
+    if max_age is not None and (isinstance(max_age, bool) or not isinstance(max_age, int) or max_age <= 0):
+        raise ContractError(f"{where}: freshnessMaxAgeDays must be a positive number of days")
+    return Contract(
+        freshness_max_age_days=max_age,
+        unknown_columns=unknown_columns,
+        null_values=tuple(str(v) for v in doc.get("nullValues") or ()),
+        name=doc["name"],
+        version=str(doc["version"]),
+        title=(doc["description"].get("title") or doc["name"]).strip(),
+        description=(doc["description"].get("purpose") or "").strip(),
+        producer=doc["producer"],
+        license=doc["license"],
+        official_url=doc.get("officialUrl", ""),
+        cadence=doc.get("cadence", ""),
+        freshness=doc.get("freshness", ""),
+        columns=columns,
+        key=key,
+        row_count_min=row_min,
+        row_count_max=row_max,
+        exclude_from_rules=exclude,
+        compare_rules=tuple(compare),
+        bounding_boxes=tuple(boxes),
+        sum_rules=tuple(sums),
+        references=references,
+        path=path,
+    )
+
+
+def _parse_bounding_box(where: str, rule: dict, names: list[str]) -> BoundingBoxRule:
+    _expect_keys(
+        where,
+        rule,
+        {"rule", "description", "longitude", "latitude", "boxes", "onFail"},
+        {"rule", "longitude", "latitude", "boxes", "onFail"},
+    )
+    if rule["onFail"] != "quarantine":
+        raise ContractError(f"{where}: a boundingBox rule must say onFail: quarantine")
+    for col in (rule["longitude"], rule["latitude"]):
+        if col not in names:
+            raise ContractError(f"{where}: unknown column {col}")
+    boxes = []
+    for j, box in enumerate(rule["boxes"]):
+        _expect_keys(
+            f"{where}.boxes[{j}]", box, {"name", "longitude", "latitude"}, {"name", "longitude", "latitude"}
+        )
+        lon, lat = (tuple(float(v) for v in box[k]) for k in ("longitude", "latitude"))
+        if len(lon) != 2 or len(lat) != 2 or lon[0] > lon[1] or lat[0] > lat[1]:
+            raise ContractError(f"{where}.boxes[{j}]: longitude and latitude are [min, max]")
+        boxes.append(Box(box["name"], lon, lat))
+    return BoundingBoxRule(rule["longitude"], rule["latitude"], tuple(boxes), rule.get("description", ""))
+
+
+def _parse_sum(where: str, rule: dict, names: list[str]) -> SumRule:
+    _expect_keys(
+        where,
+        rule,
+        {"rule", "description", "columns", "equals", "equalsValue", "tolerance"},
+        {"rule", "columns"},
+    )
+    if ("equals" in rule) == ("equalsValue" in rule):
+        raise ContractError(f"{where}: give exactly one of equals (a column) or equalsValue (a number)")
+    for col in [*rule["columns"], *([rule["equals"]] if "equals" in rule else [])]:
+        if col not in names:
+            raise ContractError(f"{where}: unknown column {col}")
+    return SumRule(
+        columns=tuple(rule["columns"]),
+        total=rule.get("equals"),
+        value=float(rule["equalsValue"]) if "equalsValue" in rule else None,
+        tolerance=float(rule.get("tolerance", 0)),
+        description=rule.get("description", ""),
+    )
+
+
+def _parse_reference(where: str, ref: dict, names: list[str]) -> Reference:
+    _expect_keys(
+        where,
+        ref,
+        {
+            "column",
+            "dataset",
+            "referencedColumn",
+            "description",
+            "severity",
+            "separator",
+            "ignoreValues",
+            "ignorePattern",
+        },
+        {"column", "dataset", "referencedColumn", "description"},
+    )
+    if ref["column"] not in names:
+        raise ContractError(f"{where}: unknown column {ref['column']}")
+    if ref.get("severity", "error") not in ("error", "warn"):
+        raise ContractError(f"{where}: severity must be error or warn")
+    return Reference(
+        column=ref["column"],
+        dataset=ref["dataset"],
+        referenced_column=ref["referencedColumn"],
+        description=" ".join(ref["description"].split()),
+        severity=ref.get("severity", "error"),
+        separator=ref.get("separator"),
+        ignore_values=tuple(str(v) for v in ref.get("ignoreValues") or ()),
+        ignore_pattern=ref.get("ignorePattern"),
+    )
+
+
+def contract_path(relative: str) -> Path:
+    return CONTRACTS_DIR / relative
+
+
+def all_contract_files() -> list[Path]:
+    return sorted(CONTRACTS_DIR.rglob("*.yaml"))

@@ -1,5 +1,0 @@
-"""Synthetic demo dataset in the producers' file layouts (see `generator.py`)."""
-
-from pipelines.demo.generator import generate_demo_data
-
-__all__ = ["generate_demo_data"]

@@ -1,0 +1,532 @@
+"""Reading the producers' files: plain functions, no Dagster, testable on small inline inputs.
+
+Files are read with Polars as text, then typed column by column from the contract. Every value that does not
+fit its type is reported with the file, the line (as a text editor numbers it: the header is line 1) and the
+column (name and position), and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from pipelines import settings
+from pipelines.contracts.model import Contract
+from pipelines.contracts.registry import ReadOptions, Source
+
+LINEAGE_COLUMNS = ("millesime", "_fichier", "_sha256", "_ligne")
+# Thousands separators seen in the official files: U+202F (narrow no-break space), U+00A0, ordinary space.
+_THOUSANDS = "[\u202f\u00a0 \t]"
+
+
+class InputError(ValueError):
+    """Bad input data: the message names the file, the line and the column."""
+
+    def __init__(self, file: str, message: str, line: int | None = None, column: str | None = None):
+        self.file, self.line, self.column = file, line, column
+        where = file
+        if line is not None:
+            where += f", line {line}"
+        if column is not None:
+            where += f", column {column}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    relative: str  # path relative to the data directory, as stored in `_fichier`
+    millesime: int
+    sha256: str
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- Checksum cache -------------------------------------------------------------------------------------
+# Discovery runs on every sensor tick and every run: hashing a multi-GB SIRENE stock each time would re-read it.
+# The sha256 of a file is remembered, keyed by (absolute path, size, mtime_ns, ctime_ns, inode): any write to the
+# file (even one restoring its mtime) changes ctime, so a stale entry is never used. The cache is a small SQLite
+# file, by default ~/.cache/qpv-observatoire/checksums.sqlite (the data folder may be read-only, like
+# ../shared/data); QPV_CHECKSUM_CACHE=<file> moves it, QPV_CHECKSUM_CACHE=off disables it. A cache that cannot be
+# read or written is ignored: the file is hashed, as without a cache.
+CHECKSUM_CACHE_ENV = settings.CHECKSUM_CACHE
+
+
+def checksum_cache_path() -> Path | None:
+    setting = settings.checksum_cache()
+    if setting.lower() in ("off", "0", "none", "false"):
+        return None
+    if setting:
+        return Path(setting)
+    return settings.cache_home() / "qpv-observatoire" / "checksums.sqlite"
+
+
+def _file_identity(path: Path) -> tuple[str, int, int, int, int]:
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
+def _cache_connection(cache: Path):
+    import sqlite3
+
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(cache, timeout=10)
+    con.execute(
+        "create table if not exists checksums (path text primary key, size integer, mtime_ns integer, "
+        "ctime_ns integer, inode integer, sha256 text)"
+    )
+    return con
+
+
+def cached_sha256(path: Path, cache: Path | None = None) -> str:
+    """sha256 of `path`, read from the checksum cache when the file has not changed since it was hashed."""
+    import sqlite3
+
+    cache = cache if cache is not None else checksum_cache_path()
+    if cache is None:
+        return sha256_of(path)
+    identity = _file_identity(path)
+    try:
+        con = _cache_connection(cache)
+        try:
+            row = con.execute(
+                "select sha256 from checksums where path = ? and size = ? and mtime_ns = ? and ctime_ns = ? "
+                "and inode = ?",
+                identity,
+            ).fetchone()
+        finally:
+            con.close()
+    except (sqlite3.Error, OSError):
+        return sha256_of(path)
+    if row is not None:
+        return row[0]
+    digest = sha256_of(path)
+    if _file_identity(path) != identity:  # changed while being hashed: do not remember it
+        return digest
+    try:
+        con = _cache_connection(cache)
+        try:
+            with con:
+                con.execute("insert or replace into checksums values (?, ?, ?, ?, ?, ?)", (*identity, digest))
+        finally:
+            con.close()
+    except (sqlite3.Error, OSError):
+        pass
+    return digest
+
+
+def discover_files(source: Source, root: Path) -> list[SourceFile]:
+    """The files of `source` present under `root/<folder>`, one per edition, oldest first.
+
+    Two files for one edition is an error, unless the source publishes the same data in several formats
+    (`prefer_suffixes`, e.g. SIRENE's Parquet and CSV zip): then the preferred format is taken.
+    """
+    folder = root / source.folder
+    if not folder.is_dir():
+        return []
+    candidates: dict[int, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        millesime = source.millesime_of(path.name)
+        if millesime is None or not path.is_file():
+            continue
+        candidates.setdefault(millesime, []).append(path)
+    found = []
+    for millesime in sorted(candidates):
+        paths = candidates[millesime]
+        if len(paths) > 1 and source.many_files:
+            found += [
+                SourceFile(p, p.relative_to(root).as_posix(), millesime, cached_sha256(p)) for p in paths
+            ]
+            continue
+        if len(paths) > 1:
+            ranked = [p for suffix in source.prefer_suffixes for p in paths if p.name.endswith(suffix)]
+            if len({p.name.rsplit(".", 1)[0] for p in paths}) > 1 or not ranked:
+                others = ", ".join(p.relative_to(root).as_posix() for p in paths[1:])
+                raise InputError(str(paths[0]), f"edition {millesime} also provided by {others}")
+            paths = ranked[:1]
+        path = paths[0]
+        found.append(
+            SourceFile(
+                path=path,
+                relative=path.relative_to(root).as_posix(),
+                millesime=millesime,
+                sha256=cached_sha256(path),
+            )
+        )
+    return found
+
+
+def read_header(path: Path, options: ReadOptions, label: str | None = None) -> list[str]:
+    """The header cells as written (BOM removed), including the empty trailing ones."""
+    label = label or str(path)
+    with path.open("rb") as handle:
+        raw = handle.readline(MAX_LINE_BYTES + 1)
+    if len(raw) > MAX_LINE_BYTES:
+        raise InputError(label, f"header line longer than {MAX_LINE_BYTES:,} bytes: not a delimited file?", 1)
+    try:
+        first = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(raw, exc, options, label, None) from exc
+    if not first.strip():
+        raise InputError(label, "empty file (no header line)", line=1)
+    return next(csv.reader(io.StringIO(first), delimiter=options.separator, quotechar=options.quote_char))
+
+
+# Longest line accepted in a delimited file (the widest official line, REVN 2021, is about 1.3 kB): a longer one
+# is a broken quote, a missing end of line or not a data file, refused before it fills memory.
+MAX_LINE_BYTES = 1 << 20
+_OTHER_SEPARATORS = (";", ",", "\t", "|")
+
+
+def _not_utf8(
+    data: bytes, exc: UnicodeDecodeError, options: ReadOptions, label: str, header: list[str] | None
+) -> InputError:
+    """The error for bytes that are not UTF-8, at the line and column of the first bad byte."""
+    start = exc.start
+    line = data.count(b"\n", 0, start) + 1
+    line_start = data.rfind(b"\n", 0, start) + 1
+    field = data.count(options.separator.encode(), line_start, start) + 1
+    name = header[field - 1].strip() if header and field <= len(header) else ""
+    column = f"{name} (no. {field})" if name else f"no. {field}"
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) > 3 and b"\x00" in data[:4])
+    guess = (
+        "the file is UTF-16 (byte-order mark or zero bytes between the characters)"
+        if utf16
+        else "the file is probably Latin-1 / Windows-1252"
+    )
+    return InputError(
+        label,
+        f"not UTF-8: byte 0x{data[start]:02x} ({data[max(line_start, start - 12) : start + 4]!r}); "
+        f"{guess}: re-encode it in UTF-8",
+        line=line,
+        column=column,
+    )
+
+
+def check_layout(data: bytes, header: list[str], options: ReadOptions, label: str) -> None:
+    """Refuse what Polars would read wrongly or without saying where: bytes that are not UTF-8, the wrong
+    separator, a line over MAX_LINE_BYTES, a line with more or fewer fields than the header (a truncated file,
+    a broken line). Every official file has as many fields on every line as in its header."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(data, exc, options, label, header) from exc
+    sep = options.separator
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line_start = data.rfind(b"\n", 0, nul) + 1
+        field = data.count(sep.encode(), line_start, nul) + 1
+        name = header[field - 1].strip() if field <= len(header) else ""
+        raise InputError(
+            label,
+            "NUL byte (0x00) in a text file: binary data, a damaged copy or a file in another encoding",
+            line=data.count(b"\n", 0, nul) + 1,
+            column=f"{name} (no. {field})" if name else f"no. {field}",
+        )
+    if len(header) == 1:
+        for other in _OTHER_SEPARATORS:
+            if other != sep and header[0].count(other) >= 1:
+                raise InputError(
+                    label,
+                    f"the header has no {sep!r} separator but {header[0].count(other)} {other!r}: "
+                    f"the file is {other!r}-separated, the contract expects {sep!r}",
+                    line=1,
+                )
+    lines = data.split(b"\n")
+    while lines and not lines[-1].strip(b"\r"):
+        lines.pop()  # the end of the last line
+    longest = max(range(len(lines)), key=lambda i: len(lines[i]), default=None)
+    if longest is not None and len(lines[longest]) > MAX_LINE_BYTES:
+        raise InputError(
+            label,
+            f"line of {len(lines[longest]):,} bytes, over the limit of {MAX_LINE_BYTES:,}: "
+            "a broken quote, a missing end of line or not a data file",
+            line=longest + 1,
+        )
+    expected = len(header)
+    if options.quote_char.encode() not in data:
+        counts = ((i + 1, line.count(sep.encode()) + 1) for i, line in enumerate(lines))
+    else:
+        reader = csv.reader(
+            io.StringIO(text.removeprefix("\ufeff")), delimiter=sep, quotechar=options.quote_char
+        )
+        counts = ((reader.line_num, len(row)) for row in reader)
+    for line, fields in counts:
+        if fields != expected:
+            raise InputError(
+                label,
+                f"{fields} field(s) where the header has {expected}: "
+                + (
+                    "truncated file or broken line"
+                    if fields < expected
+                    else "a separator too many in a value"
+                ),
+                line=line,
+            )
+
+
+@dataclass(frozen=True)
+class TextTable:
+    frame: pl.DataFrame  # `_ligne` (line number in the file) + every named column, as text
+    positions: dict[str, int]  # column name -> its number in the file (1-based), for error messages
+
+
+def read_text_table(path: Path, options: ReadOptions, label: str | None = None) -> TextTable:
+    """Every named column as text (blank cell -> null), plus `_ligne`, the line number in the file.
+
+    Unnamed columns (the ANCT exports end every line with hundreds of empty `;` cells) are dropped;
+    header names are stripped of spaces (IPRO 2019 has `EVOL_CA_N_E `).
+    """
+    label = label or str(path)
+    return text_table_from(path, read_header(path, options, label), options, label)
+
+
+def text_table_from(
+    source: Path | io.BytesIO,
+    header: list[str],
+    options: ReadOptions,
+    label: str,
+    header_only_is_empty: bool = False,
+) -> TextTable:
+    """The text table of a delimited file (a path, or UTF-8 bytes such as a zip member) whose header is given."""
+    names = [h.strip() for h in header]
+    positions = [i for i, n in enumerate(names) if n]
+    duplicates = {n for n in names if n and names.count(n) > 1}
+    if duplicates:
+        raise InputError(label, f"duplicate column names in header: {sorted(duplicates)}", line=1)
+    columns = [n or f"__unnamed_{i}" for i, n in enumerate(names)]
+    data = source.read_bytes() if isinstance(source, Path) else source.getvalue()
+    check_layout(data, header, options, label)
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(data),
+            separator=options.separator,
+            quote_char=options.quote_char,
+            has_header=False,
+            skip_rows=1,
+            infer_schema=False,
+            new_columns=columns,
+            truncate_ragged_lines=False,
+            encoding="utf8",
+        )
+    except pl.exceptions.NoDataError as exc:
+        if not header_only_is_empty:
+            raise InputError(label, "header only: no data line after the header", line=1) from exc
+        frame = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+    except pl.exceptions.ComputeError as exc:
+        raise InputError(label, f"cannot be read as a '{options.separator}'-separated file: {exc}") from exc
+    frame = frame.select([pl.col(names[i]).str.strip_chars().replace("", None) for i in positions])
+    frame = frame.with_row_index("_ligne", offset=2).with_columns(pl.col("_ligne").cast(pl.Int64))
+    return TextTable(frame=frame, positions={names[i]: i + 1 for i in positions})
+
+
+@dataclass(frozen=True)
+class ColumnMatch:
+    canonical: str  # contract column name
+    header: str  # as written in the file
+    position: int  # 1-based position in the file, for error messages
+
+
+def match_columns(
+    header: list[str],
+    contract: Contract,
+    label: str,
+    line: int | None,
+    millesime: int | None = None,
+) -> tuple[list[ColumnMatch], list[str]]:
+    """Contract columns found in `header` (case-insensitive, aliases accepted) and the undeclared ones.
+
+    A column the contract does not describe is returned (recorded by the load, not loaded), never an error here
+    (`qpv run --strict` turns it into one for the contracts that say `unknownColumns: reject`: `drift_error`).
+    Raises InputError on two headers for one contract column and on a required column missing from an edition
+    the column is declared for (`editions:`).
+    """
+    aliases = contract.alias_map()
+    seen: dict[str, str] = {}
+    matches: list[ColumnMatch] = []
+    unknown: list[str] = []
+    for position, raw in enumerate(header, start=1):
+        name = raw.strip()
+        if not name:
+            continue
+        canonical = aliases.get(name.upper())
+        if canonical is None:
+            unknown.append(name)
+            continue
+        if canonical in seen:
+            raise InputError(
+                label,
+                f"columns {seen[canonical]!r} and {name!r} are the same contract column {canonical}",
+                line,
+            )
+        seen[canonical] = name
+        matches.append(ColumnMatch(canonical, name, position))
+    present = set(seen)
+    missing = [
+        c.name for c in contract.columns if c.required and c.in_edition(millesime) and c.name not in present
+    ]
+    if missing:
+        raise InputError(
+            label,
+            f"required column(s) missing: {missing}"
+            + (f"; column(s) not in the contract: {unknown}" if unknown else "")
+            + f" (contract {contract.name} {contract.version})",
+            line,
+        )
+    return matches, unknown
+
+
+def drift_error(contract: Contract, label: str, unknown: list[str], absent: list[str]) -> InputError:
+    """Schema drift as an error (`--strict`, contracts with `unknownColumns: reject`): the new and the absent
+    columns of one file."""
+    return InputError(
+        label,
+        f"schema drift: column(s) not in the contract: {unknown}; contract column(s) absent from this file: "
+        f"{absent} (contract {contract.name} {contract.version}: add the new names as columns or aliases)",
+        line=1,
+    )
+
+
+def absent_columns(contract: Contract, present: set[str], millesime: int | None) -> list[str]:
+    """Contract columns declared for edition `millesime` (`editions:`) that the file does not have: NULL for
+    that edition, with a note."""
+    return [c.name for c in contract.columns if c.name not in present and c.in_edition(millesime)]
+
+
+def header_notes(header: list[str], contract: Contract, millesime: int | None) -> dict[str, list[str]]:
+    """What a file's header says against the contract, for the notes of a load: `absent` (declared for this
+    edition, not in the file: NULL) and `outside_editions` (in the file, declared for other editions only)."""
+    aliases = contract.alias_map()
+    present = {aliases[h.strip().upper()] for h in header if h.strip() and h.strip().upper() in aliases}
+    notes = {
+        "absent": absent_columns(contract, present, millesime),
+        "outside_editions": [
+            c.name
+            for c in contract.columns
+            if c.name in present and c.editions and not c.in_edition(millesime)
+        ],
+    }
+    return {k: v for k, v in notes.items() if v}
+
+
+def clean_number(expr: pl.Expr, decimal_comma: bool = True) -> pl.Expr:
+    """Text -> Float64: strips thousands separators, reads the decimal comma. Unparseable -> null."""
+    text = expr.str.replace_all(_THOUSANDS, "")
+    if decimal_comma:
+        text = text.str.replace(",", ".", literal=True)
+    return text.cast(pl.Float64, strict=False)
+
+
+def type_columns(
+    table: TextTable,
+    contract: Contract,
+    options: ReadOptions,
+    label: str,
+    millesime: int | None = None,
+) -> tuple[pl.DataFrame, list[str]]:
+    """Rename aliases to canonical names, check required columns, cast each column to its contract type.
+
+    Raises InputError naming the file, line and column of the first value that is not of its type.
+    Columns of the contract absent from this edition are added as nulls, so every edition has the same shape.
+    Returns the typed frame and the columns of the file that the contract does not describe (dropped).
+    """
+    frame = table.frame
+    matches, unknown = match_columns(
+        [c for c in frame.columns if c != "_ligne"], contract, label, 1, millesime=millesime
+    )
+    renames = {m.header: m.canonical for m in matches}
+    present = set(renames.values())
+    frame = frame.drop(unknown).rename(renames)
+    if contract.null_values:
+        markers = list(contract.null_values)
+        frame = frame.with_columns(
+            [pl.when(pl.col(c).is_in(markers)).then(None).otherwise(pl.col(c)).alias(c) for c in present]
+        )
+    source_name = {v: k for k, v in renames.items()}
+
+    casts = []
+    for col in contract.columns:
+        if col.name not in present:
+            dtype = pl.String if col.logical_type == "string" else pl.Float64
+            if col.logical_type == "integer":
+                dtype = pl.Int64
+            casts.append(pl.lit(None, dtype=dtype).alias(col.name))
+            continue
+        if col.logical_type == "string":
+            continue
+        parsed = clean_number(pl.col(col.name), options.decimal_comma)
+        bad = frame.filter(pl.col(col.name).is_not_null() & parsed.is_null())
+        if col.logical_type == "integer" and bad.is_empty():
+            bad = frame.filter(parsed.is_not_null() & (parsed != parsed.round(0)))
+        if not bad.is_empty():
+            row = bad.row(0, named=True)
+            header = source_name[col.name]
+            marker = not any(ch.isdigit() for ch in str(row[col.name]))
+            raise InputError(
+                label,
+                f"{row[col.name]!r} is not {'an integer' if col.logical_type == 'integer' else 'a number'}"
+                f" ({bad.height} such value(s) in this column"
+                + ("; a 'no value' marker must be declared in the contract's nullValues)" if marker else ")"),
+                line=row["_ligne"],
+                column=f"{header} (no. {table.positions[header]})",
+            )
+        casts.append(parsed.cast(pl.Int64).alias(col.name) if col.logical_type == "integer" else parsed)
+    frame = frame.with_columns(casts)
+    return frame.select(contract.column_names + ["_ligne"]), unknown
+
+
+def load_source(source: Source, files: list[SourceFile]) -> tuple[pl.DataFrame, dict[str, list[str]]]:
+    """All editions of a source as one typed frame with lineage columns; also the undeclared columns per file."""
+    contract = source.load_contract()
+    frames, undeclared = [], {}
+    for sf in files:
+        text = read_text_table(sf.path, source.read, label=sf.relative)
+        typed, unknown = type_columns(text, contract, source.read, sf.relative, millesime=sf.millesime)
+        if unknown:
+            undeclared[sf.relative] = unknown
+        frames.append(
+            typed.with_columns(
+                pl.lit(sf.millesime, dtype=pl.Int32).alias("millesime"),
+                pl.lit(sf.relative).alias("_fichier"),
+                pl.lit(sf.sha256).alias("_sha256"),
+            )
+        )
+    if not frames:
+        return pl.DataFrame(), undeclared
+    combined = pl.concat(frames, how="vertical")
+    return combined.select(list(LINEAGE_COLUMNS) + contract.column_names), undeclared
+
+
+# QPV codes: 2015 geography `QP` + département on 3 characters + 3 digits (QP059077, QP02A001, QP974049);
+# 2024 geography `QN` + département on 3 characters + 2 digits + a letter (QN05901M). Same as the contracts.
+QPV_CODE_PATTERNS = {
+    "qpv2015": r"QP(?:0[0-9]{2}|02[AB]|9[0-9]{2})[0-9]{3}",
+    "qpv2024": r"QN(?:0[0-9]{2}|02[AB]|9[0-9]{2})[0-9]{2}[A-Z]",
+}
+
+
+def parse_qpv_code(value: object, geographie: str | None = None, label: str = "QPV code") -> str:
+    """A QPV code as written in a file or typed by a user: surrounding blanks removed (as the reader does for
+    every cell), nothing else repaired. A malformed code raises InputError quoting the value."""
+    import re
+
+    if geographie is not None and geographie not in QPV_CODE_PATTERNS:
+        raise ValueError(f"unknown geography {geographie!r} (known: {sorted(QPV_CODE_PATTERNS)})")
+    patterns = [QPV_CODE_PATTERNS[geographie]] if geographie else list(QPV_CODE_PATTERNS.values())
+    code = value.strip() if isinstance(value, str) else None
+    if code is None or not any(re.fullmatch(p, code) for p in patterns):
+        expected = {"qpv2015": "QP059077", "qpv2024": "QN05901M"}
+        examples = " or ".join(expected[g] for g in ([geographie] if geographie else expected))
+        raise InputError(label, f"malformed QPV code {value!r} (expected e.g. {examples})")
+    return code
