@@ -215,7 +215,7 @@ def contract_check(source: Source):
             # the raw asset's validation of the same rows in this run, if it made one (pipelines/checks/holdback.py)
             known = None
             if not uses_spatial(source, contract):
-                known = recall(context.run.run_id, source.name, rows_fingerprint(con, query))
+                known = recall(context.run.run_id, source.name, lambda: rows_fingerprint(con, query))
             if known is not None:
                 report, frame = known
             else:

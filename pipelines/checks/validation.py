@@ -9,6 +9,7 @@ seconds to import and the code location must load fast.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -424,10 +425,13 @@ def remember(
     _REMEMBERED[(run_id, name)] = (fingerprint, report, frame)
 
 
-def recall(run_id: str, name: str, fingerprint: tuple) -> tuple[ValidationReport, pd.DataFrame] | None:
-    """The remembered validation of these rows, once (it is forgotten when read)."""
+def recall(
+    run_id: str, name: str, fingerprint: Callable[[], tuple]
+) -> tuple[ValidationReport, pd.DataFrame] | None:
+    """The remembered validation of these rows, once (it is forgotten when read). `fingerprint` computes the rows'
+    fingerprint, only when a validation was remembered (a national stock is never scanned for nothing)."""
     found = _REMEMBERED.pop((run_id, name), None)
-    if found is None or found[0] != fingerprint:
+    if found is None or found[0] != fingerprint():
         return None
     return found[1], found[2]
 
