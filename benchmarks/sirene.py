@@ -476,19 +476,15 @@ def baseline_child(dataset: Path, result_path: Path) -> None:
     import pandas as pd
 
     from pipelines.domain.demo import layouts
-    from pipelines.paths import SQL_DIR
+    from pipelines.warehouse.models import load_sql
 
-    # the reference lists an analyst would copy from the documentation (read here from the same SQL files)
+    # the reference lists an analyst would copy from the documentation (read here from the same seeds and SQL files)
     refs = duckdb.connect()
-    categories = {
-        r[0] for r in refs.sql((SQL_DIR / "staging/ref_ess_categories_juridiques.sql").read_text()).fetchall()
-    }
-    excluded = tuple(
-        r[0] for r in refs.sql((SQL_DIR / "staging/ref_ess_naf_exclus.sql").read_text()).fetchall()
-    )
+    categories = {r[0] for r in refs.sql(load_sql("ref_ess_categories_juridiques")).fetchall()}
+    excluded = tuple(r[0] for r in refs.sql(load_sql("ref_ess_naf_exclus")).fetchall())
     central = {
         r[0]: float(r[1])
-        for r in refs.sql((SQL_DIR / "staging/ref_tranches_effectifs.sql").read_text())
+        for r in refs.sql(load_sql("ref_tranches_effectifs"))
         .project("tranche_effectifs, effectif_central")
         .fetchall()
     }

@@ -94,7 +94,7 @@ def run_pipeline(
     if source_client is None:
         data_dir = Path(data_dir)
         if not data_dir.is_dir():
-            raise PipelineError(f"{data_dir}: data directory not found")
+            raise PipelineError(f"{data_dir} : dossier de données introuvable")
         data_dir = data_dir.resolve()
     warehouse_path = Path(warehouse_path).resolve()
     defs = build_definitions(
@@ -142,7 +142,7 @@ def run_pipeline(
             cause = error
             while cause.cause is not None and "Error occurred while executing" in cause.message:
                 cause = cause.cause
-            summary.errors.append(f"{event.step_key}: {without_class_path(cause.message.strip())}")
+            summary.errors.append(f"{event.step_key} : {without_class_path(cause.message.strip())}")
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR:
             summary.failed_checks.append(
@@ -155,11 +155,11 @@ def run_pipeline(
     if summary.failed_checks or summary.steps_failed or not summary.success:
         lines = ["le run a échoué ; rien en aval de l'échec n'a été écrit"]
         lines += [
-            f"check {c['asset']}:{c['check']} failed: {c['description']}" for c in summary.failed_checks
+            f"contrôle {c['asset']}:{c['check']} en échec : {c['description']}" for c in summary.failed_checks
         ]
         lines += summary.errors
         if summary.steps_skipped:
-            lines.append(f"skipped: {', '.join(sorted(summary.steps_skipped))}")
+            lines.append(f"étapes non exécutées : {', '.join(sorted(summary.steps_skipped))}")
         if "entrepot__publication" in summary.steps_succeeded:
             lines.append(f"entrepôt publié (avant l'échec) : {warehouse_path}")
         else:

@@ -272,7 +272,7 @@ def test_women_job_seekers_above_the_total_stop_the_run(ipro_copy, tmp_path):
     with pytest.raises(PipelineError) as info:
         run_pipeline(ipro_copy, tmp_path / "w.duckdb", tmp_path / "dash", strict=True)
     message = str(info.value)
-    assert "check raw/anct_ipro:contrat failed" in message
+    assert "contrôle raw/anct_ipro:contrat en échec" in message
     [line] = [li for li in message.splitlines() if "[compare] column ABC,ABC_F" in li]
     assert "ABC >= ABC_F" in line and "edition 2019" in line
     assert "file anct_onpv_qpv2015/IPRO_2019.csv, line 652, CODGEO QP059077, ABC 474, ABC_F 500" in line

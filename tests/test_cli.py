@@ -47,7 +47,7 @@ def test_errors_are_one_clear_message_not_a_traceback(tmp_path):
     result = run_cli(
         "run", "--data-dir", str(tmp_path / "nowhere"), "--warehouse", str(tmp_path / "w.duckdb")
     )
-    assert result.returncode == 1 and "data directory not found" in result.stderr
+    assert result.returncode == 1 and "dossier de données introuvable" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -68,7 +68,7 @@ def test_check_reports_an_unreadable_value_with_file_line_and_column(shared_data
     line = _line_of(dirty.read_text(encoding="utf-8"), "41,1x")
     result = _qpv("contracts", "check", str(dirty), "--dataset", "anct_revn")
     assert result.exit_code == 1
-    assert f"line {line}, column TP60" in result.output and "'41,1x' is not a number" in result.output
+    assert f"ligne {line}, colonne TP60" in result.output and "'41,1x' n'est pas un nombre" in result.output
 
 
 def test_unknown_dataset_lists_the_known_ones(shared_data):
@@ -119,7 +119,7 @@ def test_diff_of_the_real_file_has_no_blocking_difference_and_finds_a_retyped_ce
     result = _qpv("contracts", "diff", str(dirty), "--dataset", "anct_revn")
     assert result.exit_code == 1
     assert (
-        f"TP60 (no. 14) : 1 valeur(s) qui ne sont pas un nombre, première ligne {line} : '41,1x'"
+        f"TP60 (n° 14) : 1 valeur(s) qui ne sont pas un nombre, première ligne {line} : '41,1x'"
         in result.output
     )
 

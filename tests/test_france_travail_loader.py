@@ -136,7 +136,7 @@ def test_a_required_column_missing_from_the_metadata_is_named(tmp_path, members,
     data = drop_data_column(members[DEFM_DATA_FILE], "DEFM_A")
     meta = drop_meta_variable(members[DEFM_META_FILE], "DEFM_A")
     with pytest.raises(
-        InputError, match=r"required column\(s\) missing from the metadata: \['DEFM_A'\]"
+        InputError, match=r"colonne\(s\) obligatoire\(s\) absente\(s\) des métadonnées : \['DEFM_A'\]"
     ) as err:
         load(folder(tmp_path, [(DEFM_DATA_FILE, data), (DEFM_META_FILE, meta)]), con)
     assert err.value.file == f"france_travail/{DEFM_ZIP} (member {DEFM_META_FILE})"
@@ -144,14 +144,16 @@ def test_a_required_column_missing_from_the_metadata_is_named(tmp_path, members,
 
 def test_header_and_metadata_must_agree(tmp_path, members, con):
     data = drop_data_column(members[DEFM_DATA_FILE], "DEFM_ABC_RSA")
-    with pytest.raises(InputError, match=r"in the metadata but not in the file \['DEFM_ABC_RSA'\]") as err:
+    with pytest.raises(
+        InputError, match=r"dans les métadonnées mais pas dans le fichier \['DEFM_ABC_RSA'\]"
+    ) as err:
         load(folder(tmp_path, [(DEFM_DATA_FILE, data), (DEFM_META_FILE, members[DEFM_META_FILE])]), con)
     assert err.value.line == 1
 
 
 def test_a_count_declared_as_text_by_the_metadata_is_refused(tmp_path, members, con):
     meta = members[DEFM_META_FILE].replace("catégories A, B, C;NUM", "catégories A, B, C;CHAR")
-    with pytest.raises(InputError, match="DEFM_ABC is declared CHAR") as err:
+    with pytest.raises(InputError, match="DEFM_ABC est déclarée CHAR") as err:
         load(folder(tmp_path, [(DEFM_DATA_FILE, members[DEFM_DATA_FILE]), (DEFM_META_FILE, meta)]), con)
     assert err.value.line == 5 and err.value.column == "TYPE_VAR"
 
@@ -165,15 +167,15 @@ def test_a_bad_value_names_member_line_and_column(tmp_path, members, con):
     with pytest.raises(InputError) as err:
         load(folder(tmp_path, [(DEFM_DATA_FILE, data), (DEFM_META_FILE, members[DEFM_META_FILE])]), con)
     assert err.value.file == f"france_travail/{DEFM_ZIP} (member {DEFM_DATA_FILE})"
-    assert (err.value.line, err.value.column) == (7, "DEFM_A (no. 5)")
-    assert "'abc' is not an integer" in str(err.value)
+    assert (err.value.line, err.value.column) == (7, "DEFM_A (n° 5)")
+    assert "'abc' n'est pas un entier" in str(err.value)
 
 
 def test_a_member_climbing_out_of_the_archive_is_refused(tmp_path, members, con):
     archive = [(DEFM_DATA_FILE, members[DEFM_DATA_FILE]), (DEFM_META_FILE, members[DEFM_META_FILE])]
     for evil in ("../evil.csv", "/etc/evil.csv", "a/../../evil.csv"):
         root = folder(tmp_path / evil.replace("/", "_"), [*archive, (evil, "x;y\n1;2\n")])
-        with pytest.raises(InputError, match="unsafe member name") as err:
+        with pytest.raises(InputError, match="nom d'entrée dangereux") as err:
             load(root, con)
         assert evil in str(err.value)
 
@@ -182,17 +184,17 @@ def test_an_archive_expanding_past_the_limit_is_refused(tmp_path, members, con, 
     archive = [(DEFM_DATA_FILE, members[DEFM_DATA_FILE]), (DEFM_META_FILE, members[DEFM_META_FILE])]
     root = folder(tmp_path, archive)
     monkeypatch.setattr(zipped, "MAX_EXPANDED_BYTES", 1_000)
-    with pytest.raises(InputError, match="would expand to 3,635 bytes, over the limit of 1,000"):
+    with pytest.raises(InputError, match="ferait 3 635 octets, au-delà de la limite de 1 000"):
         load(root, con)
     # the bytes actually decompressed are bounded too (declared sizes can lie)
     zip_path = root / "france_travail" / DEFM_ZIP
     opened, infos = open_archive(zip_path, "x.zip", 10_000)
-    with opened, pytest.raises(InputError, match="expands past the limit of 100 bytes"):
+    with opened, pytest.raises(InputError, match="dépasse la limite de 100 octets"):
         read_member(opened, infos[0], "x.zip (member data)", 100)
 
 
 def test_a_zip_without_metadata_is_refused(tmp_path, members, con):
-    with pytest.raises(InputError, match=r"expected one data CSV and one metadata file"):
+    with pytest.raises(InputError, match=r"doit contenir un CSV de données et un fichier de métadonnées"):
         load(folder(tmp_path, [(DEFM_DATA_FILE, members[DEFM_DATA_FILE])]), con)
 
 

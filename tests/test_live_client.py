@@ -192,7 +192,7 @@ def test_a_transient_status_is_retried_then_succeeds(tmp_path, server, status):
 
 def test_a_persistent_500_gives_up_after_max_attempts(tmp_path, server):
     url = server.script("/files/demo_2023.csv", Reply(500, b"down"))
-    with pytest.raises(LiveSourceError, match=r"failed after 3 attempt\(s\): HTTP 500") as info:
+    with pytest.raises(LiveSourceError, match=r"échec après 3 tentative\(s\) : HTTP 500") as info:
         make_client(tmp_path, server).files(direct((2023, url)))
     assert url in str(info.value)
     assert len(server.requests_to("/files/demo_2023.csv")) == 3
@@ -210,7 +210,7 @@ def test_a_stalled_connection_times_out_and_is_retried(tmp_path, server):
 def test_a_server_that_always_stalls_is_an_error_within_seconds(tmp_path, server):
     url = server.script("/files/demo_2023.csv", Reply(body=CSV, delay=5))
     started = time.monotonic()
-    with pytest.raises(LiveSourceError, match="failed after 2 attempt") as info:
+    with pytest.raises(LiveSourceError, match="échec après 2 tentative") as info:
         make_client(tmp_path, server, read_timeout=0.3, max_attempts=2).files(direct((2023, url)))
     assert time.monotonic() - started < 3
     assert url in str(info.value) and "timed out" in str(info.value).lower()
@@ -221,7 +221,7 @@ def test_a_truncated_body_is_retried_and_then_refused(tmp_path, server):
     with pytest.raises(LiveSourceError) as info:
         make_client(tmp_path, server).files(direct((2023, url)))
     message = str(info.value)
-    assert url in message and f"truncated body: 100 of {len(CSV) * 50} bytes received" in message
+    assert url in message and f"corps tronqué : 100 octets reçus sur {len(CSV) * 50}" in message
     assert len(server.requests_to("/files/demo_2023.csv")) == 3
     assert archived_files(tmp_path) == [] and leftovers(tmp_path) == []
 
@@ -295,7 +295,7 @@ def test_a_416_to_the_range_request_downloads_again_from_the_start(tmp_path, ser
 )
 def test_an_html_page_instead_of_a_csv_is_refused(tmp_path, server, reply):
     url = server.script("/files/demo_2023.csv", reply)
-    with pytest.raises(LiveSourceError, match="HTML page") as info:
+    with pytest.raises(LiveSourceError, match="page HTML") as info:
         make_client(tmp_path, server).files(direct((2023, url)))
     assert url in str(info.value)
     assert archived_files(tmp_path) == [] and manifest(tmp_path) == [] and leftovers(tmp_path) == []
@@ -303,7 +303,7 @@ def test_an_html_page_instead_of_a_csv_is_refused(tmp_path, server, reply):
 
 def test_a_declared_size_over_the_limit_is_refused_before_downloading(tmp_path, server):
     url = server.script("/files/demo_2023.csv", Reply(body=CSV * 100))
-    with pytest.raises(LiveSourceError, match="exceeds the limit of 1000: not downloaded") as info:
+    with pytest.raises(LiveSourceError, match="au-delà de la limite de 1000 : non téléchargé") as info:
         make_client(tmp_path, server, max_bytes=1000).files(direct((2023, url)))
     assert url in str(info.value)
     assert len(server.requests_to("/files/demo_2023.csv")) == 1 and leftovers(tmp_path) == []
@@ -311,7 +311,7 @@ def test_a_declared_size_over_the_limit_is_refused_before_downloading(tmp_path, 
 
 def test_a_body_growing_past_the_limit_is_aborted(tmp_path, server):
     url = server.script("/files/demo_2023.csv", Reply(body=CSV * 100, content_length=False))
-    with pytest.raises(LiveSourceError, match="body exceeds the limit of 1000 bytes"):
+    with pytest.raises(LiveSourceError, match="corps au-delà de la limite de 1000 octets"):
         make_client(tmp_path, server, max_bytes=1000).files(direct((2023, url)))
     assert archived_files(tmp_path) == [] and leftovers(tmp_path) == []
 
@@ -327,7 +327,7 @@ def test_a_zip_that_expands_past_the_limit_is_refused(tmp_path, server):
     assert len(bomb) < 10_000
     url = server.script("/files/demo_2023.zip", Reply(body=bomb))
     with pytest.raises(
-        LiveSourceError, match="would expand to 2,000,000 bytes, over the limit of 1,000,000"
+        LiveSourceError, match="ferait 2 000 000 octets, au-delà de la limite de 1 000 000"
     ) as info:
         make_client(tmp_path, server, max_uncompressed_bytes=1_000_000).files(zip_source(url))
     assert url in str(info.value)
@@ -336,14 +336,14 @@ def test_a_zip_that_expands_past_the_limit_is_refused(tmp_path, server):
 
 def test_a_zip_entry_climbing_out_with_dotdot_is_refused(tmp_path, server):
     url = server.script("/files/demo_2023.zip", Reply(body=zip_bytes({"data/../../evil.csv": CSV})))
-    with pytest.raises(LiveSourceError, match=r"zip entry 'data/../../evil.csv' contains '\.\.'"):
+    with pytest.raises(LiveSourceError, match=r"l'entrée zip 'data/../../evil.csv' contient '\.\.'"):
         make_client(tmp_path, server).files(zip_source(url))
     assert archived_files(tmp_path) == []
 
 
 def test_a_csv_zip_source_served_a_csv_is_refused(tmp_path, server):
     url = server.script("/files/demo_2023.zip", Reply(body=CSV))
-    with pytest.raises(LiveSourceError, match="expected zip content, got text"):
+    with pytest.raises(LiveSourceError, match="contenu zip attendu, reçu text"):
         make_client(tmp_path, server).files(zip_source(url))
 
 
@@ -378,10 +378,12 @@ def test_qpv_perimeters_are_accepted_as_zip_or_plain_geojson(tmp_path, server, b
 
 def test_a_host_outside_the_allow_list_is_refused_without_any_request(tmp_path, server):
     url = server.script("/files/demo_2023.csv", Reply(body=CSV))
-    with pytest.raises(LiveSourceError, match="not in the allow-list of official hosts") as info:
+    with pytest.raises(
+        LiveSourceError, match="n'est pas dans la liste des hôtes officiels autorisés"
+    ) as info:
         make_client(tmp_path, server, allowed_hosts=["www.insee.fr"]).files(direct((2023, url)))
     assert url in str(info.value)
-    with pytest.raises(LiveSourceError, match="only https URLs are fetched"):
+    with pytest.raises(LiveSourceError, match="seules les URL https sont téléchargées"):
         make_client(tmp_path, server, allow_http=False).files(direct((2023, url)))
     assert server.requests == []
 
@@ -391,7 +393,7 @@ def test_a_redirect_to_a_host_outside_the_allow_list_is_not_followed(tmp_path, s
     elsewhere = f"http://localhost:{port}/files/demo_2023.csv"
     url = server.script("/r/abc", Reply(302, headers={"Location": elsewhere}))
     server.script("/files/demo_2023.csv", Reply(body=CSV))
-    with pytest.raises(LiveSourceError, match="'localhost' is not in the allow-list"):
+    with pytest.raises(LiveSourceError, match="'localhost' n'est pas dans la liste des hôtes officiels"):
         make_client(tmp_path, server).files(direct((2023, url)))
     assert [r.path for r in server.requests] == ["/r/abc"]
 
@@ -406,10 +408,10 @@ def test_the_content_disposition_name_is_kept_and_must_match_the_file_pattern(tm
     assert sf.relative == f"{FOLDER}/demo_2023.csv"
 
     other = server.script("/files/demo_2024.csv", Reply(body=CSV))
-    with pytest.raises(LiveSourceError, match="is edition 2024 but was fetched as edition 2023"):
+    with pytest.raises(LiveSourceError, match="est l'édition 2024 mais a été téléchargé comme édition 2023"):
         make_client(tmp_path, server).files(direct((2023, other)))
     renamed = server.script("/files/QPV_2023.csv", Reply(body=CSV))
-    with pytest.raises(LiveSourceError, match="does not match file_pattern"):
+    with pytest.raises(LiveSourceError, match="ne correspond pas au file_pattern"):
         make_client(tmp_path, server).files(direct((2023, renamed)))
 
 
@@ -485,14 +487,14 @@ def test_a_datagouv_checksum_mismatch_is_refused(tmp_path, server):
     server.script("/api/1/datasets/ds1/", Reply(body=dataset_json(server, type="sha1", value="0" * 40)))
     server.script("/api/1/datasets/r/r-2023", Reply(302, headers={"Location": "/files/demo_2023.csv"}))
     server.script("/files/demo_2023.csv", Reply(body=CSV))
-    with pytest.raises(LiveSourceError, match="sha1 checksum mismatch"):
+    with pytest.raises(LiveSourceError, match="somme de contrôle sha1 différente"):
         make_client(tmp_path, server).files(datagouv_source(r"Données QPV (?P<millesime>2023)"))
     assert archived_files(tmp_path) == []
 
 
 def test_a_datagouv_dataset_without_a_matching_resource_is_an_error(tmp_path, server):
     server.script("/api/1/datasets/ds1/", Reply(body=dataset_json(server)))
-    with pytest.raises(LiveSourceError, match="no resource matches title") as info:
+    with pytest.raises(LiveSourceError, match="aucune ressource ne correspond au titre") as info:
         make_client(tmp_path, server).files(datagouv_source(r"Base IRIS (?P<millesime>\d{4})"))
     assert f"{server.url}/api/1/datasets/ds1/" in str(info.value)
 
@@ -501,7 +503,7 @@ def test_a_datagouv_dataset_without_a_matching_resource_is_an_error(tmp_path, se
 
 
 def test_a_source_without_live_spec_is_a_clear_error(tmp_path, server):
-    with pytest.raises(LiveSourceError, match="no live client declared for demo"):
+    with pytest.raises(LiveSourceError, match="aucun client en ligne déclaré pour demo"):
         make_client(tmp_path, server).files(make_source(None))
 
 
@@ -523,7 +525,7 @@ def test_plan_lists_urls_and_archived_editions_without_any_request(tmp_path, ser
     assert listing["action"] == "list-resources" and listing["url"] == f"{server.url}/api/1/datasets/ds1/"
     assert (archived["action"], archived["edition"], archived["url"]) == ("archived", 2023, url_2023)
     refused = make_client(tmp_path, server, allowed_hosts=["www.insee.fr"]).plan(direct((2023, url_2023)))
-    assert "allow-list" in refused[0]["refused"]
+    assert "liste des hôtes officiels" in refused[0]["refused"]
     assert len(server.requests) == before
 
 
@@ -558,7 +560,7 @@ def test_open_zip_member_reads_one_entry_without_extracting(tmp_path):
     )
     with open_zip_member(path, r"demo_\d{4}\.csv", max_uncompressed=10_000) as stream:
         assert stream.read() == CSV
-    with pytest.raises(LiveSourceError, match=r"no entry of the zip match"):
+    with pytest.raises(LiveSourceError, match=r"aucune entrée du zip ne correspond"):
         with open_zip_member(path, r".*\.parquet", max_uncompressed=10_000):
             pass
 
@@ -575,7 +577,7 @@ def test_open_zip_member_stops_a_member_expanding_beyond_its_declared_size(tmp_p
     liar = _patch_central_directory(zip_bytes({"demo_2023.csv": b"1;2\n" * 50_000}), 24, "<I", 1000)
     path.write_bytes(liar)
     assert [i.file_size for i in safe_members(path, 10_000)] == [1000]  # looks small
-    with pytest.raises(LiveSourceError, match="corrupt zip member|expands past"):
+    with pytest.raises(LiveSourceError, match="entrée zip corrompue|dépasse la limite"):
         with open_zip_member(path, r"demo_2023\.csv", max_uncompressed=10_000) as stream:
             stream.read()
 
@@ -583,7 +585,7 @@ def test_open_zip_member_stops_a_member_expanding_beyond_its_declared_size(tmp_p
 def test_safe_members_refuses_encrypted_entries(tmp_path):
     path = tmp_path / "locked.zip"
     path.write_bytes(_patch_central_directory(zip_bytes({"demo_2023.csv": CSV}), 8, "<H", 0x1))
-    with pytest.raises(LiveSourceError, match="encrypted zip entries"):
+    with pytest.raises(LiveSourceError, match="entrées zip chiffrées"):
         safe_members(path, 10_000)
 
 
@@ -591,7 +593,7 @@ def test_safe_members_refuses_encrypted_entries(tmp_path):
 def test_safe_members_refuses_absolute_and_climbing_names(tmp_path, name):
     path = tmp_path / "bad.zip"
     path.write_bytes(zip_bytes({name: b"x"}))
-    with pytest.raises(LiveSourceError, match="absolute path|contains '..'"):
+    with pytest.raises(LiveSourceError, match="chemin absolu|contient '..'"):
         safe_members(path, 10_000)
 
 

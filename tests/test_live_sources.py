@@ -139,13 +139,13 @@ def test_a_bad_value_in_a_zipped_csv_names_the_member_line_and_column(shared_dat
     path.write_bytes(zip_bytes({"BASE_TD_FILO_IRIS_2019_DISP.csv": "\n".join(lines).encode()}))
     source = BY_NAME["insee_filosofi_iris"]
     [sf] = discover_files(source, tmp_path / "data")
-    with pytest.raises(InputError, match="'abc' is not a number") as err:
+    with pytest.raises(InputError, match="'abc' n'est pas un nombre") as err:
         load(source, [sf], tmp_path / "w.duckdb", "filo")
     assert (
         err.value.file
         == "caf_insee_iris/BASE_TD_FILO_IRIS_2019_DISP_CSV.zip (member BASE_TD_FILO_IRIS_2019_DISP.csv)"
     )
-    assert (err.value.line, err.value.column) == (5, "DISP_MED19 (no. 7)")
+    assert (err.value.line, err.value.column) == (5, "DISP_MED19 (n° 7)")
 
 
 def test_a_zip_with_two_data_files_or_an_unsafe_name_is_refused(shared_data, tmp_path):
@@ -160,7 +160,9 @@ def test_a_zip_with_two_data_files_or_an_unsafe_name_is_refused(shared_data, tmp
         (folder / "BASE_TD_FILO_IRIS_2019_DISP_CSV.zip").write_bytes(zip_bytes(members))
         [sf] = discover_files(source, tmp_path / name)
         expected = (
-            "expected one data file" if name == "two" else r"unsafe member name: zip entry '\.\./evil\.csv'"
+            "un seul fichier de données"
+            if name == "two"
+            else r"nom d'entrée dangereux : l'entrée zip '\.\./evil\.csv'"
         )
         with pytest.raises(InputError, match=expected):
             load(source, [sf], tmp_path / f"{name}.duckdb", "filo")
@@ -271,15 +273,16 @@ def test_xlsx_errors_name_the_file_sheet_row_and_column(shared_data, tmp_path):
         BY_NAME["insee_filosofi_iris"], read=ReadOptions(sheet="IRIS", skip_rows=2, decimal_comma=True)
     )
     [sf] = discover_files(source, tmp_path / "data")
-    with pytest.raises(InputError, match="'n/a' is not a number") as err:
+    with pytest.raises(InputError, match="'n/a' n'est pas un nombre") as err:
         load(source, [sf], tmp_path / "w.duckdb", "filo")
     assert (
-        err.value.file == "caf_insee_iris/BASE_TD_FILO_IRIS_2019_DISP_CSV.zip (member filo.xlsx), sheet IRIS"
+        err.value.file
+        == "caf_insee_iris/BASE_TD_FILO_IRIS_2019_DISP_CSV.zip (member filo.xlsx), feuille IRIS"
     )
-    assert (err.value.line, err.value.column) == (10, "DISP_MED19 (no. 7)")
+    assert (err.value.line, err.value.column) == (10, "DISP_MED19 (n° 7)")
     wrong_sheet = dataclasses.replace(source, read=ReadOptions(sheet="Composition_communale", skip_rows=5))
     with pytest.raises(
-        InputError, match=r"no sheet 'Composition_communale' in the workbook \(sheets: \['IRIS'\]\)"
+        InputError, match=r"pas de feuille 'Composition_communale' dans le classeur \(feuilles : \['IRIS'\]\)"
     ):
         load(wrong_sheet, [sf], tmp_path / "w.duckdb", "filo")
 
@@ -294,7 +297,9 @@ def test_an_operator_url_makes_a_page_only_source_live(shared_data, tmp_path, se
     url = server.script("/fr/statistiques/fichier/2500477/REVN_2021.csv", Reply(body=body))
 
     # without an override: nothing to fetch, the error names the page and the variable; read locally
-    with pytest.raises(LiveSourceError, match="no file URL to fetch.*QPV_LIVE_URL_ANCT_REVN") as info:
+    with pytest.raises(
+        LiveSourceError, match="aucune URL de fichier à télécharger.*QPV_LIVE_URL_ANCT_REVN"
+    ) as info:
         client(tmp_path).refresh(revn)
     assert "https://www.insee.fr/fr/statistiques/2500477" in str(info.value)
     assert not client(tmp_path).fetches(revn)
@@ -330,10 +335,10 @@ def test_an_operator_url_makes_a_page_only_source_live(shared_data, tmp_path, se
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("https://example.org/REVN_2022.csv", "'example.org' is not in the allow-list"),
-        ("2022=http://www.insee.fr/REVN_2022.csv", "only https URLs are fetched"),
-        ("https://www.insee.fr/fr/statistiques/fichier/0/revn.csv", "cannot tell the edition"),
-        ("2022=https://www.insee.fr/a.csv 2022=https://www.insee.fr/b.csv", "edition 2022 given twice"),
+        ("https://example.org/REVN_2022.csv", "'example.org' n'est pas dans la liste des hôtes officiels"),
+        ("2022=http://www.insee.fr/REVN_2022.csv", "seules les URL https sont téléchargées"),
+        ("https://www.insee.fr/fr/statistiques/fichier/0/revn.csv", "impossible de savoir de quelle édition"),
+        ("2022=https://www.insee.fr/a.csv 2022=https://www.insee.fr/b.csv", "édition 2022 donnée deux fois"),
     ],
 )
 def test_operator_urls_are_checked_before_any_request(tmp_path, value, message):
@@ -389,8 +394,8 @@ def test_dry_run_shows_page_reason_editions_and_overrides(shared_data, tmp_path)
     assert (
         lines["france_travail_defm_qpv2024"][4] == "URL fournie par QPV_LIVE_URL_FRANCE_TRAVAIL_DEFM_QPV2024"
     )
-    assert lines["caf_iris"][4].startswith("REFUSÉE : QPV_LIVE_URL_CAF_IRIS: URL refused")
-    assert "not in the allow-list" in lines["caf_iris"][4]
+    assert lines["caf_iris"][4].startswith("REFUSÉE : QPV_LIVE_URL_CAF_IRIS : URL refusée")
+    assert "n'est pas dans la liste des hôtes officiels" in lines["caf_iris"][4]
     assert not (tmp_path / "a").exists() or not any((tmp_path / "a").rglob("*.*"))
 
 
@@ -415,5 +420,5 @@ def test_qpv2024_perimeters_zip_loads_like_the_plain_geojson(shared_data, tmp_pa
     (folder / "QP2024_France_Hexagonale_Outre_Mer_WGS84.zip").write_bytes(
         zip_bytes({"../QP2024.geojson": plain.read_bytes()})
     )
-    with pytest.raises(InputError, match=r"unsafe member name: zip entry '\.\./QP2024\.geojson'"):
+    with pytest.raises(InputError, match=r"nom d'entrée dangereux : l'entrée zip '\.\./QP2024\.geojson'"):
         load(source, [sf], tmp_path / "w.duckdb", "perimetres")

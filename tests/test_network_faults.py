@@ -148,7 +148,7 @@ def test_a_resumed_download_failing_the_declared_checksum_is_downloaded_again_fr
     source = make_source(
         LiveSpec(kind="datagouv", dataset="ds1", resource_title=r"Données QPV (?P<millesime>\d{4})")
     )
-    with pytest.raises(LiveSourceError, match="truncated body|connection broken"):
+    with pytest.raises(LiveSourceError, match="corps tronqué|connexion interrompue"):
         make_client(tmp_path, server, max_attempts=1).files(source)
     [part] = [p for p in archive_state(tmp_path)[1] if p.suffix == ".part"]
     part_size = part.stat().st_size
@@ -172,7 +172,7 @@ def test_a_server_that_never_answers_times_out_naming_the_url_and_archives_nothi
         make_client(tmp_path, server, read_timeout=0.3, max_attempts=2).files(direct(url))
     assert time.monotonic() - started < 5
     message = str(info.value)
-    assert message.startswith(url) and "timed out" in message.lower() and "2 attempt" in message
+    assert message.startswith(url) and "timed out" in message.lower() and "2 tentative" in message
     assert archive_state(tmp_path) == ([], []) and manifest(tmp_path) == []
 
 
@@ -186,7 +186,7 @@ def test_a_server_dripping_bytes_is_abandoned_by_the_low_speed_limit(tmp_path, s
         ).files(direct(url))
     assert time.monotonic() - started < 5
     message = str(info.value)
-    assert message.startswith(url) and "server too slow" in message and "failed after 2 attempt" in message
+    assert message.startswith(url) and "serveur trop lent" in message and "échec après 2 tentative" in message
     assert archive_state(tmp_path) == ([], []) and manifest(tmp_path) == []
 
 
@@ -214,7 +214,7 @@ def test_an_archived_file_altered_on_disk_is_detected_and_downloaded_again(tmp_p
     [sf] = make_client(tmp_path, server).files(source)
     _tamper(sf.path)
 
-    with pytest.raises(LiveSourceError, match="archived file altered on disk") as info:
+    with pytest.raises(LiveSourceError, match="fichier archivé modifié sur le disque") as info:
         make_client(tmp_path, server, offline=True).files(source)
     assert str(sf.path) in str(info.value) and "qpv refresh" in str(info.value)
 
@@ -255,7 +255,7 @@ def test_a_redirect_from_https_to_plain_http_is_refused(tmp_path, tls_server, se
     url = tls_server.script("/r/abc", Reply(302, headers={"Location": plain}))
     with pytest.raises(LiveSourceError) as info:
         https_client(tmp_path, tls_server).files(direct(url))
-    assert str(info.value) == f"{plain}: only https URLs are fetched, not 'http'"
+    assert str(info.value) == f"{plain} : seules les URL https sont téléchargées, pas 'http'"
     assert server.requests == [] and archive_state(tmp_path) == ([], [])
 
 
@@ -264,7 +264,9 @@ def test_a_redirect_to_another_host_is_refused(tmp_path, tls_server):
     elsewhere = f"https://localhost:{port}/files/demo_2023.csv"
     tls_server.script("/files/demo_2023.csv", Reply(body=BODY))
     url = tls_server.script("/r/abc", Reply(301, headers={"Location": elsewhere}))
-    with pytest.raises(LiveSourceError, match="host 'localhost' is not in the allow-list of official hosts"):
+    with pytest.raises(
+        LiveSourceError, match="l'hôte 'localhost' n'est pas dans la liste des hôtes officiels autorisés"
+    ):
         https_client(tmp_path, tls_server).files(direct(url))
     assert [r.path for r in tls_server.requests] == ["/r/abc"]
     assert archive_state(tmp_path) == ([], [])
@@ -274,7 +276,7 @@ def test_an_untrusted_certificate_is_refused(tmp_path, tls_server, monkeypatch):
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
     monkeypatch.setenv("CURL_CA_BUNDLE", "")
     url = tls_server.script("/files/demo_2023.csv", Reply(body=BODY))
-    with pytest.raises(LiveSourceError, match="TLS error"):
+    with pytest.raises(LiveSourceError, match="erreur TLS"):
         https_client(tmp_path, tls_server).files(direct(url))
 
 
@@ -283,11 +285,11 @@ def test_the_default_policy_allows_only_the_official_hosts_over_https():
     fetcher.check_url("https://www.insee.fr/fr/statistiques/fichier/1/a.zip")
     fetcher.check_url("https://static.data.gouv.fr/resources/x/a.csv")
     refused = {
-        "http://www.insee.fr/a.zip": "only https URLs are fetched, not 'http'",
-        "https://www.insee.fr.evil.example/a.zip": "is not in the allow-list",
-        "https://user:pw@www.insee.fr/a.zip": "credentials in URLs are refused",
-        "ftp://www.insee.fr/a.zip": "only https URLs",
-        "file:///etc/passwd": "only https URLs",
+        "http://www.insee.fr/a.zip": "seules les URL https sont téléchargées, pas 'http'",
+        "https://www.insee.fr.evil.example/a.zip": "n'est pas dans la liste des hôtes officiels",
+        "https://user:pw@www.insee.fr/a.zip": "identifiants dans l'URL refusés",
+        "ftp://www.insee.fr/a.zip": "seules les URL https",
+        "file:///etc/passwd": "seules les URL https",
     }
     for url, reason in refused.items():
         with pytest.raises(LiveSourceError, match=reason):
@@ -297,7 +299,7 @@ def test_the_default_policy_allows_only_the_official_hosts_over_https():
 def test_plain_http_of_the_test_harness_reaches_loopback_only():
     fetcher = HttpFetcher(HttpPolicy(allowed_hosts=("127.0.0.1", "www.insee.fr"), allow_http=True))
     fetcher.check_url("http://127.0.0.1:8000/a.csv")
-    with pytest.raises(LiveSourceError, match="plain http is allowed for the loopback test server only"):
+    with pytest.raises(LiveSourceError, match="http simple n'est permis que pour le serveur de test local"):
         fetcher.check_url("http://www.insee.fr/a.zip")
 
 

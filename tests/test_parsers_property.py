@@ -136,9 +136,9 @@ def test_malformed_codes_always_raise_with_the_value_in_the_message(text):
         assert parse_qpv_code(text) == text.strip()
         return
     with pytest.raises(InputError) as info:
-        parse_qpv_code(text, label="REVN_2019.csv, line 4")
+        parse_qpv_code(text, label="REVN_2019.csv, ligne 4")
     assert repr(text) in str(info.value)
-    assert str(info.value).startswith("REVN_2019.csv, line 4: malformed QPV code ")
+    assert str(info.value).startswith("REVN_2019.csv, ligne 4 : code QPV mal formé ")
     assert "\n" not in str(info.value).replace(repr(text), "")
 
 
@@ -147,7 +147,7 @@ def test_malformed_codes_always_raise_with_the_value_in_the_message(text):
     [("QP59077", None), ("qp059077 ", None), ("QN05901M", "qpv2015"), ("QP059077", "qpv2024"), (None, None)],
 )
 def test_the_corpus_codes_are_refused(value, geographie):
-    with pytest.raises(InputError, match="malformed QPV code"):
+    with pytest.raises(InputError, match="code QPV mal formé"):
         parse_qpv_code(value, geographie)
 
 

@@ -56,12 +56,12 @@ def test_read_text_table_quoted_fields_without_bom(tmp_path):
 
 
 def test_read_text_table_rejects_duplicate_header(tmp_path):
-    with pytest.raises(InputError, match="duplicate column names"):
+    with pytest.raises(InputError, match="noms de colonnes en double"):
         read_text_table(_write(tmp_path, "d.csv", "A;A\n1;2\n"), ReadOptions())
 
 
 def test_read_text_table_rejects_empty_file(tmp_path):
-    with pytest.raises(InputError, match="empty file"):
+    with pytest.raises(InputError, match="fichier vide"):
         read_text_table(_write(tmp_path, "e.csv", "", bom=False), ReadOptions())
 
 
@@ -113,13 +113,13 @@ def test_bad_number_names_file_line_and_column(tmp_path, tiny):
     with pytest.raises(InputError) as info:
         type_columns(text, tiny, ReadOptions(), "anct/REVN_2019.csv")
     message = str(info.value)
-    assert "anct/REVN_2019.csv, line 3, column TP60 (no. 3)" in message
-    assert "'4I,1' is not a number" in message
+    assert "anct/REVN_2019.csv, ligne 3, colonne TP60 (n° 3)" in message
+    assert "'4I,1' n'est pas un nombre" in message
 
 
 def test_decimal_in_integer_column_is_refused(tmp_path, tiny):
     text = read_text_table(_write(tmp_path, "t.csv", "CODGEO;TP60;A\nQP001001;3;12,5\n"), ReadOptions())
-    with pytest.raises(InputError, match=r"line 2, column A \(no. 3\): '12,5' is not an integer"):
+    with pytest.raises(InputError, match=r"ligne 2, colonne A \(n° 3\) : '12,5' n'est pas un entier"):
         type_columns(text, tiny, ReadOptions(), "t.csv")
 
 
@@ -127,8 +127,8 @@ def test_missing_required_column_is_named(tmp_path, tiny):
     text = read_text_table(_write(tmp_path, "t.csv", "CODGEO;TAUX_PAUVRETE\nQP001001;3\n"), ReadOptions())
     with pytest.raises(InputError) as info:
         type_columns(text, tiny, ReadOptions(), "t.csv")
-    assert "required column(s) missing: ['TP60']" in str(info.value)
-    assert "not in the contract: ['TAUX_PAUVRETE']" in str(info.value)
+    assert "colonne(s) obligatoire(s) absente(s) : ['TP60']" in str(info.value)
+    assert "colonne(s) hors contrat : ['TAUX_PAUVRETE']" in str(info.value)
 
 
 def test_discover_files_one_per_edition(tmp_path):
@@ -182,5 +182,5 @@ def test_two_files_of_one_edition_without_preference_is_an_error(tmp_path):
     from assets.insee import SOURCES as INSEE
 
     cog = next(s for s in INSEE if s.name == "insee_cog_communes")
-    with pytest.raises(InputError, match="edition 2024 also provided by cog_insee/v_commune_2024.csv"):
+    with pytest.raises(InputError, match="édition 2024 fournie aussi par cog_insee/v_commune_2024.csv"):
         discover_files(cog, tmp_path)

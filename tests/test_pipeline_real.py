@@ -125,14 +125,15 @@ def test_unparseable_value_names_file_line_and_column(revn_copy, tmp_path):
     data = revn_copy(lambda t: t.replace("17\u202f110;41,1;", "17\u202f110;41,1x;"))
     with pytest.raises(PipelineError) as info:
         run_pipeline(data, tmp_path / "w.duckdb", tmp_path / "dash", strict=True)
-    assert "anct_onpv_qpv2015/REVN_2019.csv, line 652, column TP60 (no. 14): '41,1x' is not a number" in str(
-        info.value
+    assert (
+        "anct_onpv_qpv2015/REVN_2019.csv, ligne 652, colonne TP60 (n° 14) : '41,1x' n'est pas un nombre"
+        in str(info.value)
     )
 
 
 def test_missing_source_files_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(PipelineError, match=r"no file matches REVN_"):
+    with pytest.raises(PipelineError, match=r"aucun fichier ne correspond à REVN_"):
         run_pipeline(tmp_path / "empty", tmp_path / "w.duckdb", tmp_path / "dash")
 
 
@@ -174,9 +175,10 @@ def test_schema_drift_is_recorded_and_stops_only_with_strict(revn_copy, tmp_path
     with pytest.raises(PipelineError) as info:
         run_pipeline(data, tmp_path / "strict.duckdb", tmp_path / "dash", strict=True)
     message = str(info.value)
-    assert "anct_onpv_qpv2015/REVN_2021.csv, line 1: schema drift" in message
-    assert "not in the contract: ['PART_IMPOSES']" in message
-    assert "'PMIMP'" in message.split("absent from this file:")[1] and "'BREV'" in message.split("absent")[1]
+    assert "anct_onpv_qpv2015/REVN_2021.csv, ligne 1 : dérive du schéma" in message
+    assert "colonne(s) hors contrat : ['PART_IMPOSES']" in message
+    absent = message.split("absente(s) de ce fichier :")[1]
+    assert "'PMIMP'" in absent and "'BREV'" in absent
 
 
 # A later edition dropped into the data folder (no code change), seen by the sensor and published in one step:

@@ -207,7 +207,7 @@ def test_failure_webhook_receives_the_payload(tmp_path, monkeypatch):
     assert len(received) == 1
     payload = received[0]
     assert payload["run_id"] == result.run_id and payload["failed_step"] == "raw__anct_revn"
-    assert "no file matches" in payload["error"]
+    assert "aucun fichier ne correspond" in payload["error"]
     report = json.loads(Path(payload["report"]).read_text(encoding="utf-8"))
     assert report["status"] == "échec" and report["publication"]["state"] == "non publié"
     assert not warehouse.exists()  # nothing published
@@ -219,7 +219,10 @@ def test_webhook_error_never_masks_the_run_error(tmp_path, monkeypatch):
     empty.mkdir()
     result = partial_refresh(tmp_path / "w" / "qpv.duckdb", empty, selection=[AssetKey(["raw", "anct_revn"])])
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert len(failures) == 1 and "no file matches" in failures[0].event_specific_data.error.to_string()
+    assert (
+        len(failures) == 1
+        and "aucun fichier ne correspond" in failures[0].event_specific_data.error.to_string()
+    )
 
 
 READER_SCRIPT = """

@@ -167,10 +167,10 @@ def test_a_value_that_is_no_number_is_still_named_by_file_line_and_column(demo, 
     root = spoiled(demo, tmp_path / "inf", name, {"x": {6: "inf"}})
     with pytest.raises(InputError) as err:
         load_and_publish(root, tmp_path / "a.duckdb", name, monkeypatch)
-    assert (err.value.file, err.value.line, err.value.column) == (f"sirene/{stem}.parquet", 7, "x (no. 2)")
-    assert "'inf' is not a number (1 such value(s) in this column)" in str(err.value)
+    assert (err.value.file, err.value.line, err.value.column) == (f"sirene/{stem}.parquet", 7, "x (n° 2)")
+    assert "'inf' n'est pas un nombre (1 valeur(s) de ce type dans cette colonne)" in str(err.value)
     # text the cast cannot read stops the scan: the values are checked on their own
     root = spoiled(demo, tmp_path / "text", name, {"y": {11: "douze"}})
     with pytest.raises(InputError) as err:
         load_and_publish(root, tmp_path / "b.duckdb", name, monkeypatch)
-    assert (err.value.file, err.value.line, err.value.column) == (f"sirene/{stem}.parquet", 12, "y (no. 3)")
+    assert (err.value.file, err.value.line, err.value.column) == (f"sirene/{stem}.parquet", 12, "y (n° 3)")

@@ -251,8 +251,8 @@ def test_a_bad_value_names_file_line_and_column(demo, tmp_path, con):
     with pytest.raises(InputError) as err:
         load(BY_NAME["sirene_geolocalisation"], root, con)
     assert err.value.file == f"sirene/{stem}.zip (member {member})"
-    assert err.value.line == 42 and err.value.column == "x (no. 2)"
-    assert "'abc' is not a number" in str(err.value)
+    assert err.value.line == 42 and err.value.column == "x (n° 2)"
+    assert "'abc' n'est pas un nombre" in str(err.value)
 
     table = pq.read_table(demo / "sirene" / f"{stem}.parquet")
     y = table.column("y").to_pylist()
@@ -263,8 +263,8 @@ def test_a_bad_value_names_file_line_and_column(demo, tmp_path, con):
     pq.write_table(table, root / "sirene" / f"{stem}.parquet")
     with pytest.raises(InputError) as err:
         load(BY_NAME["sirene_geolocalisation"], root, con)
-    assert (err.value.file, err.value.line, err.value.column) == (f"sirene/{stem}.parquet", 10, "y (no. 3)")
-    assert "'12,5 km' is not a number (1 such value(s) in this column)" in str(err.value)
+    assert (err.value.file, err.value.line, err.value.column) == (f"sirene/{stem}.parquet", 10, "y (n° 3)")
+    assert "'12,5 km' n'est pas un nombre (1 valeur(s) de ce type dans cette colonne)" in str(err.value)
 
 
 def test_a_missing_required_column_is_named(demo, tmp_path, con):
@@ -273,7 +273,9 @@ def test_a_missing_required_column_is_named(demo, tmp_path, con):
     root = tmp_path / "data"
     (root / "sirene").mkdir(parents=True)
     pq.write_table(table, root / "sirene" / f"{stem}.parquet")
-    with pytest.raises(InputError, match=r"required column\(s\) missing: \['etatAdministratifUniteLegale'\]"):
+    with pytest.raises(
+        InputError, match=r"colonne\(s\) obligatoire\(s\) absente\(s\) : \['etatAdministratifUniteLegale'\]"
+    ):
         load(BY_NAME["sirene_unites_legales"], root, con)
 
 
@@ -334,7 +336,7 @@ def test_unsafe_zip_member_is_refused(demo, tmp_path, con):
     root = tmp_path / "data"
     (root / "sirene").mkdir(parents=True)
     write_csv_zip(root / "sirene" / f"{stem}.zip", "../evil.csv", text)
-    with pytest.raises(InputError, match="unsafe member name"):
+    with pytest.raises(InputError, match="nom d'entrée dangereux"):
         load(BY_NAME["sirene_geolocalisation"], root, con)
 
 

@@ -6,8 +6,9 @@ concatenation (directly, or through a local variable bound to one) interpolating
 module constant (UPPER_CASE name) is a finding. A finding is accepted only if its (file, function) is listed in
 ALLOWED with the reason why the interpolated parts are identifiers or values from the code, never from input;
 values from input go through bind parameters (`?`, `$name`). The SQL files under sql/ carry no template or format
-placeholder (Jinja, `{name}`, `%s`): they are run as written, except the one macro `{{ seed('<identifier>') }}`
-(pipelines.warehouse.models.SEED_MACRO), replaced by the typed `read_csv` of the project's file sql/seeds/<identifier>.csv.
+placeholder (Jinja, `{name}`, `%s`): they are run as written, except the two macros of pipelines.warehouse.models.MACRO,
+`{{ seed('<identifier>') }}` (the typed `read_csv` of the project's file sql/seeds/<identifier>.csv) and
+`{{ long_shape('<identifier>') }}` (the typed columns of the themes' long shape, selected from a CTE of the model).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.warehouse.models import SEED_MACRO
+from pipelines.warehouse.models import MACRO
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("pipelines", "assets", "dashboards", "benchmarks")
@@ -339,7 +340,7 @@ def _sql_code(text: str) -> str:
 def sql_placeholders(root: Path) -> list[str]:
     found = []
     for file in sorted((root / "sql").rglob("*.sql")):
-        text = SEED_MACRO.sub("seed", file.read_text(encoding="utf-8"))  # the one sanctioned macro
+        text = MACRO.sub("macro", file.read_text(encoding="utf-8"))  # the two sanctioned macros
         for number, line in enumerate(_sql_code(text).splitlines(), start=1):
             for match in PLACEHOLDER.finditer(line):
                 found.append(f"{file.relative_to(root).as_posix()}:{number}: {match.group(0)!r}")
@@ -371,9 +372,10 @@ def test_the_placeholder_check_finds_planted_templates(tmp_path, line):
     assert found.startswith("sql/marts/planted.sql:3: ")
 
 
-def test_the_seed_macro_is_the_one_accepted_template(tmp_path):
+def test_the_seed_and_long_shape_macros_are_the_accepted_templates(tmp_path):
     (tmp_path / "sql" / "staging").mkdir(parents=True)
     (tmp_path / "sql" / "staging" / "ref_x.sql").write_text(
-        "-- header\nselect * from {{ seed('annees_reference') }}\n", encoding="utf-8"
+        "-- header\nselect * from {{ seed('annees_reference') }}\nselect * from {{ long_shape('lignes') }}\n",
+        encoding="utf-8",
     )
     assert sql_placeholders(tmp_path) == []

@@ -73,7 +73,9 @@ def test_a_file_changed_after_it_was_found_is_refused_with_its_name(demo, tmp_pa
     changed = SourceFile(found.path, found.relative, found.millesime, "0" * 64)
     with pytest.raises(InputError) as info:
         stocks.store_stock(changed, tmp_path / "stocks")
-    assert f"sirene/{STEMS[ETAB.name]}.parquet" in str(info.value) and "changed while" in str(info.value)
+    assert f"sirene/{STEMS[ETAB.name]}.parquet" in str(info.value) and "modifié pendant sa lecture" in str(
+        info.value
+    )
     assert not list((tmp_path / "stocks").iterdir())  # neither the copy nor its temporary file is left
 
 

@@ -216,7 +216,7 @@ def test_bad_file_exits_1_and_writes_nothing(imported, tmp_path):
     wrong_count = tmp_path / "compte.csv"
     write_template(wrong_count)
     fill_csv(wrong_count, [row(1, "Entraide.", nombre_concernes="beaucoup")])
-    with pytest.raises(InputError, match=r"compte.csv, line \d+, column nombre de personnes"):
+    with pytest.raises(InputError, match=r"compte.csv, ligne \d+, colonne nombre de personnes"):
         import_files([wrong_count], warehouse)
     assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in warehouse.parent.iterdir() if ".tmp" in p.name) == []
@@ -544,7 +544,7 @@ def test_fiche_has_the_terrain_section(demo_warehouse, tmp_path):
 def test_reader_names_file_and_line(tmp_path):
     bad = tmp_path / "x.csv"
     bad.write_text("date;code QPV (2024)\n2025-01-01;QN05995M;en trop;encore\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"x.csv, line 2: 4 cellules"):
+    with pytest.raises(InputError, match=r"x.csv, ligne 2 : 4 cellules"):
         read_text(bad, "x.csv")
 
 

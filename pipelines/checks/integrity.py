@@ -15,7 +15,8 @@ from typing import Any
 
 import duckdb
 
-from pipelines.contracts.model import Contract, Reference, SumRule
+from pipelines.contracts.model import Contract
+from pipelines.contracts.sql import reference_sql, sum_sql
 
 MAX_EXAMPLES = 10
 
@@ -76,28 +77,6 @@ class IntegrityReport:
         }
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: Any) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _not_excluded(contract: Contract) -> str:
-    parts = [
-        f"coalesce({_ident(col)} not in ({', '.join(_literal(v) for v in values)}), true)"
-        for col, values in contract.exclude_from_rules.items()
-    ]
-    return " and ".join(parts) if parts else "true"
-
-
-def _key(contract: Contract) -> str:
-    if not contract.key:
-        return "null"
-    return f"concat_ws('|', {', '.join(_ident(c) for c in contract.key)})"
-
-
 def _rows(
     con: duckdb.DuckDBPyConnection, sql: str, contract: Contract, value_name: str | None = None
 ) -> list[dict[str, Any]]:
@@ -106,66 +85,6 @@ def _rows(
     rename = {"cle": ",".join(contract.key) or "cle", "valeur": value_name or "valeur"}
     names = [rename.get(d[0], d[0]) for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def reference_sql(contract: Contract, ref: Reference, schema: str = "raw") -> str:
-    """Rows of `<schema>.<dataset>` whose code is absent from the referenced column (one row per missing code)."""
-    col = _ident(ref.column)
-    value = (
-        f"trim(unnest(string_split({col}, {_literal(ref.separator)})))"
-        if ref.separator
-        else f"cast({col} as varchar)"
-    )
-    ignored = ["valeur <> ''"]
-    if ref.ignore_values:
-        ignored.append(f"valeur not in ({', '.join(_literal(v) for v in ref.ignore_values)})")
-    if ref.ignore_pattern:
-        ignored.append(f"not regexp_matches(valeur, {_literal(ref.ignore_pattern)})")
-    return f"""
-with codes as (
-    select millesime, _fichier as fichier, _ligne as ligne, {_key(contract)} as cle, {value} as valeur
-    from {schema}.{contract.name}
-    where {col} is not null and {_not_excluded(contract)}
-),
-
-reference as (
-    select distinct cast({_ident(ref.referenced_column)} as varchar) as valeur
-    from {schema}.{ref.dataset}
-    where {_ident(ref.referenced_column)} is not null
-),
-
-final as (
-    select codes.*
-    from codes
-    anti join reference on reference.valeur = codes.valeur
-    where {" and ".join(ignored)}
-)
-
-select * from final
-"""  # noqa: S608 - identifiers come from the contracts, not from user input
-
-
-def sum_sql(contract: Contract, rule: SumRule, schema: str = "raw") -> str:
-    terms = " + ".join(_ident(c) for c in rule.columns)
-    total = _ident(rule.total) if rule.total else repr(rule.value)
-    present = " and ".join(
-        f"{_ident(c)} is not null" for c in (*rule.columns, *([rule.total] if rule.total else []))
-    )
-    shown = ", ".join(_ident(c) for c in (*([rule.total] if rule.total else []), *rule.columns))
-    return f"""
-with lignes as (
-    select millesime, _fichier as fichier, _ligne as ligne, {_key(contract)} as cle, {shown},
-        round({terms}, 6) as somme, {total} as total
-    from {schema}.{contract.name}
-    where {present} and {_not_excluded(contract)}
-),
-
-final as (
-    select * from lignes where abs(somme - total) > {rule.tolerance!r} + 1e-9
-)
-
-select * from final
-"""  # noqa: S608
 
 
 def _count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -19,7 +19,17 @@ from typing import Any
 
 import duckdb
 
-from pipelines.contracts.model import Column, Contract
+from pipelines.contracts.model import Contract
+from pipelines.contracts.sql import (
+    RuleSQL,
+    droppable_rules,
+    key,
+    literal,
+    not_excluded,
+    offending_condition,
+    present_rules,
+    row_json,
+)
 from pipelines.warehouse.connection import transaction
 
 MAX_EXAMPLES = 10
@@ -40,16 +50,10 @@ QUARANTINE_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class QuarantineRule:
-    rule: str  # pattern | range | allowed_values | not_null | bounding_box (the names of the contract check)
-    column: str  # column(s) named in the evidence, comma-separated for a row rule
-    violation: str  # SQL condition, true when the row violates the rule (never null)
-    value: str  # SQL expression: the offending value as text
-    reason: str  # French, shown in the quarantine table
+class QuarantineRule(RuleSQL):
+    """A droppable rule (pipelines/contracts/sql.py, `droppable_rules`) with the reason shown in the table."""
 
-    @property
-    def label(self) -> str:
-        return f"{self.rule} {self.column}"
+    reason: str  # French, shown in the quarantine table
 
 
 @dataclass
@@ -80,128 +84,39 @@ class QuarantineReport:
         }
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: Any) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _number(value: float) -> str:
-    return repr(float(value))
-
-
-def _column_rules(col: Column) -> list[QuarantineRule]:
-    c = _ident(col.name)
-    text = f"cast({c} as varchar)"
-    rules = []
-    if not col.nullable:
-        rules.append(
-            QuarantineRule("not_null", col.name, f"{c} is null", "null", "valeur manquante (vide interdit)")
-        )
-    if col.minimum is not None or col.maximum is not None:
-        parts = []
-        if col.minimum is not None:
-            parts.append(f"{c} < {_number(col.minimum)}")
-        if col.maximum is not None:
-            parts.append(f"{c} > {_number(col.maximum)}")
+def _reason(contract: Contract, rule: RuleSQL) -> str:
+    """The French reason a row is quarantined under `rule` (one of `droppable_rules(contract)`)."""
+    if rule.rule == "bounding_box":
+        [box_rule] = [b for b in contract.bounding_boxes if f"{b.longitude},{b.latitude}" == rule.column]
+        return f"coordonnées hors des emprises de la France ({', '.join(b.name for b in box_rule.boxes)})"
+    col = contract.column(rule.column)
+    if rule.rule == "not_null":
+        return "valeur manquante (vide interdit)"
+    if rule.rule == "range":
         unit = f" {col.unit}" if col.unit else ""
-        rules.append(
-            QuarantineRule(
-                "range",
-                col.name,
-                f"coalesce({' or '.join(parts)}, false)",
-                text,
-                f"valeur hors de l'intervalle [{col.minimum}, {col.maximum}]{unit}",
-            )
-        )
-    if col.pattern:
-        rules.append(
-            QuarantineRule(
-                "pattern",
-                col.name,
-                f"coalesce(not regexp_matches({text}, {_literal(col.pattern)}), false)",
-                text,
-                f"valeur au format invalide (attendu : {col.pattern})",
-            )
-        )
-    if col.allowed_values is not None:
-        if col.logical_type == "string":
-            values = ", ".join(_literal(v) for v in col.allowed_values)
-            test = f"{text} not in ({values})"
-        else:
-            values = ", ".join(_number(v) for v in col.allowed_values)
-            test = f"{c} not in ({values})"
-        rules.append(
-            QuarantineRule(
-                "allowed_values",
-                col.name,
-                f"coalesce({test}, false)",
-                text,
-                f"valeur hors de la liste autorisée {list(col.allowed_values)}",
-            )
-        )
-    return rules
+        return f"valeur hors de l'intervalle [{col.minimum}, {col.maximum}]{unit}"
+    if rule.rule == "pattern":
+        return f"valeur au format invalide (attendu : {col.pattern})"
+    return f"valeur hors de la liste autorisée {list(col.allowed_values or ())}"
 
 
 def quarantine_rules(contract: Contract) -> list[QuarantineRule]:
-    """The contract's droppable rules, as SQL conditions on the raw table's columns."""
-    rules: list[QuarantineRule] = []
-    for col in contract.columns:
-        if col.on_fail == "quarantine":
-            rules += _column_rules(col)
-    for box_rule in contract.bounding_boxes:
-        lon, lat = _ident(box_rule.longitude), _ident(box_rule.latitude)
-        inside = " or ".join(
-            f"({lon} between {_number(b.longitude[0])} and {_number(b.longitude[1])} "
-            f"and {lat} between {_number(b.latitude[0])} and {_number(b.latitude[1])})"
-            for b in box_rule.boxes
-        )
-        names = ", ".join(b.name for b in box_rule.boxes)
-        rules.append(
-            QuarantineRule(
-                "bounding_box",
-                f"{box_rule.longitude},{box_rule.latitude}",
-                f"({lon} is not null and {lat} is not null and not ({inside}))",
-                f"cast({lon} as varchar) || ', ' || cast({lat} as varchar)",
-                f"coordonnées hors des emprises de la France ({names})",
-            )
-        )
-    return rules
-
-
-def _excluded(contract: Contract) -> str:
-    """Rows the contract keeps out of its rules (excludeRows) are never quarantined."""
-    parts = [
-        f"coalesce({_ident(col)} in ({', '.join(_literal(v) for v in values)}), false)"
-        for col, values in contract.exclude_from_rules.items()
+    """The contract's droppable rules, as SQL conditions on the raw table's columns (pipelines/contracts/sql.py)."""
+    return [
+        QuarantineRule(r.rule, r.column, r.violation, r.value, _reason(contract, r))
+        for r in droppable_rules(contract)
     ]
-    return " or ".join(parts) if parts else "false"
 
 
-def _select_violations(rule: QuarantineRule, incoming: str, cle: str, record: str, excluded: str) -> str:
-    values = f"{cle}, {_literal(rule.column)}, {rule.value}, {_literal(rule.rule)}, {_literal(rule.reason)}"
-    where = f"{rule.violation} and not ({excluded})"
+def _select_violations(rule: QuarantineRule, incoming: str, cle: str, record: str, kept: str) -> str:
+    values = f"{cle}, {literal(rule.column)}, {rule.value}, {literal(rule.rule)}, {literal(rule.reason)}"
+    where = f"{rule.violation} and {kept}"
     return f"select millesime, _fichier, _ligne, {values}, {record}, $run_id, $horodatage from {incoming} where {where}"  # noqa: S608
 
 
 def create_quarantine_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
     columns = ", ".join(f"{name} {sql_type}" for name, sql_type in QUARANTINE_COLUMNS)
     con.execute(f"create or replace table {table} ({columns})")
-
-
-def _present_rules(contract: Contract, present: set[str]) -> list[QuarantineRule]:
-    return [r for r in quarantine_rules(contract) if all(c in present for c in r.column.split(","))]
-
-
-def offending_condition(contract: Contract, present: set[str]) -> str | None:
-    """SQL condition true for a row `quarantine_rows` moves out (None: no droppable rule on these columns)."""
-    rules = _present_rules(contract, present)
-    if not rules:
-        return None
-    any_violation = " or ".join(f"({r.violation})" for r in rules)
-    return f"({any_violation}) and not ({_excluded(contract)})"
 
 
 def quarantine_rows(
@@ -220,16 +135,15 @@ def quarantine_rows(
     create_quarantine_table(con, target)
     report = QuarantineReport(contract.name)
     present = {r[0] for r in con.execute(f"describe {incoming}").fetchall()}
-    rules = _present_rules(contract, present)
+    rules = present_rules(quarantine_rules(contract), present)
     report.rules = len(rules)
     if not rules:
         return report
 
-    key = [c for c in contract.key if c in present]
-    cle = f"concat_ws('|', {', '.join(_ident(c) for c in key)})" if key else "null"
+    cle = key(c for c in contract.key if c in present)
     record_columns = [c.name for c in contract.columns if c.name in present and c.logical_type != "geometry"]
-    record = "to_json(struct_pack(" + ", ".join(f"{_ident(c)} := {_ident(c)}" for c in record_columns) + "))"
-    excluded = _excluded(contract)
+    record = row_json(record_columns)
+    kept = not_excluded(contract)  # rows kept out of the rules (excludeRows) are never quarantined
     condition = offending_condition(contract, present)  # any droppable rule violated, row not excluded
     # One scan of the rule columns first: on a national stock nothing is usually dropped, and the per-rule
     # copy (one scan per rule) and the delete are then skipped. An aggregate FILTER, not a WHERE: over a raw
@@ -247,7 +161,7 @@ def quarantine_rows(
     # a raw view over a Parquet stock (pipelines/sources/stocks.py) becomes a table to have rows deleted from it
     materialize_view(con, incoming)
     # Identifiers and literals come from the contracts (quoted), never from the data or the user.
-    selects = [_select_violations(r, incoming, cle, record, excluded) for r in rules]
+    selects = [_select_violations(r, incoming, cle, record, kept) for r in rules]
     con.execute(
         f"insert into {target} {' union all '.join(selects)}",
         {"run_id": run_id, "horodatage": timestamp},

@@ -10,8 +10,8 @@ scan and records them here, one row per (source, edition, condition), with two k
   DuckDB's own rendering of a definition changes when the file is reopened, and `create or replace view` drops
   the comment). The SELECT names the immutable, checksummed, read-only copy of the stock the view reads
   (`stocks/<sha256>.parquet`) and says how each column is typed, so two views with it give the same rows;
-- `condition_sha256`: the SHA-256 of the condition's SQL, as `validation.counted_conditions` writes it from the
-  contract.
+- `condition_sha256`: the SHA-256 of the condition's SQL, as `pipelines/contracts/sql.py` writes it from the
+  contract (`counted_conditions`, `offending_condition`).
 
 The check uses the counts only when `raw.<source>` is still a view with that definition and every condition it
 would count is recorded; otherwise (a table, rows moved to quarantine, a contract or loader that changed, the view
@@ -25,9 +25,9 @@ import re
 
 import duckdb
 
-from pipelines.checks.quarantine import offending_condition, relation_kind
-from pipelines.checks.validation import counted_conditions
+from pipelines.checks.quarantine import relation_kind
 from pipelines.contracts.model import Contract
+from pipelines.contracts.sql import counted_conditions, offending_condition
 from pipelines.sources.parsing import LINEAGE_COLUMNS
 from pipelines.warehouse.connection import transaction
 
@@ -92,7 +92,7 @@ def record(con: duckdb.DuckDBPyConnection, source: str, counts: dict[int, dict[s
 
 
 def lookup(con: duckdb.DuckDBPyConnection, source: str, contract: Contract) -> dict[int, list[int]] | None:
-    """The recorded counts of `validation.counted_conditions(contract)` per edition (in their order), or None
+    """The recorded counts of `counted_conditions(contract)` per edition (in their order), or None
     unless `raw.<source>` is the view they were counted on and every condition is recorded for every edition."""
     fingerprint = view_fingerprint(con, source)
     if fingerprint is None or relation_kind(con, "meta.comptes_regles") != "table":

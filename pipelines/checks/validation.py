@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines.contracts.model import Contract, edition_ranges
+from pipelines.contracts.sql import check_select, checked_rules, counted_conditions, ident, not_excluded
 
 MAX_EXAMPLES = 10
 DOCS_LIST_LIMIT = 20  # values kept per unexpected list in the Data Docs payload
@@ -372,7 +373,7 @@ def validate_frame(
 # failing rule (lowest file and line), the first row of each file, and a few random rows. The counts reported
 # are DuckDB's over the whole table; the evidence (file, line, key, value) comes from the sample.
 # All SQL here is built from the code: `relation` from check_query, conditions and identifiers from the contract
-# (as pipelines/checks/quarantine.py does), never from a data file's content.
+# (pipelines/contracts/sql.py), never from a data file's content.
 FRAME_MAX_ROWS = 500_000
 SAMPLE_ROWS = 1_000
 
@@ -389,16 +390,7 @@ def uses_spatial(source, contract) -> bool:
 def check_query(name: str, contract, relation: str | None = None) -> str:
     """What the contract check reads: the raw table (or `relation`), geometries summarised as their type
     ('INVALID' if not valid)."""
-    columns = ["millesime", "_fichier", "_sha256", "_ligne"]
-    for col in contract.columns:
-        if col.logical_type == "geometry":
-            columns.append(
-                f"case when {col.name} is null then null when ST_IsValid({col.name}) "
-                f"then cast(ST_GeometryType({col.name}) as varchar) else 'INVALID' end as {col.name}"
-            )
-        else:
-            columns.append(col.name)
-    return f"select {', '.join(columns)} from {relation or f'raw.{name}'}"  # noqa: S608
+    return check_select(contract, relation or f"raw.{name}")
 
 
 # --- A validation reused by the contract check -----------------------------------------------------------
@@ -434,41 +426,6 @@ def recall(
     if found is None or found[0] != fingerprint():
         return None
     return found[1], found[2]
-
-
-def _sql_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_rules(contract: Contract) -> list[tuple[str, str | None, str]]:
-    """(rule, column, SQL condition true when a row violates it) for every row rule of the suite."""
-    from pipelines.checks.quarantine import _column_rules
-
-    rules: list[tuple[str, str | None, str]] = []
-    for col in contract.columns:
-        rules += [(r.rule, r.column, r.violation) for r in _column_rules(col)]
-    for rule in contract.compare_rules:
-        left, right = _sql_ident(rule.left), _sql_ident(rule.right)
-        op = ">=" if rule.operator == ">=" else ">"
-        rules.append(("compare", f"{rule.left},{rule.right}", f"coalesce(not ({left} {op} {right}), false)"))
-    return rules
-
-
-def _sql_excluded(contract: Contract) -> str:
-    from pipelines.checks.quarantine import _excluded
-
-    return _excluded(contract)
-
-
-def counted_conditions(contract: Contract) -> list[str]:
-    """What `validate_relation` counts over a large table, per edition: the rows kept, the rows excluded, and the
-    offending rows of every rule (kept rows only). The load of a raw view counts the same conditions in its own
-    scan (`pipelines/checks/rule_counts.py`)."""
-    return _counted(_sql_excluded(contract), _sql_rules(contract))
-
-
-def _counted(excluded: str, rules: list[tuple[str, str | None, str]]) -> list[str]:
-    return [f"not ({excluded})", excluded] + [f"not ({excluded}) and ({cond})" for _, _, cond in rules]
 
 
 def _with_sql_counts(
@@ -521,12 +478,12 @@ def validate_relation(
         return validate_frame(frame, contract, edition_column), frame
 
     src = f"({relation}) as src"
-    excluded = _sql_excluded(contract)
-    rules = _sql_rules(contract)
-    edition = _sql_ident(edition_column)
+    kept = not_excluded(contract)  # the rows the rules apply to
+    rules = checked_rules(contract)
+    edition = ident(edition_column)
     # One scan: per edition, the rows kept, the excluded rows and the offending rows of every rule (unless the
     # load counted them in its own scan).
-    conditions = _counted(excluded, rules)
+    conditions = counted_conditions(contract)
     if counts is not None and sum(values[0] + values[1] for values in counts.values()) != total:
         counts = None  # not counted on these rows (kept + excluded must be every row): count them here
     if counts is not None:
@@ -541,10 +498,10 @@ def validate_relation(
     excluded_rows = totals[0]
     sql_counts: dict[tuple[str, str | None], int] = {}
     failing = []
-    for (rule, column, cond), count in zip(rules, totals[1:], strict=True):
-        sql_counts[(rule, column)] = sql_counts.get((rule, column), 0) + int(count)
+    for rule, count in zip(rules, totals[1:], strict=True):
+        sql_counts[(rule.rule, rule.column)] = sql_counts.get((rule.rule, rule.column), 0) + int(count)
         if count:
-            failing.append(cond)
+            failing.append(rule.violation)
     # The first row of each file (the Data Docs list the files) and a few rows at random: chosen by their
     # (file, line) first, two columns only, then read whole in one pass (reading every column of every row to
     # keep 1,000 of them cost as much as the rule counts on a national stock).
@@ -561,23 +518,22 @@ def validate_relation(
         f"on a._fichier = k.f and a._ligne = k.l where a._ligne in ({lines})"
     ]
     parts += [
-        f"(select * from {src} where not ({excluded}) and ({cond}) order by _fichier, _ligne limit {MAX_EXAMPLES})"  # noqa: S608
+        f"(select * from {src} where {kept} and ({cond}) order by _fichier, _ligne limit {MAX_EXAMPLES})"  # noqa: S608
         for cond in failing
     ]
     if contract.key:
-        keys = ", ".join(_sql_ident(k) for k in [edition_column, *contract.key])
+        keys = ", ".join(ident(k) for k in [edition_column, *contract.key])
         [(duplicated,)] = con.execute(
-            f"select coalesce(sum(n), 0) from (select count(*) as n from {src} where not ({excluded}) "  # noqa: S608
+            f"select coalesce(sum(n), 0) from (select count(*) as n from {src} where {kept} "  # noqa: S608
             f"group by {keys} having count(*) > 1)"
         ).fetchall()
         sql_counts[("unique_key", ",".join(contract.key))] = int(duplicated)
         if duplicated:
             on = " and ".join(
-                f"a.{_sql_ident(k)} is not distinct from d.{_sql_ident(k)}"
-                for k in [edition_column, *contract.key]
+                f"a.{ident(k)} is not distinct from d.{ident(k)}" for k in [edition_column, *contract.key]
             )
             parts.append(
-                f"(select a.* from ({relation}) as a semi join (select {keys} from {src} where not ({excluded}) "  # noqa: S608
+                f"(select a.* from ({relation}) as a semi join (select {keys} from {src} where {kept} "  # noqa: S608
                 f"group by {keys} having count(*) > 1 order by min(_fichier), min(_ligne) limit {MAX_EXAMPLES}) "
                 f"as d on {on} order by a._fichier, a._ligne limit {2 * MAX_EXAMPLES})"
             )
@@ -832,7 +788,13 @@ def diff_file(path, source) -> ContractDiff:
 
     import polars as pl
 
-    from pipelines.sources.parsing import InputError, clean_number, read_header, read_text_table
+    from pipelines.sources.parsing import (
+        InputError,
+        clean_number,
+        header_columns,
+        read_header,
+        read_text_table,
+    )
 
     contract = source.load_contract()
     path = Path(path)
@@ -849,25 +811,9 @@ def diff_file(path, source) -> ContractDiff:
             f"`contracts diff` reads delimited and Parquet files; dataset {source.name} uses the "
             f"{source.loader!r} loader (use `qpv contracts check`, which names the drifted columns)",
         )
-    aliases = contract.alias_map()
-    seen: dict[str, str] = {}
-    added, renamed, duplicates = [], [], []
-    for raw in header:
-        name = raw.strip()
-        if not name:
-            continue
-        canonical = aliases.get(name.upper())
-        if canonical is None:
-            added.append(name)
-            continue
-        if canonical in seen:
-            duplicates.append(
-                f"columns {seen[canonical]!r} and {name!r} are the same contract column {canonical}"
-            )
-            continue
-        seen[canonical] = name
-        if name.upper() != canonical.upper():
-            renamed.append((name, canonical))
+    matches, added, duplicates = header_columns(header, contract)
+    seen = {m.canonical: m.header for m in matches}
+    renamed = [(m.header, m.canonical) for m in matches if m.header.upper() != m.canonical.upper()]
     millesime = source.millesime_of(path.name)
     absent = [c for c in contract.columns if c.name not in seen and c.in_edition(millesime)]
     outside = [

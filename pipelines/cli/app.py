@@ -96,12 +96,20 @@ def _run_with_progress(
     return summary
 
 
+# How `qpv refresh` names the outcome of a retrieval (archive.OUTCOMES).
+OUTCOMES = {
+    "new": "nouveau fichier archivé",
+    "unchanged": "inchangé (déjà archivé)",
+    "not_modified": "non modifié (HTTP 304)",
+}
+
 EXIT_HELD_BACK = 3  # published, with files held back (status 0: everything published, 1: nothing published)
 
 
 def _print_drift(summary) -> int:
     """One warning line per file with columns its contract does not know (not loaded), one line per held-back
-    file (reason and the command to inspect it). Returns the exit status: 3 when files were held back."""
+    file (reason and the command to inspect it, `HeldBack.inspect` as the raw asset's metadata carries it).
+    Returns the exit status: 3 when files were held back."""
     for name, files in sorted(summary.undeclared.items()):
         for file, columns in sorted(files.items()):
             err.print(
@@ -120,7 +128,7 @@ def _print_drift(summary) -> int:
                 if kept
                 else "aucune version publiée de cette édition ; "
             )
-            + f"examiner : qpv contracts check {item['file']} --dataset {item['dataset']}",
+            + f"examiner : {item['inspect']}",
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -267,7 +275,7 @@ def _dry_run(archive: Path, data_dir: Path | None) -> None:
     from pipelines.sources.parsing import discover_files
 
     client = LiveSourceClient(archive_root=str(archive), offline=True)
-    typer.echo("# qpv refresh --dry-run: what a refresh would fetch (no network call)")
+    typer.echo("# qpv refresh --dry-run : ce qu'un rafraîchissement téléchargerait (aucun appel réseau)")
     typer.echo("# source\tmillésime\turl\tarchivé le\tnote\tmillésimes connus")
     for source in all_sources():
         local = (
@@ -339,7 +347,11 @@ def refresh(
             for source in all_sources():
                 if client.fetches(source):
                     for retrieval in client.refresh(source, progress=on_bytes):
-                        err.print(f"{source.name} {retrieval.edition}: {retrieval.outcome} ({retrieval.url})")
+                        outcome = OUTCOMES.get(retrieval.outcome, retrieval.outcome)
+                        err.print(
+                            f"{source.name} {retrieval.edition} : {outcome} ({retrieval.url})",
+                            highlight=False,
+                        )
                     continue
                 why = (
                     source.live.reason
@@ -378,7 +390,7 @@ def sql(
 
     frame = _guard(_query)
     if frame is None:
-        _fail("empty query")
+        _fail("requête vide")
     if fmt is OutputFormat.csv:
         sys.stdout.write(frame.to_csv(index=False))
     elif fmt is OutputFormat.json:
@@ -394,7 +406,7 @@ def sql(
             table.add_row(*("" if v is None or v != v else str(v) for v in row))
         out.print(table)
         if len(frame) > limit:
-            err.print(f"({len(frame)} rows, {limit} shown; use --format csv for all)")
+            err.print(f"({len(frame)} lignes, {limit} affichées ; --format csv pour toutes)")
 
 
 @app.command()
@@ -498,6 +510,7 @@ def contracts_diff(
 
     Exit 1 if a difference would stop the pipeline, 0 otherwise."""
     from pipelines.checks.validation import diff_file
+    from pipelines.sources.parsing import column_label
 
     source = _source(dataset)
     diff = _guard(diff_file, file, source)
@@ -517,7 +530,7 @@ def contracts_diff(
         (
             "Colonnes retypées (bloquant)",
             "; ".join(
-                f"{r.header} (no. {r.position}) : {r.count} valeur(s) qui ne sont pas "
+                f"{column_label(r.header, r.position)} : {r.count} valeur(s) qui ne sont pas "
                 f"{'un entier' if r.expected == 'an integer' else 'un nombre'}, première ligne {r.line} : "
                 f"{r.value!r}"
                 for r in diff.retyped

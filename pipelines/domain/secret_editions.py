@@ -295,5 +295,5 @@ def withhold_across_editions(con: duckdb.DuckDBPyConnection) -> list[tuple[str, 
         con.executemany("insert into attaque_retenus values (?, ?, ?)", [list(r) for r in rows])
         withheld += [(*r, round_) for r in rows]
     raise RuntimeError(
-        f"secret across editions: quantities still recoverable after {MAX_ROUNDS} rounds of withholding"
+        f"secret entre éditions : des effectifs restent recalculables après {MAX_ROUNDS} tours de masquage"
     )

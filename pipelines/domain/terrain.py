@@ -34,14 +34,16 @@ import polars as pl
 
 from pipelines.contracts.registry import ReadOptions, Source
 from pipelines.domain import anonymisation
-from pipelines.sources.loaders import LoadReport, empty_frame, register, write_frame
+from pipelines.sources.loaders import LoadReport, register, write_frame
 from pipelines.sources.parsing import (
     LINEAGE_COLUMNS,
     InputError,
     SourceFile,
     TextTable,
+    combine,
     sha256_of,
     type_columns,
+    with_lineage,
 )
 
 SOURCE_NAME = "terrain_observations"
@@ -419,11 +421,7 @@ def prepare(table: TextTable, sf: SourceFile, contract) -> Prepared:
     columns = contract.column_names + ["_ligne"]
     schema = {c: typed.schema[c] for c in columns}
     frame = pl.DataFrame(records, schema=schema) if records else pl.DataFrame(schema=schema)
-    frame = frame.with_columns(
-        pl.lit(sf.millesime, dtype=pl.Int32).alias("millesime"),
-        pl.lit(sf.relative).alias("_fichier"),
-        pl.lit(sf.sha256).alias("_sha256"),
-    ).select(list(LINEAGE_COLUMNS) + contract.column_names)
+    frame = with_lineage(frame, sf).select(list(LINEAGE_COLUMNS) + contract.column_names)
     return Prepared(frame, refused, examples.height, unknown)
 
 
@@ -446,7 +444,7 @@ def load_terrain(
         refused += prepared.refused
         if prepared.undeclared:
             undeclared[sf.relative] = prepared.undeclared
-    combined = pl.concat(frames, how="vertical") if frames else empty_frame(contract)
+    combined = combine(frames, contract)
     notes = {
         "refus_terrain": [
             {"fichier": r.fichier, "ligne": r.ligne, "identifiant": r.identifiant, "motifs": r.motifs}
@@ -551,7 +549,9 @@ def import_files(paths: list[Path], warehouse_path: Path, run_id: str | None = N
     contract = src.load_contract()
     warehouse_path = Path(warehouse_path)
     if not warehouse_path.is_file():
-        raise WarehouseError(f"{warehouse_path}: no such warehouse (run `qpv run` or `qpv demo` first)")
+        raise WarehouseError(
+            f"{warehouse_path} : entrepôt introuvable (lancez d'abord `qpv run` ou `qpv demo`)"
+        )
     files = [source_file_of(Path(p), src) for p in paths]
     labels = [sf.relative for sf in files]
     if len(set(labels)) != len(labels):

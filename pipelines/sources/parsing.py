@@ -2,7 +2,7 @@
 
 Files are read with Polars as text, then typed column by column from the contract. Every value that does not
 fit its type is reported with the file, the line (as a text editor numbers it: the header is line 1) and the
-column (name and position), and nothing is written.
+column (name and position), and nothing is written. Messages are for people: in French, on one line.
 """
 
 from __future__ import annotations
@@ -25,16 +25,43 @@ _THOUSANDS = "[\u202f\u00a0 \t]"
 
 
 class InputError(ValueError):
-    """Bad input data: the message names the file, the line and the column."""
+    """Bad input data: the message (French, one line) names the file, the line and the column:
+    `dossier/fichier.csv, ligne 5, colonne LIBGEO (n° 2) : …`."""
 
     def __init__(self, file: str, message: str, line: int | None = None, column: str | None = None):
         self.file, self.line, self.column = file, line, column
         where = file
         if line is not None:
-            where += f", line {line}"
+            where += f", ligne {line}"
         if column is not None:
-            where += f", column {column}"
-        super().__init__(f"{where}: {message}")
+            where += f", colonne {column}"
+        super().__init__(f"{where} : {message}")
+
+
+def column_label(name: str, position: int) -> str:
+    """How a message names a column: `LIBGEO (n° 2)`, or `n° 2` when the header gives it no name."""
+    return f"{name} (n° {position})" if name else f"n° {position}"
+
+
+def grouped(number: int) -> str:
+    """An integer with its thousands separated by spaces, as French writes them: 1 048 576."""
+    return f"{number:,}".replace(",", " ")
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a library's error (DuckDB, Polars repeat the query or add hints on further lines)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def not_of_type(value: object, logical_type: str, count: int | None = None, marker_hint: bool = False) -> str:
+    """The message for a value that does not fit its numeric contract type, with how many such values the
+    column holds and, for a value without a digit, the hint to declare it as a "no value" marker."""
+    kind = "un entier" if logical_type == "integer" else "un nombre"
+    details = [f"{count} valeur(s) de ce type dans cette colonne"] if count is not None else []
+    if marker_hint:
+        details.append("un marqueur « pas de valeur » doit être déclaré dans les nullValues du contrat")
+    return f"{value!r} n'est pas {kind}" + (f" ({' ; '.join(details)})" if details else "")
 
 
 @dataclass(frozen=True)
@@ -153,7 +180,7 @@ def discover_files(source: Source, root: Path) -> list[SourceFile]:
             ranked = [p for suffix in source.prefer_suffixes for p in paths if p.name.endswith(suffix)]
             if len({p.name.rsplit(".", 1)[0] for p in paths}) > 1 or not ranked:
                 others = ", ".join(p.relative_to(root).as_posix() for p in paths[1:])
-                raise InputError(str(paths[0]), f"edition {millesime} also provided by {others}")
+                raise InputError(str(paths[0]), f"édition {millesime} fournie aussi par {others}")
             paths = ranked[:1]
         path = paths[0]
         found.append(
@@ -173,13 +200,17 @@ def read_header(path: Path, options: ReadOptions, label: str | None = None) -> l
     with path.open("rb") as handle:
         raw = handle.readline(MAX_LINE_BYTES + 1)
     if len(raw) > MAX_LINE_BYTES:
-        raise InputError(label, f"header line longer than {MAX_LINE_BYTES:,} bytes: not a delimited file?", 1)
+        raise InputError(
+            label,
+            f"ligne d'en-tête de plus de {grouped(MAX_LINE_BYTES)} octets : pas un fichier délimité ?",
+            1,
+        )
     try:
         first = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _not_utf8(raw, exc, options, label, None) from exc
     if not first.strip():
-        raise InputError(label, "empty file (no header line)", line=1)
+        raise InputError(label, "fichier vide (pas de ligne d'en-tête)", line=1)
     return next(csv.reader(io.StringIO(first), delimiter=options.separator, quotechar=options.quote_char))
 
 
@@ -198,19 +229,18 @@ def _not_utf8(
     line_start = data.rfind(b"\n", 0, start) + 1
     field = data.count(options.separator.encode(), line_start, start) + 1
     name = header[field - 1].strip() if header and field <= len(header) else ""
-    column = f"{name} (no. {field})" if name else f"no. {field}"
     utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) > 3 and b"\x00" in data[:4])
     guess = (
-        "the file is UTF-16 (byte-order mark or zero bytes between the characters)"
+        "le fichier est en UTF-16 (marque d'ordre des octets ou octets nuls entre les caractères)"
         if utf16
-        else "the file is probably Latin-1 / Windows-1252"
+        else "le fichier est probablement en Latin-1 / Windows-1252"
     )
     return InputError(
         label,
-        f"not UTF-8: byte 0x{data[start]:02x} ({data[max(line_start, start - 12) : start + 4]!r}); "
-        f"{guess}: re-encode it in UTF-8",
+        f"pas en UTF-8 : octet 0x{data[start]:02x} ({data[max(line_start, start - 12) : start + 4]!r}) ; "
+        f"{guess} : le réencoder en UTF-8",
         line=line,
-        column=column,
+        column=column_label(name, field),
     )
 
 
@@ -230,17 +260,18 @@ def check_layout(data: bytes, header: list[str], options: ReadOptions, label: st
         name = header[field - 1].strip() if field <= len(header) else ""
         raise InputError(
             label,
-            "NUL byte (0x00) in a text file: binary data, a damaged copy or a file in another encoding",
+            "octet NUL (0x00) dans un fichier texte : données binaires, copie endommagée ou fichier dans un autre "
+            "encodage",
             line=data.count(b"\n", 0, nul) + 1,
-            column=f"{name} (no. {field})" if name else f"no. {field}",
+            column=column_label(name, field),
         )
     if len(header) == 1:
         for other in _OTHER_SEPARATORS:
             if other != sep and header[0].count(other) >= 1:
                 raise InputError(
                     label,
-                    f"the header has no {sep!r} separator but {header[0].count(other)} {other!r}: "
-                    f"the file is {other!r}-separated, the contract expects {sep!r}",
+                    f"l'en-tête n'a aucun séparateur {sep!r} mais {header[0].count(other)} {other!r} : "
+                    f"le fichier est séparé par {other!r}, le contrat attend {sep!r}",
                     line=1,
                 )
     lines = data.split(b"\n")
@@ -250,8 +281,8 @@ def check_layout(data: bytes, header: list[str], options: ReadOptions, label: st
     if longest is not None and len(lines[longest]) > MAX_LINE_BYTES:
         raise InputError(
             label,
-            f"line of {len(lines[longest]):,} bytes, over the limit of {MAX_LINE_BYTES:,}: "
-            "a broken quote, a missing end of line or not a data file",
+            f"ligne de {grouped(len(lines[longest]))} octets, au-delà de la limite de {grouped(MAX_LINE_BYTES)} : "
+            "guillemet non refermé, fin de ligne manquante ou pas un fichier de données",
             line=longest + 1,
         )
     expected = len(header)
@@ -266,11 +297,11 @@ def check_layout(data: bytes, header: list[str], options: ReadOptions, label: st
         if fields != expected:
             raise InputError(
                 label,
-                f"{fields} field(s) where the header has {expected}: "
+                f"{fields} champ(s) alors que l'en-tête en a {expected} : "
                 + (
-                    "truncated file or broken line"
+                    "fichier tronqué ou ligne coupée"
                     if fields < expected
-                    else "a separator too many in a value"
+                    else "un séparateur de trop dans une valeur"
                 ),
                 line=line,
             )
@@ -304,7 +335,7 @@ def text_table_from(
     positions = [i for i, n in enumerate(names) if n]
     duplicates = {n for n in names if n and names.count(n) > 1}
     if duplicates:
-        raise InputError(label, f"duplicate column names in header: {sorted(duplicates)}", line=1)
+        raise InputError(label, f"noms de colonnes en double dans l'en-tête : {sorted(duplicates)}", line=1)
     columns = [n or f"__unnamed_{i}" for i, n in enumerate(names)]
     data = source.read_bytes() if isinstance(source, Path) else source.getvalue()
     check_layout(data, header, options, label)
@@ -322,10 +353,12 @@ def text_table_from(
         )
     except pl.exceptions.NoDataError as exc:
         if not header_only_is_empty:
-            raise InputError(label, "header only: no data line after the header", line=1) from exc
+            raise InputError(label, "en-tête seul : aucune ligne de données après l'en-tête", line=1) from exc
         frame = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
     except pl.exceptions.ComputeError as exc:
-        raise InputError(label, f"cannot be read as a '{options.separator}'-separated file: {exc}") from exc
+        raise InputError(
+            label, f"illisible comme fichier séparé par '{options.separator}' : {first_line(exc)}"
+        ) from exc
     frame = frame.select([pl.col(names[i]).str.strip_chars().replace("", None) for i in positions])
     frame = frame.with_row_index("_ligne", offset=2).with_columns(pl.col("_ligne").cast(pl.Int64))
     return TextTable(frame=frame, positions={names[i]: i + 1 for i in positions})
@@ -336,6 +369,31 @@ class ColumnMatch:
     canonical: str  # contract column name
     header: str  # as written in the file
     position: int  # 1-based position in the file, for error messages
+
+
+def header_columns(header: list[str], contract: Contract) -> tuple[list[ColumnMatch], list[str], list[str]]:
+    """Contract columns found in `header` (case-insensitive, aliases accepted), the headers the contract does not
+    describe, and one message per further header for a contract column already found (the first one is kept)."""
+    aliases = contract.alias_map()
+    seen: dict[str, str] = {}
+    matches: list[ColumnMatch] = []
+    unknown: list[str] = []
+    clashes: list[str] = []
+    for position, raw in enumerate(header, start=1):
+        name = raw.strip()
+        if not name:
+            continue
+        canonical = aliases.get(name.upper())
+        if canonical is None:
+            unknown.append(name)
+        elif canonical in seen:
+            clashes.append(
+                f"les colonnes {seen[canonical]!r} et {name!r} sont la même colonne du contrat : {canonical}"
+            )
+        else:
+            seen[canonical] = name
+            matches.append(ColumnMatch(canonical, name, position))
+    return matches, unknown, clashes
 
 
 def match_columns(
@@ -352,36 +410,19 @@ def match_columns(
     Raises InputError on two headers for one contract column and on a required column missing from an edition
     the column is declared for (`editions:`).
     """
-    aliases = contract.alias_map()
-    seen: dict[str, str] = {}
-    matches: list[ColumnMatch] = []
-    unknown: list[str] = []
-    for position, raw in enumerate(header, start=1):
-        name = raw.strip()
-        if not name:
-            continue
-        canonical = aliases.get(name.upper())
-        if canonical is None:
-            unknown.append(name)
-            continue
-        if canonical in seen:
-            raise InputError(
-                label,
-                f"columns {seen[canonical]!r} and {name!r} are the same contract column {canonical}",
-                line,
-            )
-        seen[canonical] = name
-        matches.append(ColumnMatch(canonical, name, position))
-    present = set(seen)
+    matches, unknown, clashes = header_columns(header, contract)
+    if clashes:
+        raise InputError(label, clashes[0], line)
+    present = {m.canonical for m in matches}
     missing = [
         c.name for c in contract.columns if c.required and c.in_edition(millesime) and c.name not in present
     ]
     if missing:
         raise InputError(
             label,
-            f"required column(s) missing: {missing}"
-            + (f"; column(s) not in the contract: {unknown}" if unknown else "")
-            + f" (contract {contract.name} {contract.version})",
+            f"colonne(s) obligatoire(s) absente(s) : {missing}"
+            + (f" ; colonne(s) hors contrat : {unknown}" if unknown else "")
+            + f" (contrat {contract.name} {contract.version})",
             line,
         )
     return matches, unknown
@@ -392,8 +433,8 @@ def drift_error(contract: Contract, label: str, unknown: list[str], absent: list
     columns of one file."""
     return InputError(
         label,
-        f"schema drift: column(s) not in the contract: {unknown}; contract column(s) absent from this file: "
-        f"{absent} (contract {contract.name} {contract.version}: add the new names as columns or aliases)",
+        f"dérive du schéma : colonne(s) hors contrat : {unknown} ; colonne(s) du contrat absente(s) de ce fichier : "
+        f"{absent} (contrat {contract.name} {contract.version} : ajouter les nouveaux noms comme colonnes ou alias)",
         line=1,
     )
 
@@ -475,11 +516,9 @@ def type_columns(
             marker = not any(ch.isdigit() for ch in str(row[col.name]))
             raise InputError(
                 label,
-                f"{row[col.name]!r} is not {'an integer' if col.logical_type == 'integer' else 'a number'}"
-                f" ({bad.height} such value(s) in this column"
-                + ("; a 'no value' marker must be declared in the contract's nullValues)" if marker else ")"),
+                not_of_type(row[col.name], col.logical_type, bad.height, marker_hint=marker),
                 line=row["_ligne"],
-                column=f"{header} (no. {table.positions[header]})",
+                column=column_label(header, table.positions[header]),
             )
         casts.append(parsed.cast(pl.Int64).alias(col.name) if col.logical_type == "integer" else parsed)
     frame = frame.with_columns(casts)
@@ -495,17 +534,38 @@ def load_source(source: Source, files: list[SourceFile]) -> tuple[pl.DataFrame, 
         typed, unknown = type_columns(text, contract, source.read, sf.relative, millesime=sf.millesime)
         if unknown:
             undeclared[sf.relative] = unknown
-        frames.append(
-            typed.with_columns(
-                pl.lit(sf.millesime, dtype=pl.Int32).alias("millesime"),
-                pl.lit(sf.relative).alias("_fichier"),
-                pl.lit(sf.sha256).alias("_sha256"),
-            )
-        )
+        frames.append(with_lineage(typed, sf))
+    return combine(frames, contract), undeclared
+
+
+# --- Lineage: every raw row says which file, edition and line it comes from -------------------------------------
+
+POLARS_TYPES = {"string": pl.String, "number": pl.Float64, "integer": pl.Int64}
+
+
+def with_lineage(frame: pl.DataFrame, sf: SourceFile) -> pl.DataFrame:
+    """`frame` (the contract's columns and `_ligne`) stamped with the file it was read from: its edition
+    (`millesime`), its path in the data folder (`_fichier`) and its sha256 (`_sha256`)."""
+    return frame.with_columns(
+        pl.lit(sf.millesime, dtype=pl.Int32).alias("millesime"),
+        pl.lit(sf.relative).alias("_fichier"),
+        pl.lit(sf.sha256).alias("_sha256"),
+    )
+
+
+def empty_frame(contract: Contract) -> pl.DataFrame:
+    """A Polars frame of the raw table's shape with no row (contracts without geometry columns)."""
+    schema = {"millesime": pl.Int32, "_fichier": pl.String, "_sha256": pl.String, "_ligne": pl.Int64}
+    schema.update({c.name: POLARS_TYPES[c.logical_type] for c in contract.columns})
+    return pl.DataFrame(schema=schema)
+
+
+def combine(frames: list[pl.DataFrame], contract: Contract) -> pl.DataFrame:
+    """The files' frames (each through `with_lineage`) as one raw table: the lineage columns, then the
+    contract's, in that order; no frame at all: the same columns, no row."""
     if not frames:
-        return pl.DataFrame(), undeclared
-    combined = pl.concat(frames, how="vertical")
-    return combined.select(list(LINEAGE_COLUMNS) + contract.column_names), undeclared
+        return empty_frame(contract)
+    return pl.concat(frames, how="vertical").select(list(LINEAGE_COLUMNS) + contract.column_names)
 
 
 # QPV codes: 2015 geography `QP` + département on 3 characters + 3 digits (QP059077, QP02A001, QP974049);
@@ -516,7 +576,7 @@ QPV_CODE_PATTERNS = {
 }
 
 
-def parse_qpv_code(value: object, geographie: str | None = None, label: str = "QPV code") -> str:
+def parse_qpv_code(value: object, geographie: str | None = None, label: str = "code QPV") -> str:
     """A QPV code as written in a file or typed by a user: surrounding blanks removed (as the reader does for
     every cell), nothing else repaired. A malformed code raises InputError quoting the value."""
     import re
@@ -527,6 +587,6 @@ def parse_qpv_code(value: object, geographie: str | None = None, label: str = "Q
     code = value.strip() if isinstance(value, str) else None
     if code is None or not any(re.fullmatch(p, code) for p in patterns):
         expected = {"qpv2015": "QP059077", "qpv2024": "QN05901M"}
-        examples = " or ".join(expected[g] for g in ([geographie] if geographie else expected))
-        raise InputError(label, f"malformed QPV code {value!r} (expected e.g. {examples})")
+        examples = " ou ".join(expected[g] for g in ([geographie] if geographie else expected))
+        raise InputError(label, f"code QPV mal formé {value!r} (attendu par exemple {examples})")
     return code

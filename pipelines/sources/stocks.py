@@ -92,8 +92,8 @@ def store_stock(sf: SourceFile, store: Path) -> Path:
         if digest.hexdigest() != sf.sha256:
             raise InputError(
                 sf.relative,
-                f"changed while it was being read (sha256 {digest.hexdigest()[:12]}…, found as "
-                f"{sf.sha256[:12]}…): nothing was loaded from it, run again once the file is complete",
+                f"modifié pendant sa lecture (sha256 {digest.hexdigest()[:12]}…, {sf.sha256[:12]}… quand il a été "
+                "trouvé) : rien n'en a été chargé, relancer une fois le fichier complet",
             )
         tmp.chmod(0o444)
         os.replace(tmp, target)

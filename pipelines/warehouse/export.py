@@ -34,7 +34,14 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.dictionary import DICTIONARY_FIELDS, ColumnEntry, dictionary, mart_tables, table_description
+from pipelines.contracts.sql import ident
+from pipelines.warehouse.dictionary import (
+    DICTIONARY_FIELDS,
+    ColumnEntry,
+    dictionary,
+    mart_tables,
+    table_description,
+)
 from pipelines.warehouse.connection import connection
 
 FORMATS = ("parquet", "csv", "xlsx")
@@ -58,14 +65,10 @@ class ExportResult:
     version: dict | None = None
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _select(table: str, columns: str = "*") -> str:
     """`select <columns> from marts."<table>"`. Only identifiers from the warehouse catalogue reach here (the table
     list of information_schema, the user's --marts matched against it; columns from information_schema), quoted."""
-    return f"select {columns} from marts.{_quote(table)}"  # noqa: S608 - catalogue identifiers, quoted
+    return f"select {columns} from marts.{ident(table)}"  # noqa: S608 - catalogue identifiers, quoted
 
 
 def parse_marts(spec: str | None) -> list[str] | None:
@@ -178,7 +181,7 @@ def _csv_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
     ).fetchall()
     parts = []
     for name, data_type in columns:
-        q = _quote(name)
+        q = ident(name)
         if data_type in ("DOUBLE", "FLOAT", "REAL") or data_type.startswith("DECIMAL"):
             parts.append(f"replace(cast({q} as varchar), '.', ',') as {q}")
         else:

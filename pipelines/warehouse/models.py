@@ -1,10 +1,15 @@
 """SQL files of `sql/<layer>/<table>.sql`: one file per table, file stem = table name = asset key.
 
-Seeds: facts kept as data in `sql/seeds/<name>.csv` (comma-separated, header line, UTF-8). A model reads one by
-writing `{{ seed('<name>') }}` where a table would go; `SqlModel.text` replaces it by a `read_csv` of the file's
-absolute path with the column types of `SEEDS` (no type guessing). That macro is the only text of a model that is
-not run as written (tests/test_sql_hygiene.py accepts it and nothing else); a seed is not an asset: the staging
-model that reads it (`sql/staging/ref_<name>.sql`) is, and is rebuilt with every run.
+A model is run as written except for two macros, `{{ <macro>('<identifier>') }}`, which `SqlModel.text` replaces
+(tests/test_sql_hygiene.py accepts them and nothing else):
+
+- `{{ seed('<name>') }}`, where a table would go: the facts kept as data in `sql/seeds/<name>.csv` (comma-separated,
+  header line, UTF-8), read by a `read_csv` of the file's absolute path with the column types of `SEEDS` (no type
+  guessing). A seed is not an asset: the staging model that reads it (`sql/staging/ref_<name>.sql`) is, and is
+  rebuilt with every run.
+- `{{ long_shape('<cte>') }}`, where a table would go: the rows of the model's CTE `<cte>` in the long shape shared
+  by every theme (`sql/intermediate/int_indicateurs_qpv_<theme>.sql`): the columns of `LONG_SHAPE` in that order and
+  with those types, the values (`SECRET_EMPTIED`) emptied where `secret` is true, never 0.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ _REFERENCE = re.compile(r"\b(raw|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)
 # `-- materialized: view` among a model's leading comment lines: a view (no copy of its rows), else a table.
 _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(table|view)\b", re.MULTILINE)
 _SPATIAL_CALL = re.compile(r"\bST_[A-Za-z0-9_]+\s*\(", re.IGNORECASE)
+# `{{ seed('name') }}` or `{{ long_shape('name') }}`: the only text of a model that is not run as written
+MACRO = re.compile(r"\{\{\s*(seed|long_shape)\(\s*'([a-z_][a-z0-9_]*)'\s*\)\s*\}\}")
 SEED_MACRO = re.compile(r"\{\{\s*seed\(\s*'([a-z_][a-z0-9_]*)'\s*\)\s*\}\}")
 SEEDS_FOLDER = "seeds"
 # The columns of each seed file, in the file's order, with their DuckDB type: the file must have exactly these.
@@ -59,7 +66,62 @@ SEEDS: dict[str, dict[str, str]] = {
         "famille": "VARCHAR",
         "note": "VARCHAR",
     },
+    "ess_familles": {
+        "famille_ess": "VARCHAR",
+        "libelle_famille": "VARCHAR",
+        "ordre": "INTEGER",
+    },
+    "ess_categories_juridiques": {
+        "famille_ess": "VARCHAR",
+        "libelle_famille": "VARCHAR",
+        "code_debut": "INTEGER",
+        "code_fin": "INTEGER",
+        "libelle_plage": "VARCHAR",
+    },
+    "ess_naf_exclus": {
+        "prefixe_naf": "VARCHAR",
+        "libelle": "VARCHAR",
+    },
+    "ess_sections_naf": {
+        "section_naf": "VARCHAR",
+        "libelle_section": "VARCHAR",
+        "division_debut": "INTEGER",
+        "division_fin": "INTEGER",
+    },
+    "tranches_effectifs": {
+        "tranche_effectifs": "VARCHAR",
+        "libelle": "VARCHAR",
+        "effectif_bas": "INTEGER",
+        "effectif_haut": "INTEGER",
+    },
+    "non_recours_drees": {
+        "prestation": "VARCHAR",
+        "parametre": "VARCHAR",
+        "valeur": "DOUBLE",
+        "unite": "VARCHAR",
+        "annee_reference": "INTEGER",
+        "source": "VARCHAR",
+        "note": "VARCHAR",
+    },
 }
+# The columns of every theme model (int_indicateurs_qpv_<theme>), in order, with their type: `{{ long_shape('…') }}`.
+LONG_SHAPE: dict[str, str] = {
+    "code_qp": "VARCHAR",
+    "lib_qp": "VARCHAR",
+    "geographie": "VARCHAR",
+    "millesime": "INTEGER",
+    "annee_reference": "INTEGER",
+    "indicateur": "VARCHAR",
+    "valeur": "DOUBLE",
+    "numerateur": "DOUBLE",
+    "denominateur": "DOUBLE",
+    "borne_basse": "DOUBLE",
+    "borne_haute": "DOUBLE",
+    "secret": "BOOLEAN",
+    "source": "VARCHAR",
+    "fichier_sha256": "VARCHAR",
+}
+SECRET_EMPTIED = ("valeur", "numerateur", "denominateur", "borne_basse", "borne_haute")  # null where secret
 
 
 @dataclass(frozen=True)
@@ -75,9 +137,14 @@ class SqlModel:
 
     @property
     def text(self) -> str:
-        """The SQL to run: the file with each seed macro replaced by the typed `read_csv` of its file."""
+        """The SQL to run: the file with each macro replaced (a seed by the typed `read_csv` of its file)."""
         seeds_dir = self.path.parent.parent / SEEDS_FOLDER
-        return SEED_MACRO.sub(lambda m: seed_relation(m.group(1), seeds_dir), self.file_text)
+
+        def expand(match: re.Match[str]) -> str:
+            macro, argument = match.groups()
+            return seed_relation(argument, seeds_dir) if macro == "seed" else long_shape_relation(argument)
+
+        return MACRO.sub(expand, self.file_text)
 
     def seeds(self) -> list[str]:
         """The seeds (`sql/seeds/<name>.csv`) this model reads."""
@@ -140,6 +207,15 @@ def seed_relation(name: str, seeds_dir: Path = SQL_DIR / SEEDS_FOLDER) -> str:
         f"read_csv({_literal(path.as_posix())}, header = true, delim = ',', quote = '\"', escape = '\"', "
         f"encoding = 'utf-8', auto_detect = false, columns = {{{columns}}})"
     )
+
+
+def long_shape_relation(relation: str) -> str:
+    """`(select …)` of `relation`'s columns in the long shape (LONG_SHAPE), the SECRET_EMPTIED values null where secret."""
+    columns = []
+    for column, kind in LONG_SHAPE.items():
+        value = f"case when secret then null else {column} end" if column in SECRET_EMPTIED else column
+        columns.append(f"        cast({value} as {kind}) as {column}")
+    return "(\n    select\n" + ",\n".join(columns) + f"\n    from {relation}\n)"
 
 
 def discover_models(sql_dir: Path = SQL_DIR) -> list[SqlModel]:

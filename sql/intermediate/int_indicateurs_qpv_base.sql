@@ -94,12 +94,11 @@ estimation as (
     left join ratios_edition as r on r.millesime = e.millesime
 ),
 
+-- Counts read as they are, one column each: turned into rows (unpivot include nulls: a blank cell stays a row).
 demo_long as (
-    select code_qp, lib_qp, millesime, 'population' as indicateur, population as nombre, fichier_sha256
+    select code_qp, lib_qp, millesime, indicateur, nombre, fichier_sha256
     from demo_comptages
-    union all
-    select code_qp, lib_qp, millesime, 'personnes_couvertes_caf', personnes_couvertes_caf, fichier_sha256
-    from demo_comptages
+    unpivot include nulls (nombre for indicateur in (population, personnes_couvertes_caf))
 ),
 
 -- foyers_allocataires: the REVN count (denominator of the CAF shares) where the edition has a REVN file, else DEMO.
@@ -113,10 +112,9 @@ foyers as (
 ),
 
 revn_long as (
-    select
-        code_qp, lib_qp, millesime, 'personnes_couvertes_regime_general' as indicateur,
-        personnes_couvertes_regime_general as nombre, fichier_sha256
+    select code_qp, lib_qp, millesime, indicateur, nombre, fichier_sha256
     from revn
+    unpivot include nulls (nombre for indicateur in (personnes_couvertes_regime_general))
 ),
 
 comptages as (
@@ -141,41 +139,42 @@ comptages as (
     from revn_long
 ),
 
+lignes as (
+    select
+        c.code_qp, c.lib_qp, 'qpv2015' as geographie, c.millesime, cast(null as integer) as annee_reference,
+        c.indicateur, c.nombre as valeur, c.nombre as numerateur, cast(null as double) as denominateur,
+        c.borne_basse, c.borne_haute,
+        c.nombre is null or c.nombre < d.seuil_secret as secret,
+        d.code is null as hors_dictionnaire,
+        c.source, c.fichier_sha256
+    from comptages as c
+    left join dictionnaire as d on d.code = c.indicateur
+),
+
 -- Columns absent from an edition (REVN.C before 2021) give a count with no value at all in it: dropped.
 presents as (
     select *
-    from comptages
-    qualify count(nombre) over (partition by millesime, indicateur) > 0
+    from lignes
+    qualify count(coalesce(valeur, numerateur)) over (partition by geographie, millesime, indicateur) > 0
 ),
 
 controles as (
     select
-        c.*,
+        *,
         case
-            when d.code is null then error('indicateur ' || c.indicateur || ' absent de intermediate.int_ref_indicateurs (thème base)')
-            else c.nombre is null or c.nombre < d.seuil_secret
-        end as secret
-    from presents as c
-    left join dictionnaire as d on d.code = c.indicateur
+            when hors_dictionnaire then error(
+                'indicateur ' || indicateur || ' absent de intermediate.int_ref_indicateurs (thème base)'
+            )
+        end as erreur
+    from presents
+),
+
+verifiees as (
+    select * from controles where erreur is null
 ),
 
 final as (
-    select
-        cast(code_qp as varchar) as code_qp,
-        cast(lib_qp as varchar) as lib_qp,
-        cast('qpv2015' as varchar) as geographie,
-        cast(millesime as integer) as millesime,
-        cast(null as integer) as annee_reference,
-        cast(indicateur as varchar) as indicateur,
-        cast(case when secret then null else nombre end as double) as valeur,
-        cast(case when secret then null else nombre end as double) as numerateur,
-        cast(null as double) as denominateur,
-        cast(case when secret then null else borne_basse end as double) as borne_basse,
-        cast(case when secret then null else borne_haute end as double) as borne_haute,
-        secret,
-        cast(source as varchar) as source,
-        cast(fichier_sha256 as varchar) as fichier_sha256
-    from controles
+    select * from {{ long_shape('verifiees') }}
 )
 
 select * from final

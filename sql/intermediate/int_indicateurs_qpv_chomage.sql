@@ -77,45 +77,34 @@ defm_colonnes as (
     left join noms_2024 as n on n.code_qp = d.code_qp
 ),
 
+-- Counts read as they are, one column each: turned into rows (unpivot include nulls: a blank cell stays a row, and
+-- comes out secret).
 ipro_long as (
-    unpivot ipro_colonnes
-    on columns(* exclude (code_qp, lib_qp, millesime, fichier_sha256))
-    into name indicateur value nombre
+    select *
+    from ipro_colonnes
+    unpivot include nulls (
+        nombre for indicateur in (columns(* exclude (code_qp, lib_qp, millesime, fichier_sha256)))
+    )
 ),
 
 defm_long as (
-    unpivot defm_colonnes
-    on columns(* exclude (code_qp, lib_qp, millesime, fichier_sha256))
-    into name indicateur value nombre
-),
-
--- unpivot drops nulls: the blank cells are put back from the column list, so that they come out as secret rows.
-ipro_complet as (
-    select c.code_qp, c.lib_qp, c.millesime, c.fichier_sha256, i.indicateur, l.nombre
-    from ipro_colonnes as c
-    cross join (select distinct indicateur from ipro_long) as i
-    left join ipro_long as l
-        on l.code_qp = c.code_qp and l.millesime = c.millesime and l.indicateur = i.indicateur
-),
-
-defm_complet as (
-    select c.code_qp, c.lib_qp, c.millesime, c.fichier_sha256, i.indicateur, l.nombre
-    from defm_colonnes as c
-    cross join (select distinct indicateur from defm_long) as i
-    left join defm_long as l
-        on l.code_qp = c.code_qp and l.millesime = c.millesime and l.indicateur = i.indicateur
+    select *
+    from defm_colonnes
+    unpivot include nulls (
+        nombre for indicateur in (columns(* exclude (code_qp, lib_qp, millesime, fichier_sha256)))
+    )
 ),
 
 comptages as (
     select
         code_qp, lib_qp, 'qpv2015' as geographie, millesime, cast(null as integer) as annee_reference,
         indicateur, cast(nombre as double) as nombre, 'ANCT/ONPV IPRO' as source, fichier_sha256
-    from ipro_complet
+    from ipro_long
     union all
     select
         code_qp, lib_qp, 'qpv2024', millesime, millesime,
         indicateur, cast(nombre as double), 'France Travail DEFM QPV 2024', fichier_sha256
-    from defm_complet
+    from defm_long
 ),
 
 -- Shares: numerator and denominator counts of the same row of the file (or the estimated 15-64 population).
@@ -161,23 +150,13 @@ ratios as (
     from defm_colonnes
 ),
 
+-- The producer's rates, one column each: turned into rows like the counts.
 taux_producteur as (
-    unpivot (
-        select
-            code_qp, lib_qp, millesime, fichier_sha256,
-            taux_emploi_15_64, taux_emploi_15_64_femmes, taux_emploi_15_64_etrangers
-        from ipro
+    select code_qp, lib_qp, millesime, fichier_sha256, indicateur, valeur
+    from ipro
+    unpivot include nulls (
+        valeur for indicateur in (taux_emploi_15_64, taux_emploi_15_64_femmes, taux_emploi_15_64_etrangers)
     )
-    on taux_emploi_15_64, taux_emploi_15_64_femmes, taux_emploi_15_64_etrangers
-    into name indicateur value valeur
-),
-
-taux_complet as (
-    select i.code_qp, i.lib_qp, i.millesime, i.fichier_sha256, t.indicateur, p.valeur
-    from ipro as i
-    cross join (values ('taux_emploi_15_64'), ('taux_emploi_15_64_femmes'), ('taux_emploi_15_64_etrangers')) as t (indicateur)
-    left join taux_producteur as p
-        on p.code_qp = i.code_qp and p.millesime = i.millesime and p.indicateur = t.indicateur
 ),
 
 lignes as (
@@ -211,7 +190,7 @@ lignes as (
         t.valeur is null,
         d.code is null,
         'ANCT/ONPV IPRO', t.fichier_sha256
-    from taux_complet as t
+    from taux_producteur as t
     left join dictionnaire as d on d.code = t.indicateur
 ),
 
@@ -233,24 +212,12 @@ controles as (
     from presents
 ),
 
+verifiees as (
+    select * from controles where erreur is null
+),
+
 final as (
-    select
-        cast(code_qp as varchar) as code_qp,
-        cast(lib_qp as varchar) as lib_qp,
-        cast(geographie as varchar) as geographie,
-        cast(millesime as integer) as millesime,
-        cast(annee_reference as integer) as annee_reference,
-        cast(indicateur as varchar) as indicateur,
-        cast(case when secret then null else valeur end as double) as valeur,
-        cast(case when secret then null else numerateur end as double) as numerateur,
-        cast(case when secret then null else denominateur end as double) as denominateur,
-        cast(case when secret then null else borne_basse end as double) as borne_basse,
-        cast(case when secret then null else borne_haute end as double) as borne_haute,
-        secret,
-        cast(source as varchar) as source,
-        cast(fichier_sha256 as varchar) as fichier_sha256
-    from controles
-    where erreur is null
+    select * from {{ long_shape('verifiees') }}
 )
 
 select * from final

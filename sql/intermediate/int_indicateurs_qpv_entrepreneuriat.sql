@@ -123,23 +123,22 @@ lignes as (
     where population > 0
 ),
 
-final as (
+-- Every row: the year of creation as edition and year, no bounds, secret false (SIRENE withholds nothing here; the
+-- marts apply the project's thresholds), one source.
+lignes_completes as (
     select
-        code_qp,
-        lib_qp,
-        geographie,
+        *,
         annee as millesime,
         annee as annee_reference,
-        indicateur,
-        cast(valeur as double) as valeur,
-        cast(numerateur as double) as numerateur,
-        cast(denominateur as double) as denominateur,
-        cast(null as double) as borne_basse,
-        cast(null as double) as borne_haute,
+        null as borne_basse,
+        null as borne_haute,
         false as secret,
-        'INSEE SIRENE (stock et géolocalisation)' as source,
-        fichier_sha256
+        'INSEE SIRENE (stock et géolocalisation)' as source
     from lignes
+),
+
+final as (
+    select * from {{ long_shape('lignes_completes') }}
 )
 
 select * from final

@@ -133,23 +133,17 @@ lignes as (
     where population > 0
 ),
 
-final as (
+-- Every row: secret false (SIRENE withholds nothing here; the marts apply the project's thresholds), one source.
+lignes_completes as (
     select
-        code_qp,
-        lib_qp,
-        geographie,
-        cast(millesime as integer) as millesime,
-        annee_reference,
-        indicateur,
-        cast(valeur as double) as valeur,
-        cast(numerateur as double) as numerateur,
-        cast(denominateur as double) as denominateur,
-        cast(borne_basse as double) as borne_basse,
-        cast(borne_haute as double) as borne_haute,
+        *,
         false as secret,
-        'INSEE SIRENE (stock et géolocalisation)' as source,
-        fichier_sha256
+        'INSEE SIRENE (stock et géolocalisation)' as source
     from lignes
+),
+
+final as (
+    select * from {{ long_shape('lignes_completes') }}
 )
 
 select * from final

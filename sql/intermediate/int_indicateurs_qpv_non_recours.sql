@@ -77,23 +77,18 @@ lignes as (
     from suffixes
 ),
 
-final as (
+-- Every row: 2015 geography, no year of its own (the year of the seeds' families, int_secret_cellules), one source.
+lignes_completes as (
     select
-        code_qp,
-        lib_qp,
+        *,
         'qpv2015' as geographie,
-        millesime,
-        cast(null as integer) as annee_reference,
-        indicateur,
-        case when secret then null else cast(valeur as double) end as valeur,
-        case when secret then null else cast(numerateur as double) end as numerateur,
-        case when secret then null else cast(denominateur as double) end as denominateur,
-        case when secret then null else cast(borne_basse as double) end as borne_basse,
-        case when secret then null else cast(borne_haute as double) end as borne_haute,
-        secret,
-        'ANCT/ONPV REVN et DEMO ; calage DREES' as source,
-        fichier_sha256
+        null as annee_reference,
+        'ANCT/ONPV REVN et DEMO ; calage DREES' as source
     from lignes
+),
+
+final as (
+    select * from {{ long_shape('lignes_completes') }}
 )
 
 select * from final

@@ -23,39 +23,28 @@ dictionnaire as (
     select code, facteur, seuil_secret from intermediate.int_ref_indicateurs where theme = 'base'
 ),
 
+-- The producer's rates and medians, and the counts, one column each: turned into rows (unpivot include nulls: a
+-- blank cell stays a row, and comes out secret).
 taux_producteur as (
-    select code_qp, lib_qp, millesime, fichier_sha256, 'taux_pauvrete_60' as indicateur, taux_pauvrete_60 as valeur
+    select code_qp, lib_qp, millesime, fichier_sha256, indicateur, valeur
     from revn
-    union all
-    select code_qp, lib_qp, millesime, fichier_sha256, 'revenu_median_uc', revenu_median_uc
-    from revn
-    union all
-    select code_qp, lib_qp, millesime, fichier_sha256, 'part_prestations_revenu', part_prestations_revenu
-    from revn
+    unpivot include nulls (valeur for indicateur in (taux_pauvrete_60, revenu_median_uc, part_prestations_revenu))
 ),
 
 comptages as (
-    select code_qp, lib_qp, millesime, fichier_sha256, 'allocataires_dependants_50' as indicateur,
-        allocataires_dependants_50 as nombre
+    select code_qp, lib_qp, millesime, fichier_sha256, indicateur, nombre
     from revn
-    union all
-    select code_qp, lib_qp, millesime, fichier_sha256, 'allocataires_dependants_100', allocataires_dependants_100
-    from revn
-    union all
-    select code_qp, lib_qp, millesime, fichier_sha256, 'allocataires_rsa_socle', allocataires_rsa_socle
-    from revn
-    union all
-    select code_qp, lib_qp, millesime, fichier_sha256, 'allocataires_prime_activite', allocataires_prime_activite
-    from revn
-    union all
-    select code_qp, lib_qp, millesime, fichier_sha256, 'allocataires_aah', allocataires_aah
-    from revn
-    union all
-    select code_qp, lib_qp, millesime, fichier_sha256, 'beneficiaires_c2s', beneficiaires_c2s
-    from revn
-    union all
-    select code_qp, lib_qp, millesime, fichier_sha256, 'beneficiaires_cmu_c', beneficiaires_cmu_c
-    from revn
+    unpivot include nulls (
+        nombre for indicateur in (
+            allocataires_dependants_50,
+            allocataires_dependants_100,
+            allocataires_rsa_socle,
+            allocataires_prime_activite,
+            allocataires_aah,
+            beneficiaires_c2s,
+            beneficiaires_cmu_c
+        )
+    )
 ),
 
 -- Shares: numerator and denominator are counts of the same row of the same file.
@@ -93,20 +82,19 @@ ratios as (
 
 lignes as (
     select
-        t.code_qp, t.lib_qp, t.millesime, t.indicateur,
-        cast(t.valeur as double) as valeur,
-        cast(null as double) as numerateur,
-        cast(null as double) as denominateur,
+        t.code_qp, t.lib_qp, 'qpv2015' as geographie, t.millesime, cast(null as integer) as annee_reference,
+        t.indicateur,
+        cast(t.valeur as double) as valeur, cast(null as double) as numerateur, cast(null as double) as denominateur,
+        cast(null as double) as borne_basse, cast(null as double) as borne_haute,
         t.valeur is null as secret,
         d.code is null as hors_dictionnaire,
-        'ANCT/ONPV REVN' as source,
-        t.fichier_sha256
+        'ANCT/ONPV REVN' as source, t.fichier_sha256
     from taux_producteur as t
     left join dictionnaire as d on d.code = t.indicateur
     union all
     select
-        c.code_qp, c.lib_qp, c.millesime, c.indicateur,
-        c.nombre, c.nombre, null,
+        c.code_qp, c.lib_qp, 'qpv2015', c.millesime, null, c.indicateur,
+        c.nombre, c.nombre, null, null, null,
         c.nombre is null or c.nombre < d.seuil_secret,
         d.code is null,
         'ANCT/ONPV REVN', c.fichier_sha256
@@ -114,8 +102,8 @@ lignes as (
     left join dictionnaire as d on d.code = c.indicateur
     union all
     select
-        r.code_qp, r.lib_qp, r.millesime, r.indicateur,
-        d.facteur * r.numerateur / r.denominateur, r.numerateur, r.denominateur,
+        r.code_qp, r.lib_qp, 'qpv2015', r.millesime, null, r.indicateur,
+        d.facteur * r.numerateur / r.denominateur, r.numerateur, r.denominateur, null, null,
         r.numerateur is null or r.denominateur is null or r.denominateur = 0
         or r.denominateur < d.seuil_secret or r.numerateur < dn.seuil_secret,
         d.code is null or dn.code is null,
@@ -129,7 +117,7 @@ lignes as (
 presents as (
     select *
     from lignes
-    qualify count(coalesce(valeur, numerateur)) over (partition by millesime, indicateur) > 0
+    qualify count(coalesce(valeur, numerateur)) over (partition by geographie, millesime, indicateur) > 0
 ),
 
 controles as (
@@ -143,24 +131,12 @@ controles as (
     from presents
 ),
 
+verifiees as (
+    select * from controles where erreur is null
+),
+
 final as (
-    select
-        cast(code_qp as varchar) as code_qp,
-        cast(lib_qp as varchar) as lib_qp,
-        cast('qpv2015' as varchar) as geographie,
-        cast(millesime as integer) as millesime,
-        cast(null as integer) as annee_reference,
-        cast(indicateur as varchar) as indicateur,
-        cast(case when secret then null else valeur end as double) as valeur,
-        cast(case when secret then null else numerateur end as double) as numerateur,
-        cast(case when secret then null else denominateur end as double) as denominateur,
-        cast(null as double) as borne_basse,
-        cast(null as double) as borne_haute,
-        secret,
-        cast(source as varchar) as source,
-        cast(fichier_sha256 as varchar) as fichier_sha256
-    from controles
-    where erreur is null
+    select * from {{ long_shape('verifiees') }}
 )
 
 select * from final

@@ -87,25 +87,28 @@ def truncated(root: Path) -> list[str]:
         cut = cut[:-1]
     path.write_bytes(cut)
     line = cut.count(b"\n") + 1
-    return [f"{REVN}, line {line}: ", "field(s) where the header has 256: truncated file or broken line"]
+    return [
+        f"{REVN}, ligne {line} : ",
+        "champ(s) alors que l'en-tête en a 256 : fichier tronqué ou ligne coupée",
+    ]
 
 
 def empty(root: Path) -> list[str]:
     (root / REVN).write_bytes(b"")
-    return [f"{REVN}, line 1: empty file (no header line)"]
+    return [f"{REVN}, ligne 1 : fichier vide (pas de ligne d'en-tête)"]
 
 
 def header_only(root: Path) -> list[str]:
     lines, newline = read_lines(root / REVN)
     write_lines(root / REVN, lines[:1] + [""], newline)
-    return [f"{REVN}, line 1: header only: no data line after the header"]
+    return [f"{REVN}, ligne 1 : en-tête seul : aucune ligne de données après l'en-tête"]
 
 
 def latin1(root: Path) -> list[str]:
     text = (root / REVN).read_bytes().decode("utf-8").removeprefix(BOM)
     assert "Cité des Ateliers" in text.splitlines()[4]  # line 5: the first non-ASCII character
     (root / REVN).write_bytes(text.replace("\u202f", " ").encode("latin-1"))
-    return [f"{REVN}, line 5, column LIBGEO (no. 2): not UTF-8: byte 0xe9", "Latin-1"]
+    return [f"{REVN}, ligne 5, colonne LIBGEO (n° 2) : pas en UTF-8 : octet 0xe9", "Latin-1"]
 
 
 def comma_separated(root: Path) -> list[str]:
@@ -115,7 +118,9 @@ def comma_separated(root: Path) -> list[str]:
     for row in csv.reader(lines, delimiter=";"):
         writer.writerow(row)
     (root / REVN).write_bytes((BOM + out.getvalue()).encode("utf-8"))
-    return [f"{REVN}, line 1: the header has no ';' separator but 255 ',': the file is ','-separated"]
+    return [
+        f"{REVN}, ligne 1 : l'en-tête n'a aucun séparateur ';' mais 255 ',' : le fichier est séparé par ','"
+    ]
 
 
 def decimal_point(root: Path) -> list[str]:
@@ -134,8 +139,8 @@ def marker(value: str) -> Callable[[Path], list[str]]:
     def make(root: Path) -> list[str]:
         set_cell(root, FILO, 3, "DISP_MED19", value)
         return [
-            f"{FILO}, line 3, column DISP_MED19 (no. 7): {value!r} is not a number (1 such value(s) in this "
-            "column; a 'no value' marker must be declared in the contract's nullValues)"
+            f"{FILO}, ligne 3, colonne DISP_MED19 (n° 7) : {value!r} n'est pas un nombre (1 valeur(s) de ce type "
+            "dans cette colonne ; un marqueur « pas de valeur » doit être déclaré dans les nullValues du contrat)"
         ]
 
     return make
@@ -199,7 +204,7 @@ def header_edit(old: str, new: str) -> Callable[[Path], list[str]]:
         lines[0] = ";".join(cells)
         write_lines(root / REVN, lines, newline)
         return [
-            f"{REVN}, line 1: required column(s) missing: [{old!r}]; column(s) not in the contract: [{new!r}]"
+            f"{REVN}, ligne 1 : colonne(s) obligatoire(s) absente(s) : [{old!r}] ; colonne(s) hors contrat : [{new!r}]"
         ]
 
     return make
@@ -211,13 +216,13 @@ def extra_column(root: Path) -> list[str]:
     cells[cells.index("NOTE_CNAF") + 1] = "NB_COMMERCES"  # the first of the trailing unnamed columns
     lines[0] = ";".join(cells)
     write_lines(root / REVN, lines, newline)
-    return [f"{REVN}, line 1: schema drift: column(s) not in the contract: ['NB_COMMERCES']"]
+    return [f"{REVN}, ligne 1 : dérive du schéma : colonne(s) hors contrat : ['NB_COMMERCES']"]
 
 
 def missing_key(root: Path) -> list[str]:
     lines, newline = read_lines(root / REVN)
     write_lines(root / REVN, [line.split(";", 1)[1] if line else line for line in lines], newline)
-    return [f"{REVN}, line 1: required column(s) missing: ['CODGEO'] (contract anct_revn "]
+    return [f"{REVN}, ligne 1 : colonne(s) obligatoire(s) absente(s) : ['CODGEO'] (contrat anct_revn "]
 
 
 def ten_times(root: Path) -> list[str]:
@@ -234,8 +239,8 @@ def ten_times(root: Path) -> list[str]:
 def long_line(root: Path) -> list[str]:
     set_cell(root, REVN, 4, "LIBGEO", "x" * (10 << 20))
     return [
-        f"{REVN}, line 4: line of 10,",
-        "bytes, over the limit of 1,048,576: a broken quote, a missing end of line",
+        f"{REVN}, ligne 4 : ligne de 10 ",
+        "octets, au-delà de la limite de 1 048 576 : guillemet non refermé, fin de ligne manquante",
     ]
 
 
@@ -250,20 +255,20 @@ def filo_zip(root: Path, extra: dict[str, bytes]) -> None:
 
 def zip_bomb(root: Path) -> list[str]:
     filo_zip(root, {"documentation.txt": bytes(64 << 20)})  # 64 MiB of zeros, about 64 kB compressed
-    return [f"{FILO_ZIP}: the archive would expand to 67,", "over the limit of 33,554,432: refused"]
+    return [f"{FILO_ZIP} : l'archive décompressée ferait 67 ", "au-delà de la limite de 33 554 432 : refusée"]
 
 
 def zip_slip(root: Path) -> list[str]:
     filo_zip(root, {"../../../tmp/evil.csv": b"x"})
     return [
-        f"{FILO_ZIP}: unsafe member name: zip entry '../../../tmp/evil.csv' contains '..': archive refused"
+        f"{FILO_ZIP} : nom d'entrée dangereux : l'entrée zip '../../../tmp/evil.csv' contient '..' : archive refusée"
     ]
 
 
 def utf16(root: Path) -> list[str]:
     text = (root / REVN).read_bytes().decode("utf-8").removeprefix(BOM)
     (root / REVN).write_bytes(text.encode("utf-16"))  # with its byte-order mark, as Excel's "Unicode text"
-    return [f"{REVN}, line 1, column no. 1: not UTF-8: byte 0xff", "UTF-16"]
+    return [f"{REVN}, ligne 1, colonne n° 1 : pas en UTF-8 : octet 0xff", "UTF-16"]
 
 
 def duplicated_header(root: Path) -> list[str]:
@@ -272,7 +277,7 @@ def duplicated_header(root: Path) -> list[str]:
     header[header.index("TP60") + 1] = "TP60"  # DISP_D1 renamed: TP60 twice
     lines[0] = ";".join(header)
     write_lines(root / REVN, lines, newline)
-    return [f"{REVN}, line 1: duplicate column names in header: ['TP60']"]
+    return [f"{REVN}, ligne 1 : noms de colonnes en double dans l'en-tête : ['TP60']"]
 
 
 def nul_byte(root: Path) -> list[str]:
@@ -280,13 +285,15 @@ def nul_byte(root: Path) -> list[str]:
     code, rest = lines[4].split(";", 1)
     lines[4] = f"{code};\x00{rest}"  # line 5, at the start of LIBGEO
     write_lines(root / REVN, lines, newline)
-    return [f"{REVN}, line 5, column LIBGEO (no. 2): NUL byte (0x00) in a text file"]
+    return [f"{REVN}, ligne 5, colonne LIBGEO (n° 2) : octet NUL (0x00) dans un fichier texte"]
 
 
 def geojson_truncated(root: Path) -> list[str]:
     data = (root / GEOJSON).read_bytes()
     (root / GEOJSON).write_bytes(data[: len(data) // 2])
-    return [f"{GEOJSON}: cannot be read as a vector file (truncated, damaged or not this format): IO Error"]
+    return [
+        f"{GEOJSON} : illisible comme fichier vectoriel (tronqué, endommagé ou pas de ce format) : IO Error"
+    ]
 
 
 def _features(root: Path) -> dict:
@@ -319,8 +326,8 @@ def lambert93(root: Path) -> list[str]:
     feature["geometry"]["coordinates"] = project(feature["geometry"]["coordinates"])
     (root / GEOJSON).write_text(json.dumps(doc), encoding="utf-8")  # still labelled CRS84 (WGS84)
     return [
-        f"{GEOJSON}: feature 1 (code_qp {code}): coordinates (",
-        "outside longitude/latitude ranges in column geom; 1 feature(s): projected coordinates (Lambert-93",
+        f"{GEOJSON} : entité 1 (code_qp {code}) : coordonnées (",
+        "hors des plages de longitude/latitude dans la colonne geom ; 1 entité(s) : coordonnées projetées (Lambert-93",
     ]
 
 
@@ -336,23 +343,23 @@ def sirene_outside_france(root: Path) -> list[str]:
 
 
 def html_page(root: Path) -> list[str]:
-    return ["HTML page"]
+    return ["page HTML"]
 
 
 CASES: list[Case] = [
     Case("truncated", "fichier tronqué", f"{REVN} cut at 60 % of its bytes, in the middle of a line",
-         "anct_revn", "load", f"{REVN}, line 19: 31 field(s) where the header has 256: truncated file or broken line",
+         "anct_revn", "load", f"{REVN}, ligne 19 : 31 champ(s) alors que l'en-tête en a 256 : fichier tronqué ou ligne coupée",
          truncated),
     Case("empty", "fichier vide", f"{REVN} emptied (0 bytes)", "anct_revn", "load",
-         f"{REVN}, line 1: empty file (no header line)", empty),
+         f"{REVN}, ligne 1 : fichier vide (pas de ligne d'en-tête)", empty),
     Case("header_only", "en-tête seul", f"{REVN} reduced to its header line", "anct_revn", "load",
-         f"{REVN}, line 1: header only: no data line after the header", header_only),
+         f"{REVN}, ligne 1 : en-tête seul : aucune ligne de données après l'en-tête", header_only),
     Case("latin1", "Latin-1 au lieu d'UTF-8", f"{REVN} re-encoded in Latin-1 (no BOM)", "anct_revn", "load",
-         f"{REVN}, line 5, column LIBGEO (no. 2): not UTF-8: byte 0xe9 (b'QP059903;Cit\\xe9 de'); the file is probably "
-         "Latin-1 / Windows-1252: re-encode it in UTF-8", latin1),
+         f"{REVN}, ligne 5, colonne LIBGEO (n° 2) : pas en UTF-8 : octet 0xe9 (b'QP059903;Cit\\xe9 de') ; le fichier est "
+         "probablement en Latin-1 / Windows-1252 : le réencoder en UTF-8", latin1),
     Case("comma_separator", "`,` au lieu de `;`", f"{REVN} rewritten by the csv module with `,`", "anct_revn",
-         "load", f"{REVN}, line 1: the header has no ';' separator but 255 ',': the file is ','-separated, the "
-         "contract expects ';'", comma_separated),
+         "load", f"{REVN}, ligne 1 : l'en-tête n'a aucun séparateur ';' mais 255 ',' : le fichier est séparé par "
+         "',', le contrat attend ';'", comma_separated),
     Case("decimal_point", "point décimal au lieu de la virgule", f"every decimal comma of {REVN} made a point",
          "anct_revn", "accepted", "accepted: `44.6` is read as 44.6, every value identical to the clean file "
          "(thousands are separated by spaces, never by points, in these files)", decimal_point,
@@ -366,9 +373,9 @@ CASES: list[Case] = [
     ],
     *[
         Case(f"marker_{name}", f"secret noté `{value}`", f"{FILO}, line 3, DISP_MED19 set to `{value}`",
-             "insee_filosofi_iris", "load", f"{FILO}, line 3, column DISP_MED19 (no. 7): {value!r} is not a "
-             "number (1 such value(s) in this column; a 'no value' marker must be declared in the contract's "
-             "nullValues)", marker(value))
+             "insee_filosofi_iris", "load", f"{FILO}, ligne 3, colonne DISP_MED19 (n° 7) : {value!r} n'est pas un "
+             "nombre (1 valeur(s) de ce type dans cette colonne ; un marqueur « pas de valeur » doit être déclaré "
+             "dans les nullValues du contrat)", marker(value))
         for name, value in (("n_d", "n.d."), ("star", "*"), ("dash", "-"))
     ],
     Case("duplicated_code", "code QPV en double", f"{REVN}: line 4 (QP059902) copied as the last line",
@@ -406,32 +413,33 @@ CASES: list[Case] = [
          "les foyers dépendants à 100 %.); 1 row(s); first: file anct_onpv_qpv2015/REVN_2019.csv, line 4, "
          "CODGEO QP059902, APRES50 331, APRES100 431", subpopulation_over_total, check="contrat"),
     Case("extra_column", "colonne en plus", f"{REVN}: header cell after NOTE_CNAF named `NB_COMMERCES`",
-         "anct_revn", "load", f"{REVN}, line 1: schema drift: column(s) not in the contract: ['NB_COMMERCES']; "
-         "contract column(s) absent from this file: [] (contract anct_revn 1.0.0: add the new names as columns or "
-         "aliases)", extra_column, note="with --strict only: by default the column is named in a warning and not "
+         "anct_revn", "load", f"{REVN}, ligne 1 : dérive du schéma : colonne(s) hors contrat : ['NB_COMMERCES'] ; "
+         "colonne(s) du contrat absente(s) de ce fichier : [] (contrat anct_revn 1.0.0 : ajouter les nouveaux noms "
+         "comme colonnes ou alias)", extra_column, note="with --strict only: by default the column is named in a warning and not "
          "loaded (tests/test_editions.py)"),
     Case("missing_key", "colonne clé absente", f"{REVN}: the CODGEO column removed from every line",
-         "anct_revn", "load", f"{REVN}, line 1: required column(s) missing: ['CODGEO'] (contract anct_revn "
-         "1.0.0)", missing_key),
+         "anct_revn", "load", f"{REVN}, ligne 1 : colonne(s) obligatoire(s) absente(s) : ['CODGEO'] (contrat "
+         "anct_revn 1.0.0)", missing_key),
     Case("renamed_column", "colonne renommée sans alias", f"{REVN}: header TP60 renamed TX_PAUVRETE",
-         "anct_revn", "load", f"{REVN}, line 1: required column(s) missing: ['TP60']; column(s) not in the "
-         "contract: ['TX_PAUVRETE'] (contract anct_revn 1.0.0)", header_edit("TP60", "TX_PAUVRETE")),
+         "anct_revn", "load", f"{REVN}, ligne 1 : colonne(s) obligatoire(s) absente(s) : ['TP60'] ; colonne(s) "
+         "hors contrat : ['TX_PAUVRETE'] (contrat anct_revn 1.0.0)", header_edit("TP60", "TX_PAUVRETE")),
     Case("ten_times_bounds", "fichier 10× plus grand que les bornes du contrat", f"{REVN}: 16 000 QPV rows "
          "(rowCount bounds: 1 to 1 600 per edition)", "anct_revn", "check", "check raw/anct_revn:contrat: "
          "[row_count] table, edition 2019: row count per edition in [1, 1600]; 16000 row(s)", ten_times,
          check="contrat", note="integrite fails too: the 16 000 codes are in no DEMO file"),
     Case("html_200", "page HTML d'erreur servie avec le statut 200", "a real HTTP server on 127.0.0.1 answers "
          "the REVN 2019 URL (QPV_LIVE_URL_ANCT_REVN) with an HTML page, status 200, Content-Type text/csv",
-         "anct_revn", "live", "http://127.0.0.1:<port>/REVN_2019.csv: an HTML page was served instead of data (login, error or "
-         "maintenance page?): refused",
+         "anct_revn", "live", "http://127.0.0.1:<port>/REVN_2019.csv : une page HTML a été servie au lieu des données "
+         "(page de connexion, d'erreur ou de maintenance ?) : refusée",
          html_page, note="nothing archived"),
     Case("zip_bomb", "bombe zip", f"{FILO_ZIP}: the CSV + 64 MiB of zeros (≈ 64 kB compressed); expansion "
          "limit lowered from 2 GiB to 32 MiB for the test (same code path)", "insee_filosofi_iris", "load",
-         f"{FILO_ZIP}: the archive would expand to 67,117,084 bytes, over the limit of 33,554,432: refused", zip_bomb,
+         f"{FILO_ZIP} : l'archive décompressée ferait 67 117 084 octets, au-delà de la limite de 33 554 432 : refusée",
+         zip_bomb,
          patch=("pipelines.sources.loaders.delimited", "MAX_EXPANDED_BYTES", 32 << 20)),
     Case("zip_slip", "entrée zip-slip", f"{FILO_ZIP}: the CSV + an entry `../../../tmp/evil.csv`",
-         "insee_filosofi_iris", "load", f"{FILO_ZIP}: unsafe member name: zip entry '../../../tmp/evil.csv' "
-         "contains '..': archive refused", zip_slip),
+         "insee_filosofi_iris", "load", f"{FILO_ZIP} : nom d'entrée dangereux : l'entrée zip "
+         "'../../../tmp/evil.csv' contient '..' : archive refusée", zip_slip),
     Case("self_intersecting", "polygone invalide (auto-intersection)", f"{GEOJSON}: feature 1 made a bow-tie "
          "polygon", "anct_qpv2024_perimetres", "accepted", "accepted with a warning (known defect, repaired by "
          "ST_MakeValid in staging): check contrat severity WARN, `warn: [allowed_values] column geom, edition "
@@ -439,29 +447,29 @@ CASES: list[Case] = [
          "line 1, code_qp QN05995M, geom INVALID`", self_intersecting,
          accepted={"warning": "warn: [allowed_values] column geom"}),
     Case("lambert93", "polygone en Lambert-93 étiqueté WGS84", f"{GEOJSON}: feature 1 projected to EPSG:2154, "
-         "file still labelled CRS84", "anct_qpv2024_perimetres", "load", f"{GEOJSON}: feature 1 (code_qp "
-         "QN05995M): coordinates (766547, 7.01345e+06) outside longitude/latitude ranges in column geom; 1 feature(s): "
-         "projected coordinates (Lambert-93, EPSG:2154?) labelled as WGS84", lambert93),
+         "file still labelled CRS84", "anct_qpv2024_perimetres", "load", f"{GEOJSON} : entité 1 (code_qp "
+         "QN05995M) : coordonnées (766547, 7.01345e+06) hors des plages de longitude/latitude dans la colonne geom ; "
+         "1 entité(s) : coordonnées projetées (Lambert-93, EPSG:2154 ?) étiquetées WGS84", lambert93),
     Case("sirene_outside_france", "établissement SIRENE hors de France", f"{GEOLOC}: first row moved to New "
          "York (-74.006, 40.7128)", "sirene_geolocalisation", "accepted", "accepted, row quarantined (boundingBox "
          "rule, onFail: quarantine): metadata quarantined_rows 1, `quarantine.sirene_geolocalisation` holds it "
          "with its line, SIRET and French reason", sirene_outside_france, accepted={"quarantined": 1}),
     Case("line_10mb", "ligne de 10 Mo", f"{REVN}, line 4: LIBGEO padded to 10 MiB", "anct_revn", "load",
-         f"{REVN}, line 4: line of 10,486,154 bytes, over the limit of 1,048,576: a broken quote, a missing end of "
-         "line or not a data file", long_line),
+         f"{REVN}, ligne 4 : ligne de 10 486 154 octets, au-delà de la limite de 1 048 576 : guillemet non refermé, "
+         "fin de ligne manquante ou pas un fichier de données", long_line),
     Case("utf16", "UTF-16 au lieu d'UTF-8", f"{REVN} re-encoded in UTF-16 with its byte-order mark (Excel's "
-         "\"Unicode text\")", "anct_revn", "load", f"{REVN}, line 1, column no. 1: not UTF-8: byte 0xff "
-         "(b'\\xff\\xfeC\\x00'); the file is UTF-16 (byte-order mark or zero bytes between the characters): re-encode "
-         "it in UTF-8", utf16),
+         "\"Unicode text\")", "anct_revn", "load", f"{REVN}, ligne 1, colonne n° 1 : pas en UTF-8 : octet 0xff "
+         "(b'\\xff\\xfeC\\x00') ; le fichier est en UTF-16 (marque d'ordre des octets ou octets nuls entre les "
+         "caractères) : le réencoder en UTF-8", utf16),
     Case("duplicated_header", "colonne en double dans l'en-tête", f"{REVN}: header DISP_D1 renamed TP60 (TP60 "
-         "twice)", "anct_revn", "load", f"{REVN}, line 1: duplicate column names in header: ['TP60']",
+         "twice)", "anct_revn", "load", f"{REVN}, ligne 1 : noms de colonnes en double dans l'en-tête : ['TP60']",
          duplicated_header),
     Case("nul_byte", "octet NUL dans un fichier texte", f"{REVN}, line 5: a 0x00 byte at the start of LIBGEO",
-         "anct_revn", "load", f"{REVN}, line 5, column LIBGEO (no. 2): NUL byte (0x00) in a text file: binary "
-         "data, a damaged copy or a file in another encoding", nul_byte),
+         "anct_revn", "load", f"{REVN}, ligne 5, colonne LIBGEO (n° 2) : octet NUL (0x00) dans un fichier texte : "
+         "données binaires, copie endommagée ou fichier dans un autre encodage", nul_byte),
     Case("geojson_truncated", "GeoJSON tronqué", f"{GEOJSON} cut at half of its bytes", "anct_qpv2024_perimetres",
-         "load", f"{GEOJSON}: cannot be read as a vector file (truncated, damaged or not this format): IO Error: "
-         "Failed to read GeoJSON data", geojson_truncated),
+         "load", f"{GEOJSON} : illisible comme fichier vectoriel (tronqué, endommagé ou pas de ce format) : IO "
+         "Error: Failed to read GeoJSON data", geojson_truncated),
 ]  # fmt: skip
 
 BY_ID = {case.id: case for case in CASES}

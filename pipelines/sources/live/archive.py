@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pipelines.sources.live.errors import LiveSourceError
+from pipelines.sources.parsing import sha256_of
 
 MANIFEST = "manifest.jsonl"
 PARTIAL_DIR = ".partial"
@@ -84,11 +85,11 @@ class RawArchive:
         """
         self._check_relative(folder)
         if PurePosixPath(file_name).name != file_name or file_name in ("", ".", ".."):
-            raise LiveSourceError(file_name, "not a plain file name: refused in the archive")
+            raise LiveSourceError(file_name, "pas un simple nom de fichier : refusé dans l'archive")
         relative = f"{folder}/{sha256[:2]}/{sha256}/{file_name}"
         target = self.root / relative
         if target.exists():
-            if target.stat().st_size == complete.stat().st_size and self._sha256(target) == sha256:
+            if target.stat().st_size == complete.stat().st_size and sha256_of(target) == sha256:
                 complete.unlink()
                 return relative, False
             # altered on disk since it was archived: the verified download takes its place (os.replace)
@@ -101,7 +102,7 @@ class RawArchive:
     def _check_relative(folder: str) -> None:
         parts = PurePosixPath(folder).parts
         if not parts or PurePosixPath(folder).is_absolute() or ".." in parts or parts[0] == PARTIAL_DIR:
-            raise LiveSourceError(folder, "not a relative folder name: refused in the archive")
+            raise LiveSourceError(folder, "pas un nom de dossier relatif : refusé dans l'archive")
 
     def append(self, entry: Retrieval) -> None:
         """Append one line to the manifest, in a single write (O_APPEND: concurrent writers do not mix)."""
@@ -130,17 +131,9 @@ class RawArchive:
                 out.append(Retrieval.from_json(line))
             except (ValueError, TypeError) as exc:
                 raise LiveSourceError(
-                    str(self.manifest_path), f"line {number} is not a retrieval: {exc}"
+                    str(self.manifest_path), f"ligne {number} : pas une récupération lisible ({exc})"
                 ) from exc
         return out
-
-    @staticmethod
-    def _sha256(path: Path) -> str:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
 
     def intact(self, entry: Retrieval) -> bool:
         """Whether the archived file of `entry` still has the bytes the manifest records (its sha256).
@@ -153,7 +146,7 @@ class RawArchive:
         key = (str(path), entry.sha256, status.st_size, status.st_mtime_ns)
         if key in self._verified:
             return True
-        if self._sha256(path) != entry.sha256:
+        if sha256_of(path) != entry.sha256:
             return False
         self._verified.add(key)
         return True

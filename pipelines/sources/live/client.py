@@ -48,16 +48,18 @@ class Target:
 def live_spec(source: Source) -> LiveSpec:
     """The source's LiveSpec, or a clear error if it declares none."""
     if source.live is None:
-        raise LiveSourceError(source.official_url, f"no live client declared for {source.name}")
+        raise LiveSourceError(source.official_url, f"aucun client en ligne déclaré pour {source.name}")
     spec = source.live
     if spec.kind == "datagouv" and not (spec.dataset and spec.resource_title):
         raise LiveSourceError(
-            source.official_url, f"{source.name}: a datagouv LiveSpec needs dataset and resource_title"
+            source.official_url, f"{source.name} : une LiveSpec datagouv demande dataset et resource_title"
         )
     if spec.kind == "direct" and not spec.urls:
-        raise LiveSourceError(source.official_url, f"{source.name}: a direct LiveSpec needs urls")
+        raise LiveSourceError(source.official_url, f"{source.name} : une LiveSpec direct demande urls")
     if spec.kind == "page" and not (spec.page and spec.reason):
-        raise LiveSourceError(source.official_url, f"{source.name}: a page LiveSpec needs page and reason")
+        raise LiveSourceError(
+            source.official_url, f"{source.name} : une LiveSpec page demande page et reason"
+        )
     return spec
 
 
@@ -132,8 +134,8 @@ class Refresher:
         if spec.kind == "page":
             raise LiveSourceError(
                 spec.page or source.official_url,
-                f"{source.name}: no file URL to fetch ({spec.reason}); set {variable_name(source)} to the "
-                "file URL, or read this source from a local data folder",
+                f"{source.name} : aucune URL de fichier à télécharger ({spec.reason}) ; donner l'URL du fichier "
+                f"dans {variable_name(source)}, ou lire cette source depuis un dossier de données local",
             )
         return self._datagouv_targets(source, spec)
 
@@ -143,7 +145,9 @@ class Refresher:
         dataset = self.fetcher.get_json(api_url)
         resources = dataset.get("resources") if isinstance(dataset, dict) else None
         if not isinstance(resources, list):
-            raise LiveSourceError(api_url, "the answer has no 'resources' list: not a data.gouv.fr dataset")
+            raise LiveSourceError(
+                api_url, "la réponse n'a pas de liste 'resources' : pas un jeu de données data.gouv.fr"
+            )
         title_re = re.compile(spec.resource_title or "")
         chosen: dict[int, dict] = {}
         for resource in resources:
@@ -160,9 +164,9 @@ class Refresher:
             titles = [r.get("title") for r in resources][:20]
             raise LiveSourceError(
                 api_url,
-                f"no resource matches title {spec.resource_title!r}"
-                + (f" and format {spec.resource_format!r}" if spec.resource_format else "")
-                + f" (titles: {titles})",
+                f"aucune ressource ne correspond au titre {spec.resource_title!r}"
+                + (f" et au format {spec.resource_format!r}" if spec.resource_format else "")
+                + f" (titres : {titles})",
             )
         return [self._target(spec, edition, chosen[edition]) for edition in sorted(chosen)]
 
@@ -182,7 +186,8 @@ class Refresher:
         year = _year_of(resource.get("last_modified"))
         if year is None:
             raise LiveSourceError(
-                api_url, f"resource {resource.get('title')!r}: no edition in title nor last_modified"
+                api_url,
+                f"ressource {resource.get('title')!r} : aucune édition dans le titre ni dans last_modified",
             )
         return year
 
@@ -281,13 +286,14 @@ class Refresher:
         if not match:
             raise LiveSourceError(
                 target.url,
-                f"the file is named {name!r}, which does not match file_pattern {source.file_pattern!r} "
-                f"of source {source.name}: the producer renamed it? (update the Source declaration)",
+                f"le fichier s'appelle {name!r}, ce qui ne correspond pas au file_pattern {source.file_pattern!r} "
+                f"de la source {source.name} : renommé par le producteur ? (mettre à jour la déclaration Source)",
             )
         group = match.groupdict().get("millesime")
         if group and int(group) != target.edition:
             raise LiveSourceError(
-                target.url, f"file {name!r} is edition {group} but was fetched as edition {target.edition}"
+                target.url,
+                f"le fichier {name!r} est l'édition {group} mais a été téléchargé comme édition {target.edition}",
             )
 
     def _check_checksum(self, target: Target, path: Path) -> None:
@@ -309,7 +315,7 @@ class Refresher:
         if actual != expected:
             raise ChecksumMismatch(
                 target.url,
-                f"{algorithm} checksum mismatch: data.gouv.fr declares {expected}, the file has {actual}",
+                f"somme de contrôle {algorithm} différente : data.gouv.fr déclare {expected}, le fichier a {actual}",
             )
 
     @staticmethod
@@ -353,8 +359,8 @@ class Refresher:
             if not self.archive.intact(entry):
                 raise LiveSourceError(
                     str(self.archive.absolute(entry)),
-                    f"archived file altered on disk: its sha256 is not {entry.sha256} of the manifest; run "
-                    "`qpv refresh` to download it again",
+                    f"fichier archivé modifié sur le disque : son sha256 n'est plus {entry.sha256} du manifeste ; "
+                    "lancer `qpv refresh` pour le télécharger à nouveau",
                 )
         return [
             SourceFile(

@@ -71,10 +71,12 @@ def check_kind(url: str, kind: str, expected: frozenset[str] | None) -> None:
     """Refuse an HTML page always, and any kind outside `expected` (None: anything but HTML)."""
     if kind == "html":
         raise LiveSourceError(
-            url, "an HTML page was served instead of data (login, error or maintenance page?): refused"
+            url,
+            "une page HTML a été servie au lieu des données (page de connexion, d'erreur ou de maintenance ?) : "
+            "refusée",
         )
     if expected is not None and kind not in expected:
-        raise LiveSourceError(url, f"expected {' or '.join(sorted(expected))} content, got {kind}: refused")
+        raise LiveSourceError(url, f"contenu {' ou '.join(sorted(expected))} attendu, reçu {kind} : refusé")
 
 
 def safe_members(path: Path, max_uncompressed: int, label: str | None = None) -> list[zipfile.ZipInfo]:

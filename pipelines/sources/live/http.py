@@ -166,7 +166,7 @@ def _exclusive(part: Path, url: str) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise LiveSourceError(url, "another process is downloading this URL right now") from None
+            raise LiveSourceError(url, "un autre processus télécharge cette URL en ce moment") from None
         try:
             yield
         finally:
@@ -226,7 +226,7 @@ def _body_chunks(response: requests.Response, size: int) -> Iterator[bytes]:
         try:
             chunk = response.raw.read1(size, decode_content=decode)
         except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
-            raise _Transient(f"connection broken: {exc}") from exc
+            raise _Transient(f"connexion interrompue : {exc}") from exc
         if not chunk:
             return
         yield chunk
@@ -251,18 +251,21 @@ class HttpFetcher:
         parts = urlsplit(url)
         schemes = ("https", "http") if self.policy.allow_http else ("https",)
         if parts.scheme not in schemes:
-            raise LiveSourceError(url, f"only {'/'.join(schemes)} URLs are fetched, not {parts.scheme!r}")
+            raise LiveSourceError(
+                url, f"seules les URL {'/'.join(schemes)} sont téléchargées, pas {parts.scheme!r}"
+            )
         if parts.username or parts.password:
-            raise LiveSourceError(url, "credentials in URLs are refused")
+            raise LiveSourceError(url, "identifiants dans l'URL refusés")
         host = (parts.hostname or "").lower()
         if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
             raise LiveSourceError(
-                url, "plain http is allowed for the loopback test server only: https required"
+                url, "http simple n'est permis que pour le serveur de test local (loopback) : https requis"
             )
         if host not in {h.lower() for h in self.policy.allowed_hosts}:
             raise LiveSourceError(
                 url,
-                f"host {host!r} is not in the allow-list of official hosts {list(self.policy.allowed_hosts)}",
+                f"l'hôte {host!r} n'est pas dans la liste des hôtes officiels autorisés "
+                f"{list(self.policy.allowed_hosts)}",
             )
 
     # --- requests and retries -------------------------------------------------------------------------
@@ -282,7 +285,7 @@ class HttpFetcher:
                 return attempt()
             except _Transient as exc:
                 if number == attempts:
-                    raise LiveSourceError(url, f"failed after {attempts} attempt(s): {exc}") from None
+                    raise LiveSourceError(url, f"échec après {attempts} tentative(s) : {exc}") from None
                 delay = self._delay(number, exc.retry_after)
                 log.warning("%s: %s; attempt %d/%d, next in %.2fs", url, exc, number, attempts, delay)
                 self._sleep(delay)
@@ -310,18 +313,18 @@ class HttpFetcher:
                     timeout=(self.policy.connect_timeout, self.policy.read_timeout),
                 )
             except requests.exceptions.SSLError as exc:
-                raise LiveSourceError(url, f"TLS error: {exc}") from exc
+                raise LiveSourceError(url, f"erreur TLS : {exc}") from exc
             except (requests.ConnectionError, requests.Timeout) as exc:
-                raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+                raise _Transient(f"erreur réseau ({type(exc).__name__}) : {exc}") from exc
             except requests.RequestException as exc:
-                raise LiveSourceError(url, f"request failed: {exc}") from exc
+                raise LiveSourceError(url, f"requête en échec : {exc}") from exc
             if response.status_code in REDIRECT_STATUSES and response.headers.get("Location"):
                 current = urljoin(current, response.headers["Location"])
                 response.close()
                 continue
             self._raise_for_status(url, current, response, ranged="Range" in headers)
             return response, current
-        raise LiveSourceError(url, f"more than {self.policy.max_redirects} redirects")
+        raise LiveSourceError(url, f"plus de {self.policy.max_redirects} redirections")
 
     def _raise_for_status(self, url: str, current: str, response: requests.Response, ranged: bool) -> None:
         """Transient for 5xx/429/... and a 416 to a Range request, LiveSourceError for other errors."""
@@ -329,9 +332,9 @@ class HttpFetcher:
         if status < 400:
             return
         response.close()
-        via = f" (at {current})" if current != url else ""
+        via = f" (à {current})" if current != url else ""
         if status == 416 and ranged:
-            raise _RangeRefused(f"HTTP 416 to a Range request{via}")
+            raise _RangeRefused(f"HTTP 416 à une requête Range{via}")
         if self._should_retry(current, status):
             raise _Transient(f"HTTP {status} {response.reason}{via}", _retry_after(response))
         raise LiveSourceError(url, f"HTTP {status} {response.reason}{via}")
@@ -343,7 +346,8 @@ class HttpFetcher:
             response.close()
             raise LiveSourceError(
                 url,
-                f"an HTML page ({content_type}) was served instead of data (login or error page?): refused",
+                f"une page HTML ({content_type}) a été servie au lieu des données (page de connexion ou "
+                "d'erreur ?) : refusée",
             )
 
     # --- JSON (API calls) -------------------------------------------------------------------------------
@@ -360,7 +364,7 @@ class HttpFetcher:
             try:
                 return json.loads(body)
             except ValueError as exc:
-                raise LiveSourceError(url, f"not valid JSON: {exc}") from exc
+                raise LiveSourceError(url, f"JSON invalide : {exc}") from exc
 
         return self._with_retries(url, attempt)
 
@@ -369,15 +373,15 @@ class HttpFetcher:
         limit = self.policy.max_json_bytes
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:
-            raise LiveSourceError(url, f"response of {declared} bytes exceeds the limit of {limit}")
+            raise LiveSourceError(url, f"réponse de {declared} octets, au-delà de la limite de {limit}")
         chunks, size = [], 0
         for chunk in _body_chunks(response, self.policy.chunk_size):
             size += len(chunk)
             if size > limit:
-                raise LiveSourceError(url, f"response exceeds the limit of {limit} bytes")
+                raise LiveSourceError(url, f"réponse au-delà de la limite de {limit} octets")
             chunks.append(chunk)
         if declared and declared.isdigit() and size < int(declared) and not _encoded(response):
-            raise _Transient(f"truncated body: {size} of {declared} bytes")
+            raise _Transient(f"corps tronqué : {size} octets sur {declared}")
         return b"".join(chunks)
 
     # --- file downloads -----------------------------------------------------------------------------------
@@ -435,7 +439,7 @@ class HttpFetcher:
         with response:
             if response.status_code == 304:
                 if resuming or not validators:
-                    raise LiveSourceError(url, "HTTP 304 to a request that was not conditional")
+                    raise LiveSourceError(url, "HTTP 304 à une requête qui n'était pas conditionnelle")
                 return self._result(url, final_url, response, None, 0, None)
             try:
                 start, total = self._body_range(url, response, state.offset if resuming else 0, state)
@@ -443,7 +447,8 @@ class HttpFetcher:
                 if total is not None and total > self.policy.max_bytes:
                     raise LiveSourceError(
                         url,
-                        f"size {total} bytes exceeds the limit of {self.policy.max_bytes}: not downloaded",
+                        f"taille de {total} octets, au-delà de la limite de {self.policy.max_bytes} : "
+                        "non téléchargé",
                     )
                 state.begin(response)
                 size = self._stream(url, response, state, start, total, progress)
@@ -461,15 +466,17 @@ class HttpFetcher:
             if not offset or not match or int(match.group(1)) != offset:
                 state.discard()  # not the range asked for: start again from scratch
                 raise _Transient(
-                    f"unexpected partial response (Content-Range {response.headers.get('Content-Range')!r})"
+                    f"réponse partielle inattendue (Content-Range {response.headers.get('Content-Range')!r})"
                 )
             validator = _validator_of(response)
             if state.validator and validator and validator != state.validator:
                 state.discard()  # the file changed on the server (If-Range ignored): start again from scratch
-                raise _Transient(f"the file changed during the download ({state.validator} → {validator})")
+                raise _Transient(
+                    f"le fichier a changé pendant le téléchargement ({state.validator} → {validator})"
+                )
             return offset, None if match.group(3) == "*" else int(match.group(3))
         if response.status_code != 200:
-            raise LiveSourceError(url, f"unexpected HTTP {response.status_code} {response.reason}")
+            raise LiveSourceError(url, f"réponse inattendue : HTTP {response.status_code} {response.reason}")
         declared = response.headers.get("Content-Length", "")
         return 0, int(declared) if declared.isdigit() else None
 
@@ -496,7 +503,7 @@ class HttpFetcher:
                     done += len(chunk)
                     if done > limit:
                         raise LiveSourceError(
-                            url, f"body exceeds the limit of {limit} bytes: download aborted"
+                            url, f"corps au-delà de la limite de {limit} octets : téléchargement abandonné"
                         )
                     out.write(chunk)
                     if progress:
@@ -506,21 +513,21 @@ class HttpFetcher:
                     if elapsed >= self.policy.low_speed_time:
                         if window_bytes < self.policy.low_speed_bytes:
                             raise _Transient(
-                                f"server too slow: {window_bytes} bytes in {elapsed:.1f} s "
-                                f"(low-speed limit {self.policy.low_speed_bytes} bytes in "
+                                f"serveur trop lent : {window_bytes} octets en {elapsed:.1f} s "
+                                f"(limite basse : {self.policy.low_speed_bytes} octets en "
                                 f"{self.policy.low_speed_time:g} s)"
                             )
                         window_start, window_bytes = time.monotonic(), 0
             except _Transient as exc:
                 if total is not None and done < total:
-                    raise _Transient(f"truncated body: {done} of {total} bytes received ({exc})") from exc
-                raise _Transient(f"{exc} (after {done} bytes)") from exc
+                    raise _Transient(f"corps tronqué : {done} octets reçus sur {total} ({exc})") from exc
+                raise _Transient(f"{exc} (après {done} octets)") from exc
         if _encoded(response):
             return done  # Content-Length counted the compressed bytes
         if total is not None and done < total:
-            raise _Transient(f"truncated body: {done} of {total} bytes received")
+            raise _Transient(f"corps tronqué : {done} octets reçus sur {total}")
         if total is not None and done > total:
-            raise LiveSourceError(url, f"body longer than announced: {done} of {total} bytes")
+            raise LiveSourceError(url, f"corps plus long qu'annoncé : {done} octets pour {total} annoncés")
         return done
 
     @staticmethod

@@ -52,22 +52,22 @@ def override_urls(
     for item in re.split(r"[\s,]+", value):
         match = _ITEM.match(item)
         if not match:
-            raise LiveSourceError(name, f"{item!r} is not EDITION=URL")
+            raise LiveSourceError(name, f"{item!r} n'est pas de la forme EDITION=URL")
         url = match.group("url")
         try:
             if check_url is not None:
                 check_url(url)
         except LiveSourceError as exc:
-            raise LiveSourceError(name, f"URL refused: {exc}") from exc
+            raise LiveSourceError(name, f"URL refusée : {exc}") from exc
         edition = int(match.group("edition")) if match.group("edition") else _edition_from_url(source, url)
         if edition is None:
             raise LiveSourceError(
                 name,
-                f"cannot tell the edition of {url} (its file name does not carry it): write "
+                f"impossible de savoir de quelle édition est {url} (son nom de fichier ne le dit pas) : écrire "
                 f"{name}='<année>={url}'",
             )
         if edition in pairs:
-            raise LiveSourceError(name, f"edition {edition} given twice")
+            raise LiveSourceError(name, f"édition {edition} donnée deux fois")
         pairs[edition] = url
     return tuple(sorted(pairs.items()))
 

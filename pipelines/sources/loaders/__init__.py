@@ -72,16 +72,6 @@ def create_empty_table(con: duckdb.DuckDBPyConnection, table: str, contract: Con
     return 0
 
 
-POLARS_TYPES = {"string": pl.String, "number": pl.Float64, "integer": pl.Int64}
-
-
-def empty_frame(contract: Contract) -> pl.DataFrame:
-    """A Polars frame of the raw table's shape with no row (contracts without geometry columns)."""
-    schema = {"millesime": pl.Int32, "_fichier": pl.String, "_sha256": pl.String, "_ligne": pl.Int64}
-    schema.update({c.name: POLARS_TYPES[c.logical_type] for c in contract.columns})
-    return pl.DataFrame(schema=schema)
-
-
 def write_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
     """Create `table` (qualified name built by the raw asset, not user input) from a Polars frame."""
     missing = [c for c in LINEAGE_COLUMNS if c not in frame.columns]

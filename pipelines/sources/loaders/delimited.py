@@ -20,19 +20,20 @@ import duckdb
 import polars as pl
 
 from pipelines.contracts.registry import Source
-from pipelines.sources.loaders import LoadReport, empty_frame, register, write_frame
+from pipelines.sources.loaders import LoadReport, register, write_frame
 from pipelines.sources.loaders.spreadsheet import read_sheet, sheet_label
 from pipelines.sources.loaders.zipcore import is_junk
 from pipelines.sources.loaders.zipped import read_text_bytes
 from pipelines.sources.loaders.zipsafe import member_label, open_archive, read_member
 from pipelines.sources.parsing import (
-    LINEAGE_COLUMNS,
     InputError,
     SourceFile,
     TextTable,
+    combine,
     header_notes,
     read_text_table,
     type_columns,
+    with_lineage,
 )
 
 # Largest decompressed size accepted for a zipped CSV or workbook (Filosofi by IRIS is about 5 MB of text).
@@ -58,8 +59,8 @@ def data_member(infos, label: str):
     if len(found) != 1:
         raise InputError(
             label,
-            f"expected one data file (.csv or .xlsx, not meta*) in the zip, found {len(found)}: "
-            f"{[i.filename for i in infos][:20]}",
+            f"le zip doit contenir un seul fichier de données (.csv ou .xlsx, hors meta*), il en contient "
+            f"{len(found)} : {[i.filename for i in infos][:20]}",
         )
     return found[0]
 
@@ -115,17 +116,8 @@ def load_delimited(
             columns[sf.relative] = found
         if label != sf.relative:
             members[sf.relative] = label
-        frames.append(
-            typed.with_columns(
-                pl.lit(sf.millesime, dtype=pl.Int32).alias("millesime"),
-                pl.lit(sf.relative).alias("_fichier"),
-                pl.lit(sf.sha256).alias("_sha256"),
-            )
-        )
-    if frames:
-        combined = pl.concat(frames, how="vertical").select(list(LINEAGE_COLUMNS) + contract.column_names)
-    else:
-        combined = empty_frame(contract)
+        frames.append(with_lineage(typed, sf))
+    combined = combine(frames, contract)
     notes: dict = {"read_from": members} if members else {}
     if markers:
         notes["null_markers"] = markers  # cells read as null because the contract lists them in nullValues

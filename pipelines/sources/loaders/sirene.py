@@ -43,11 +43,21 @@ from pipelines.checks import rule_counts
 from pipelines.checks.quarantine import relation_kind
 from pipelines.contracts.model import Column, Contract
 from pipelines.contracts.registry import Source
+from pipelines.contracts.sql import ident as quote_ident
+from pipelines.contracts.sql import literal as quote_literal
 from pipelines.paths import SQL_DIR
 from pipelines.sources import stocks
 from pipelines.sources.loaders import LoadReport, register
 from pipelines.sources.loaders.zipsafe import GIB, member_label, open_archive, open_member
-from pipelines.sources.parsing import ColumnMatch, InputError, SourceFile, match_columns
+from pipelines.sources.parsing import (
+    ColumnMatch,
+    InputError,
+    SourceFile,
+    column_label,
+    first_line,
+    match_columns,
+    not_of_type,
+)
 
 # Text of the CSV read per block: bounds the memory of the zip path (a block is one Arrow table of strings,
 # a few times this size at most). 16 MB is ~60,000 StockEtablissement rows.
@@ -65,14 +75,6 @@ STORAGE_ENV = settings.SIRENE_STORAGE
 SQL_TYPES = {"string": "varchar", "number": "double", "integer": "bigint"}
 _THOUSANDS_SQL = "'[\u202f\u00a0 \t]'"
 _BLOCK_VIEW = "sirene_csv_block"
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 # --- Columns: file header -> contract -------------------------------------------------------------------
@@ -261,12 +263,11 @@ def _raise_first_bad(
         {**params, "line": line},
     ).fetchall()
     match = next(m for m in src.matches if m.canonical == col.name)
-    kind = "an integer" if col.logical_type == "integer" else "a number"
     raise InputError(
         label,
-        f"{value!r} is not {kind}" + (f" ({count} such value(s) in this column)" if count_in_message else ""),
+        not_of_type(value, col.logical_type, count if count_in_message else None),
         line=line,
-        column=f"{match.header} (no. {match.position})",
+        column=column_label(match.header, match.position),
     )
 
 
@@ -318,7 +319,7 @@ def sniff_format(path: Path, label: str) -> str:
         return "parquet"
     if magic[:2] == b"PK":
         return "zip"
-    raise InputError(label, f"neither a Parquet file nor a zip (first bytes {magic!r})")
+    raise InputError(label, f"ni un fichier Parquet ni un zip (premiers octets {magic!r})")
 
 
 def choose_files(files: list[SourceFile]) -> tuple[list[SourceFile], list[str]]:
@@ -344,7 +345,7 @@ def _parquet_source(
         parquet = pq.ParquetFile(path)
         schema, metadata = parquet.schema_arrow, parquet.metadata
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(sf.relative, f"cannot be read as Parquet: {exc}") from exc
+        raise InputError(sf.relative, f"illisible comme fichier Parquet : {first_line(exc)}") from exc
     matches, unknown = match_columns(list(schema.names), contract, sf.relative, None)
     keep = loaded_columns(contract)
     matches = [m for m in matches if m.canonical in keep]
@@ -414,7 +415,7 @@ def parquet_view_select(
             check_values(con, src, contract, decimal_comma, sf.relative, {}, count_in_message=True)
             raise
     except duckdb.Error as exc:
-        raise InputError(sf.relative, f"cannot be read from Parquet: {exc}") from exc
+        raise InputError(sf.relative, f"lecture du fichier Parquet impossible : {first_line(exc)}") from exc
     _raise_first_bad(con, src, numeric, result, sf.relative, {}, count_in_message=True)
     counted = result[2 * len(numeric) :]
     return select, unknown, dict(zip(conditions, (int(n) for n in counted), strict=True))
@@ -439,7 +440,9 @@ def load_parquet(
             {**params, "millesime": sf.millesime, "fichier": sf.relative, "sha256": sf.sha256},
         )
     except duckdb.Error as exc:
-        raise InputError(sf.relative, f"cannot be loaded from Parquet: {exc}") from exc
+        raise InputError(
+            sf.relative, f"chargement du fichier Parquet impossible : {first_line(exc)}"
+        ) from exc
     return unknown, {}
 
 
@@ -448,7 +451,7 @@ def _read_header(archive, info, label: str, preferred: str) -> tuple[list[str], 
         first = handle.readline(4 << 20)
     text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
     if not text.strip():
-        raise InputError(label, "empty file (no header line)", line=1)
+        raise InputError(label, "fichier vide (pas de ligne d'en-tête)", line=1)
 
     def fields(sep: str) -> list[str]:
         return next(csv.reader(io.StringIO(text), delimiter=sep))
@@ -468,7 +471,8 @@ def load_csv_zip(
         members = [i for i in infos if i.filename.lower().endswith(".csv")]
         if len(members) != 1:
             raise InputError(
-                sf.relative, f"expected one CSV file in the zip, found {[i.filename for i in infos]}"
+                sf.relative,
+                f"le zip doit contenir un seul fichier CSV, il contient {[i.filename for i in infos]}",
             )
         info = members[0]
         label = member_label(sf.relative, info.filename)
@@ -521,7 +525,9 @@ def load_csv_zip(
                     max_bytes = max(max_bytes, block.nbytes)
                     del block, batch
             except pa.ArrowInvalid as exc:
-                raise InputError(label, f"cannot be read as CSV after line {rows + 1}: {exc}") from exc
+                raise InputError(
+                    label, f"illisible comme CSV après la ligne {rows + 1} : {first_line(exc)}"
+                ) from exc
     notes = {
         "csv_separator": separator,
         "csv_blocks": blocks,

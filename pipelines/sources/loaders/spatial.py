@@ -15,7 +15,7 @@ from pipelines.contracts.registry import Source
 from pipelines.sources.loaders import SQL_TYPES, LoadReport, register
 from pipelines.sources.loaders.zipcore import is_junk
 from pipelines.sources.loaders.zipsafe import GIB, open_archive
-from pipelines.sources.parsing import InputError, SourceFile
+from pipelines.sources.parsing import InputError, SourceFile, first_line
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 # Largest declared decompressed size of a zipped vector file (the national QPV 2024 GeoJSON is about 100 MB).
@@ -35,7 +35,9 @@ def gdal_path(path: Path, label: str) -> str:
         i.filename for i in infos if not is_junk(i.filename) and i.filename.lower().endswith(VECTOR_SUFFIXES)
     ]
     if len(members) != 1:
-        raise InputError(label, f"expected one vector file in the zip, found {members or 'none'}")
+        raise InputError(
+            label, f"le zip doit contenir un seul fichier vectoriel, il contient : {members or 'aucun'}"
+        )
     return f"/vsizip/{path}/{members[0]}"
 
 
@@ -52,15 +54,14 @@ def load_spatial(
             described = con.execute("describe select * from ST_Read(?)", [path]).fetchall()
         except duckdb.Error as exc:
             # DuckDB's message repeats the query on further lines: the first line is the reason
-            reason = str(exc).strip().splitlines()[0]
             raise InputError(
                 sf.relative,
-                f"cannot be read as a vector file (truncated, damaged or not this format): {reason}",
+                f"illisible comme fichier vectoriel (tronqué, endommagé ou pas de ce format) : {first_line(exc)}",
             ) from exc
         available = {name.lower(): name for name, *_ in described}
         missing = [c.name for c in contract.columns if c.required and c.name.lower() not in available]
         if missing:
-            raise InputError(sf.relative, f"required attribute(s) missing: {missing}")
+            raise InputError(sf.relative, f"attribut(s) obligatoire(s) absent(s) : {missing}")
         known = {c.name.lower() for c in contract.columns} | {"ogc_fid"}
         extra = [name for low, name in available.items() if low not in known]
         if extra:
@@ -106,9 +107,9 @@ def check_coordinates(con: duckdb.DuckDBPyConnection, contract, table: str, rela
         ).fetchall()
         if found:
             count, feature, code, x, y = found[0]
-            where = f"feature {feature}" + (f" ({key} {code})" if key else "")
+            where = f"entité {feature}" + (f" ({key} {code})" if key else "")
             raise InputError(
                 relative,
-                f"{where}: coordinates ({x:.6g}, {y:.6g}) outside longitude/latitude ranges in column {geom}; "
-                f"{count} feature(s): projected coordinates (Lambert-93, EPSG:2154?) labelled as WGS84",
+                f"{where} : coordonnées ({x:.6g}, {y:.6g}) hors des plages de longitude/latitude dans la colonne "
+                f"{geom} ; {count} entité(s) : coordonnées projetées (Lambert-93, EPSG:2154 ?) étiquetées WGS84",
             )

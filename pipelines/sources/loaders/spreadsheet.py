@@ -18,7 +18,7 @@ import polars as pl
 
 from pipelines.contracts.registry import ReadOptions
 from pipelines.sources.loaders.zipsafe import open_archive
-from pipelines.sources.parsing import InputError, TextTable
+from pipelines.sources.parsing import InputError, TextTable, first_line
 
 # Largest decompressed size of a workbook's own parts (the EPCI composition is about 3 MB of XML).
 MAX_WORKBOOK_BYTES = 512 << 20
@@ -41,8 +41,8 @@ def cell_text(value: object) -> str | None:
 
 
 def sheet_label(label: str, sheet: str) -> str:
-    """How errors name a sheet: `folder/a.zip (member a.xlsx), sheet Composition_communale`."""
-    return f"{label}, sheet {sheet}"
+    """How errors name a sheet: `folder/a.zip (member a.xlsx), feuille Composition_communale`."""
+    return f"{label}, feuille {sheet}"
 
 
 def read_sheet(data: bytes, options: ReadOptions, label: str) -> TextTable:
@@ -51,7 +51,8 @@ def read_sheet(data: bytes, options: ReadOptions, label: str) -> TextTable:
 
     if not options.sheet:
         raise InputError(
-            label, "a workbook was given but the source declares no sheet to read (ReadOptions.sheet)"
+            label,
+            "un classeur est fourni mais la source ne déclare aucune feuille à lire (ReadOptions.sheet)",
         )
     archive, _ = open_archive(io.BytesIO(data), label, MAX_WORKBOOK_BYTES)  # the XLSX container itself
     archive.close()
@@ -60,11 +61,11 @@ def read_sheet(data: bytes, options: ReadOptions, label: str) -> TextTable:
             warnings.simplefilter("ignore")  # openpyxl warns about default styles of producer workbooks
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
-        raise InputError(label, f"not a readable XLSX workbook: {exc}") from exc
+        raise InputError(label, f"classeur XLSX illisible : {first_line(exc)}") from exc
     try:
         if options.sheet not in workbook.sheetnames:
             raise InputError(
-                label, f"no sheet {options.sheet!r} in the workbook (sheets: {workbook.sheetnames})"
+                label, f"pas de feuille {options.sheet!r} dans le classeur (feuilles : {workbook.sheetnames})"
             )
         where = sheet_label(label, options.sheet)
         rows = workbook[options.sheet].iter_rows(min_row=options.skip_rows + 1, values_only=True)
@@ -72,12 +73,16 @@ def read_sheet(data: bytes, options: ReadOptions, label: str) -> TextTable:
         header = next(rows, None)
         if header is None or not any(cell_text(v) for v in header):
             raise InputError(
-                where, "no header row (empty sheet, or wrong number of title rows)", line=header_line
+                where,
+                "pas de ligne d'en-tête (feuille vide, ou mauvais nombre de lignes de titre)",
+                line=header_line,
             )
         names = [cell_text(v) or "" for v in header]
         duplicates = sorted({n for n in names if n and names.count(n) > 1})
         if duplicates:
-            raise InputError(where, f"duplicate column names in header: {duplicates}", line=header_line)
+            raise InputError(
+                where, f"noms de colonnes en double dans l'en-tête : {duplicates}", line=header_line
+            )
         positions = [i for i, n in enumerate(names) if n]
         columns: list[list[str | None]] = [[] for _ in positions]
         lines: list[int] = []
@@ -88,7 +93,7 @@ def read_sheet(data: bytes, options: ReadOptions, label: str) -> TextTable:
             width = len(row) - sum(1 for v in reversed(row) if v is None)  # without trailing blanks
             if width > len(names):
                 raise InputError(
-                    where, f"{width} cells, more than the {len(names)} of the header", line=number
+                    where, f"{width} cellules, plus que les {len(names)} de l'en-tête", line=number
                 )
             lines.append(number)
             for column, value in zip(columns, cells, strict=True):

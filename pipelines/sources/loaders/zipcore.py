@@ -10,7 +10,7 @@ Rules:
 
 Every function takes `error`, the exception class raised (called as `error(label, message)`): the live client
 passes `LiveSourceError` (pipelines/sources/live/content.py), the loaders `InputError` (pipelines/sources/loaders/zipsafe.py).
-These two thin fronts are all that differs; the checks and the messages are these.
+These two thin fronts are all that differs; the checks and the messages (French, one line) are these.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from pipelines.sources.parsing import grouped
+
 ErrorFactory = Callable[[str, str], Exception]
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -32,11 +34,11 @@ def unsafe_reason(name: str) -> str | None:
     """Why a member name is unsafe to honour (absolute, drive letter, `..`, NUL), or None."""
     normal = name.replace("\\", "/")
     if "\x00" in normal:
-        return "contains a NUL byte"
+        return "contient un octet NUL"
     if normal.startswith("/") or _DRIVE.match(normal):
-        return "is an absolute path"
+        return "est un chemin absolu"
     if ".." in PurePosixPath(normal).parts:
-        return "contains '..'"
+        return "contient '..'"
     return None
 
 
@@ -53,15 +55,18 @@ def check_members(
     for info in infos:
         why = unsafe_reason(info.filename)
         if why:
-            raise error(label, f"unsafe member name: zip entry {info.filename!r} {why}: archive refused")
+            raise error(
+                label, f"nom d'entrée dangereux : l'entrée zip {info.filename!r} {why} : archive refusée"
+            )
     encrypted = [info.filename for info in infos if info.flag_bits & 0x1]
     if encrypted:
-        raise error(label, f"encrypted zip entries {encrypted[:5]}: archive refused")
+        raise error(label, f"entrées zip chiffrées {encrypted[:5]} : archive refusée")
     declared = sum(info.file_size for info in infos)
     if declared > max_uncompressed:
         raise error(
             label,
-            f"the archive would expand to {declared:,} bytes, over the limit of {max_uncompressed:,}: refused",
+            f"l'archive décompressée ferait {grouped(declared)} octets, au-delà de la limite de "
+            f"{grouped(max_uncompressed)} : refusée",
         )
     return [info for info in infos if not info.is_dir()]
 
@@ -74,7 +79,7 @@ def open_checked(
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise error(label, f"not a readable zip archive: {exc}") from exc
+        raise error(label, f"archive zip illisible : {exc}") from exc
     try:
         infos = check_members(archive.infolist(), label, max_uncompressed, error)
     except Exception:
@@ -91,8 +96,12 @@ def select_member(
     found = [i for i in infos if not is_junk(i.filename) and regex.fullmatch(PurePosixPath(i.filename).name)]
     if len(found) != 1:
         names = [i.filename for i in (found or infos)][:20]
-        what = "no entry" if not found else f"{len(found)} entries"
-        raise error(label, f"{what} of the zip match {pattern!r}: {names}")
+        what = (
+            "aucune entrée du zip ne correspond"
+            if not found
+            else f"{len(found)} entrées du zip correspondent"
+        )
+        raise error(label, f"{what} à {pattern!r} : {names}")
     return found[0]
 
 
@@ -111,12 +120,13 @@ class BoundedReader(io.RawIOBase):
         try:
             data = self._raw.read(len(buffer))
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise self._error(self._label, f"corrupt zip member: {exc}") from exc
+            raise self._error(self._label, f"entrée zip corrompue : {exc}") from exc
         self._count += len(data)
         if self._count > self._limit:
             raise self._error(
                 self._label,
-                f"member expands past the limit of {self._limit:,} bytes: reading stopped (zip bomb?)",
+                f"l'entrée décompressée dépasse la limite de {grouped(self._limit)} octets : lecture arrêtée "
+                "(bombe zip ?)",
             )
         buffer[: len(data)] = data
         return len(data)
@@ -138,7 +148,7 @@ def open_member(
     try:
         raw = archive.open(info)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
-        raise error(label, f"cannot open zip member: {exc}") from exc
+        raise error(label, f"impossible d'ouvrir l'entrée zip : {exc}") from exc
     return io.BufferedReader(BoundedReader(raw, limit, label, error), buffer_size=buffer_size)
 
 

@@ -26,16 +26,18 @@ import polars as pl
 
 from pipelines.contracts.model import Contract
 from pipelines.contracts.registry import ReadOptions, Source
-from pipelines.sources.loaders import LoadReport, empty_frame, register, write_frame
+from pipelines.sources.loaders import LoadReport, register, write_frame
 from pipelines.sources.loaders.zipsafe import member_label, open_archive, read_member
 from pipelines.sources.parsing import (
-    LINEAGE_COLUMNS,
     InputError,
     SourceFile,
     TextTable,
+    column_label,
+    combine,
     header_notes,
     text_table_from,
     type_columns,
+    with_lineage,
 )
 
 # Largest decompressed size accepted for such an archive (a per-QPV table is well under 10 MB).
@@ -80,14 +82,16 @@ def read_metadata(text: str, label: str, preferred_separator: str) -> list[Varia
     """The variables listed by a `COD_VAR;LIB_VAR;TYPE_VAR` metadata file, in file order."""
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        raise InputError(label, "empty metadata file", line=1)
+        raise InputError(label, "fichier de métadonnées vide", line=1)
     separator = _sniff_separator(lines[0], preferred_separator)
     rows = list(csv.reader(io.StringIO(text), delimiter=separator))
     header = [h.strip().upper() for h in rows[0]]
     missing = [h for h in ("COD_VAR", "TYPE_VAR") if h not in header]
     if missing:
         raise InputError(
-            label, f"metadata header must hold COD_VAR, LIB_VAR, TYPE_VAR; missing {missing}", line=1
+            label,
+            f"l'en-tête des métadonnées doit contenir COD_VAR, LIB_VAR, TYPE_VAR ; absente(s) : {missing}",
+            line=1,
         )
     cod, typ = header.index("COD_VAR"), header.index("TYPE_VAR")
     lib = header.index("LIB_VAR") if "LIB_VAR" in header else None
@@ -97,27 +101,27 @@ def read_metadata(text: str, label: str, preferred_separator: str) -> list[Varia
         if not any(cell.strip() for cell in row):
             continue
         if len(row) <= max(cod, typ):
-            raise InputError(label, f"{len(row)} field(s), expected {len(header)}", line=number)
+            raise InputError(label, f"{len(row)} champ(s) au lieu de {len(header)}", line=number)
         name, code = row[cod].strip(), row[typ].strip()
         if not name:
-            raise InputError(label, "blank variable name", line=number, column=f"COD_VAR (no. {cod + 1})")
+            raise InputError(
+                label, "nom de variable vide", line=number, column=column_label("COD_VAR", cod + 1)
+            )
         kind = METADATA_TYPES.get(code.upper())
         if kind is None:
             raise InputError(
                 label,
-                f"unknown type {code!r} (expected one of {sorted(METADATA_TYPES)})",
+                f"type inconnu {code!r} (attendu : l'un de {sorted(METADATA_TYPES)})",
                 line=number,
-                column=f"TYPE_VAR (no. {typ + 1})",
+                column=column_label("TYPE_VAR", typ + 1),
             )
         if name.upper() in seen:
-            raise InputError(
-                label, f"variable {name} already listed on line {seen[name.upper()]}", line=number
-            )
+            raise InputError(label, f"variable {name} déjà listée ligne {seen[name.upper()]}", line=number)
         seen[name.upper()] = number
         label_text = row[lib].strip() if lib is not None and lib < len(row) else ""
         variables.append(Variable(name, label_text, kind, code, number))
     if not variables:
-        raise InputError(label, "the metadata file lists no variable")
+        raise InputError(label, "le fichier de métadonnées ne liste aucune variable")
     return variables
 
 
@@ -135,16 +139,16 @@ def check_metadata(variables: list[Variable], contract: Contract, label: str) ->
         offered = [v.name for v in variables if aliases.get(v.name.upper()) is None]
         raise InputError(
             label,
-            f"required column(s) missing from the metadata: {missing}; variables not in the contract: {offered} "
-            f"(contract {contract.name} {contract.version}: add the producer's names as aliases)",
+            f"colonne(s) obligatoire(s) absente(s) des métadonnées : {missing} ; variables hors contrat : {offered} "
+            f"(contrat {contract.name} {contract.version} : ajouter les noms du producteur comme alias)",
         )
     for col in contract.columns:
         var = found.get(col.name)
         if var is not None and col.logical_type != "string" and var.kind == "string":
             raise InputError(
                 label,
-                f"{var.name} is declared {var.type_code} (text) by the metadata, but the contract {contract.name} "
-                f"types it {col.logical_type}",
+                f"{var.name} est déclarée {var.type_code} (texte) par les métadonnées, mais le contrat "
+                f"{contract.name} la type comme {'entier' if col.logical_type == 'integer' else 'nombre'}",
                 line=var.line,
                 column="TYPE_VAR",
             )
@@ -158,7 +162,7 @@ def read_text_bytes(
     text, encoding = decode(data)
     first = text.split("\n", 1)[0].rstrip("\r")
     if not first.strip():
-        raise InputError(label, "empty file (no header line)", line=1)
+        raise InputError(label, "fichier vide (pas de ligne d'en-tête)", line=1)
     header = next(csv.reader(io.StringIO(first), delimiter=options.separator, quotechar=options.quote_char))
     payload = data if encoding == "utf-8" else text.encode("utf-8")
     table = text_table_from(io.BytesIO(payload), header, options, label, header_only_is_empty)
@@ -172,7 +176,7 @@ def _members(infos, relative: str):
     if len(metadata) != 1 or len(data) != 1:
         raise InputError(
             relative,
-            "expected one data CSV and one metadata file (meta_*.csv) in the zip, found "
+            "le zip doit contenir un CSV de données et un fichier de métadonnées (meta_*.csv), il contient "
             f"{[i.filename for i in infos]}",
         )
     return data[0], metadata[0]
@@ -199,8 +203,8 @@ def load_file(source: Source, sf: SourceFile) -> tuple[pl.DataFrame, list[str], 
     if not_listed or not_in_file:
         raise InputError(
             data_label,
-            f"header and metadata ({meta_info.filename}) disagree: in the file but not in the metadata "
-            f"{not_listed}; in the metadata but not in the file {not_in_file}",
+            f"l'en-tête et les métadonnées ({meta_info.filename}) ne concordent pas : dans le fichier mais pas "
+            f"dans les métadonnées {not_listed} ; dans les métadonnées mais pas dans le fichier {not_in_file}",
             line=1,
         )
     typed, unknown = type_columns(table, contract, source.read, data_label, millesime=sf.millesime)
@@ -227,15 +231,6 @@ def load_zipped(
         if unknown:
             undeclared[sf.relative] = unknown
         notes["archives"][sf.relative] = facts
-        frames.append(
-            typed.with_columns(
-                pl.lit(sf.millesime, dtype=pl.Int32).alias("millesime"),
-                pl.lit(sf.relative).alias("_fichier"),
-                pl.lit(sf.sha256).alias("_sha256"),
-            )
-        )
-    if frames:
-        combined = pl.concat(frames, how="vertical").select(list(LINEAGE_COLUMNS) + contract.column_names)
-    else:
-        combined = empty_frame(contract)
+        frames.append(with_lineage(typed, sf))
+    combined = combine(frames, contract)
     return LoadReport(rows=write_frame(con, table, combined), undeclared=undeclared, notes=notes)
