@@ -31,6 +31,7 @@ from pipelines.checks.validation import (
     validate_relation,
 )
 from pipelines.contracts.registry import Source
+from pipelines.paths import SQL_DIR
 from pipelines.resources import DataDocsOutput, DuckDBWarehouse, SourceClient
 from pipelines.sources.loaders import LoadReport, create_empty_table, get_loader
 from pipelines.sources.parsing import drift_error
@@ -73,7 +74,8 @@ def raw_asset(source: Source) -> AssetsDefinition:
         files = merge_imported(source_client.files(source), discover_imported(source, warehouse.path))
         if not files and source.required:
             raise NoInputFilesError(
-                f"{source_client.root}/{source.folder}: no file matches {source.file_pattern} for {source.name}"
+                f"{source_client.root}/{source.folder} : aucun fichier ne correspond à {source.file_pattern} "
+                f"pour {source.name}"
             )
         strict = source_client.strict
         incoming, quarantine_incoming = incoming_names(source.name)
@@ -301,6 +303,17 @@ def materialize(con: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
         con.execute(f"create or replace {model.materialized} {name} as {model.text}")  # noqa: S608
 
 
+def model_report(con: duckdb.DuckDBPyConnection, model: SqlModel) -> list[dict] | None:
+    """What the run report says of a model: the rows of `sql/reports/<schema>.<name>.sql` (a SELECT over the table
+    just built, e.g. the codes a mart could not match), as dicts; None when the model has no such file."""
+    path = SQL_DIR / "reports" / f"{model.schema}.{model.name}.sql"
+    if not path.is_file():
+        return None
+    cursor = con.execute(path.read_text(encoding="utf-8"))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def sql_asset(model: SqlModel) -> AssetsDefinition:
     @asset(
         key=AssetKey([model.schema, model.name]),
@@ -314,6 +327,10 @@ def sql_asset(model: SqlModel) -> AssetsDefinition:
             materialize(con, model)
             rows = con.execute(f"select count(*) from {model.schema}.{model.name}").fetchone()[0]  # noqa: S608
             columns = [r[0] for r in con.execute(f"describe {model.schema}.{model.name}").fetchall()]
-        return MaterializeResult(metadata={"rows": rows, "columns": MetadataValue.json(columns)})
+            metadata = {"rows": rows, "columns": MetadataValue.json(columns)}
+            report = model_report(con, model)
+            if report is not None:
+                metadata["rapport"] = MetadataValue.json(report)
+        return MaterializeResult(metadata=metadata)
 
     return _table

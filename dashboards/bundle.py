@@ -1,8 +1,8 @@
 """`qpv territoire build`: an EPCI's ready-made observatory from its YAML and a warehouse.
 
     <out>/index.html               home of the bundle: its QPV (2024 and their 2015 predecessors), links, comparison
-                                   of the followed indicators with its communes, the EPCI, the département and all
-                                   QPV of France
+                                   of the followed indicators with its whole communes, EPCI, département and France
+                                   métropolitaine first, then with the QPV of each of them and all QPV of France
     <out>/synthese.html|.pdf       the one-page summary of what moved since the previous edition (dashboards/summary)
     <out>/<slug>_indicateurs.xlsx  the indicators of its QPV and reference territories, the evolutions, the dictionary
     <out>/tableaux/                the dashboards restricted to its QPV (render_all: map zoomed on them, their fiches,
@@ -32,6 +32,10 @@ SUMMARY_HTML = "synthese.html"
 SUMMARY_PDF = "synthese.pdf"
 TYPES = {"commune": "Quartiers de la commune", "epci": "Quartiers de l'EPCI", "departement": "Quartiers du département",
          "france": "Ensemble des QPV de France"}  # fmt: skip
+PERIMETRES = {
+    "ensemble": "territoire entier (tous ses ménages)",
+    "qpv": "quartiers prioritaires du territoire",
+}
 
 
 class PdfRequiredError(RuntimeError):
@@ -142,11 +146,20 @@ def _evolutions_sheet(evol: pd.DataFrame, dico: pd.DataFrame) -> pd.DataFrame:
         signale=frame["signale"].map({True: "oui", False: ""}),
         signale_ecart=frame["signale_ecart"].map({True: "oui", False: ""}),
     )
+    # the whole commune first, then the QPV of the commune (the reference of the threshold), never mixed
     return frame[
         ["indicateur", "libelle", "geographie", "code_qp", "lib_qp", "lib_commune", "unite", "millesime_precedent",
-         "valeur_precedente", "millesime", "valeur", "statut", "evolution", "type_evolution", "seuil", "signale",
-         "valeur_commune", "ecart_commune", "unite_ecart", "signale_ecart"]
-    ]  # fmt: skip
+         "valeur_precedente", "millesime", "annee_reference", "valeur", "statut", "evolution", "type_evolution",
+         "seuil", "signale", "valeur_commune_entiere", "ecart_commune_entiere", "valeur_commune", "ecart_commune",
+         "unite_ecart", "signale_ecart"]
+    ].rename(
+        columns={
+            "valeur_commune_entiere": "valeur_ensemble_commune",
+            "ecart_commune_entiere": "ecart_ensemble_commune",
+            "valeur_commune": "valeur_quartiers_commune",
+            "ecart_commune": "ecart_quartiers_commune",
+        }
+    )  # fmt: skip
 
 
 def write_workbook(
@@ -159,8 +172,20 @@ def write_workbook(
     dico = summary.dictionnaire(con, config.indicateurs)
     terr = summary.territoires(con, config)
     terr = _secret_safe(terr, ["valeur"]).assign(
-        type_territoire=terr["type_territoire"].map(TYPES).fillna(terr["type_territoire"])
+        type_territoire=terr["type_territoire"].map(TYPES).fillna(terr["type_territoire"]),
+        perimetre=PERIMETRES["qpv"],
     )
+    ens = summary.ensembles(con, config)
+    ens = _secret_safe(ens, ["valeur"]).assign(
+        type_territoire=ens["type_territoire"].map(summary.ENSEMBLES).fillna(ens["type_territoire"]),
+        perimetre=PERIMETRES["ensemble"],
+    )
+    # the whole territories first (their year of data), then the QPV aggregates (their edition): never one row both
+    references = pd.concat([ens, terr], ignore_index=True)
+    references = references[
+        [c for c in ["perimetre", "type_territoire", "code_territoire", "lib_territoire", "geographie", "millesime",
+                     "annee_reference", "indicateur", "valeur", "unite", "secret", "nb_qpv"] if c in references]
+    ]  # fmt: skip
     lisez_moi = pd.DataFrame(
         {
             "rubrique": ["Territoire", "SIREN", "Département", "Édition", "Quartiers 2024", "Quartiers 2015",
@@ -172,8 +197,10 @@ def write_workbook(
                 ", ".join(config.indicateurs),
                 "; ".join(f"{k} = {v:g}" for k, v in config.seuils.items()),
                 "Une valeur non diffusée a une cellule vide et « secret » dans la colonne secret, jamais 0.",
-                "Quartiers de la commune, de l'EPCI, du département, ensemble des QPV de France : somme des "
-                "numérateurs sur somme des dénominateurs des quartiers (jamais la commune entière).",
+                "Deux périmètres, jamais mêlés (colonne perimetre) : d'abord le territoire entier (tous ses ménages : "
+                "INSEE Filosofi, allocataires CAF sommés aux communes ; par année de données), puis les quartiers de "
+                "la commune, de l'EPCI, du département et l'ensemble des QPV de France (somme des numérateurs sur "
+                "somme des dénominateurs des quartiers ; par millésime).",
                 "ANCT/ONPV, INSEE, France Travail, CNAF, SIRENE ; définitions dans la feuille Dictionnaire.",
             ],
         }
@@ -183,7 +210,7 @@ def write_workbook(
         "Quartiers": _quartiers(config),
         "Quartiers 2015": _quartiers_2015(config),
         "Indicateurs QPV": indicateurs_qpv(con, config),
-        "Territoires de référence": terr,
+        "Territoires de référence": references,
         "Évolutions": _evolutions_sheet(evol, dico.set_index("code")),
         "Dictionnaire": dico.map(lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple) else v)
         if not dico.empty
@@ -237,6 +264,56 @@ def _table(headers: list[str], rows: list[list[str]], raw_first: bool = False) -
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def comparaison_ensemble(
+    ens: pd.DataFrame,
+    config: TerritoireConfig,
+    dico: pd.DataFrame,
+    annees: dict[str, list[int]],
+    per_indicator: int = 2,
+) -> str:
+    """The whole territories (all their households): one row per territory (the EPCI, its communes, the département,
+    France métropolitaine), one column per followed indicator and year of data: the latest `per_indicator` years
+    with a value at which the territory's QPV are compared with a whole territory (`annees`, from
+    marts.ecarts_qpv; every territory does not have every year)."""
+    columns = []
+    for code in config.indicateurs:
+        mine = ens[(ens["indicateur"] == code) & (ens["valeur"].notna() | ens["secret"].astype(bool))]
+        years = [a for a in annees.get(code, []) if (mine["annee_reference"] == a).any()][-per_indicator:]
+        columns += [(code, annee, mine[mine["annee_reference"] == annee]) for annee in years]
+    if not columns:
+        return (
+            "<p>Pas de référence du territoire entier dans l'entrepôt pour les indicateurs suivis (fichiers INSEE "
+            "Filosofi des territoires et allocataires CAF par IRIS absents, ou indicateurs sans équivalent).</p>"
+        )
+    territories: list[tuple[str, str | None, str]] = [("epci", config.siren, f"{config.nom} (EPCI)")]
+    territories += [("commune", c.code, c.nom) for c in config.communes]
+    if config.departement:
+        territories.append(
+            ("departement", config.departement.code, f"{config.departement.nom} (département)")
+        )
+    if summary.metropolitain(config):
+        territories.append(("france_metropolitaine", None, "France métropolitaine"))
+    headers = ["Territoire entier (tous ses ménages)"]
+    headers += [
+        f"{dico.loc[code, 'libelle'] if code in dico.index else code} (données {annee})"
+        for code, annee, _ in columns
+    ]
+    rows = []
+    for kind, territory, name in territories:
+        row = [name]
+        for _, _, part in columns:
+            cell = part[part["type_territoire"] == kind]
+            if territory is not None:
+                cell = cell[cell["code_territoire"] == territory]
+            row.append(
+                ""
+                if cell.empty
+                else fr_value(cell.iloc[0]["valeur"], cell.iloc[0]["unite"], bool(cell.iloc[0]["secret"]))
+            )
+        rows.append(row)
+    return f'<div class="defile">{_table(headers, rows)}</div>'
+
+
 def comparaison(terr: pd.DataFrame, config: TerritoireConfig, dico: pd.DataFrame) -> str:
     """Latest edition of each followed indicator aggregated over the QPV of each reference territory: one row per
     territory (the EPCI, its communes, the département, all QPV of France), one column per indicator."""
@@ -254,7 +331,7 @@ def comparaison(terr: pd.DataFrame, config: TerritoireConfig, dico: pd.DataFrame
         terr.groupby(["indicateur", "geographie"], sort=False),
         key=lambda item: (order.get(item[0][0], len(order)), item[0][1] != "qpv2024"),
     )
-    headers, columns = ["Territoire (ensemble de ses quartiers)"], []
+    headers, columns = ["Quartiers prioritaires du territoire (ensemble de ses quartiers)"], []
     for (code, geographie), part in groups:
         latest = part["millesime"].max()
         label = dico.loc[code, "libelle"] if code in dico.index else code
@@ -286,6 +363,8 @@ def write_home(
 ) -> Path:
     dico = summary.dictionnaire(con, config.indicateurs).set_index("code")
     terr = summary.territoires(con, config)
+    ens = summary.ensembles(con, config)
+    annees = summary.annees_comparables(con, config)
     dash = f"{DASHBOARDS}/"
 
     def fiche(code: str, label: str) -> str:
@@ -328,10 +407,15 @@ def write_home(
         f"{dt.date.today().strftime('%d/%m/%Y')} ; les pages fonctionnent hors ligne.</p>",
         f"<ul>{''.join(links)}</ul>",
         "<h2>Comparaison avec les territoires de référence</h2>",
-        '<p class="note">Dernier millésime de chaque indicateur suivi, pour l\'ensemble des quartiers prioritaires '
-        "de l'EPCI, de chacune de ses communes, du département et de France (somme des numérateurs sur somme des "
-        "dénominateurs ; pas la commune entière). « secret » : valeur non diffusée ; case vide : pas d'agrégat "
-        "(indicateur non additif ou pas de quartier).</p>",
+        '<p class="note">Deux références, jamais mêlées. D\'abord les territoires entiers : tous les ménages de '
+        "l'EPCI, de chacune de ses communes, du département et de la France métropolitaine (INSEE Filosofi, "
+        "allocataires CAF sommés aux communes), à la dernière année de données où les quartiers du territoire leur "
+        "sont comparés (« données 2017 »). Ensuite l'ensemble des quartiers prioritaires de ces territoires (somme "
+        "des numérateurs sur somme des dénominateurs), au dernier millésime. « secret » : valeur non diffusée ; "
+        "case vide : pas de valeur (indicateur non disponible pour ce territoire ou cette année).</p>",
+        "<h3>1. Territoires entiers</h3>",
+        comparaison_ensemble(ens, config, dico, annees),
+        "<h3>2. Quartiers prioritaires de ces territoires</h3>",
         comparaison(terr, config, dico),
         "<h2>Quartiers prioritaires (géographie 2024)</h2>",
         '<p class="note">Prédécesseurs de la géographie 2015 : table de passage pondérée par les établissements '

@@ -1,5 +1,6 @@
 """Pure figure functions of the comparison page: the QPV of a territory ranked on an indicator (selector of
-indicator × geography × edition), poverty vs unemployment (bubble = population), gap of each QPV to its commune.
+indicator × geography × edition), poverty vs unemployment (bubble = population), gap of each QPV to its whole
+commune and to the QPV of its commune (two charts, never mixed).
 Secret values are not drawn (never a bar of 0): they are counted in the title."""
 
 from __future__ import annotations
@@ -187,14 +188,38 @@ def pauvrete_chomage(df: pd.DataFrame, validate: bool = True) -> go.Figure:
     return build(traces, layout, validate)
 
 
+# the two references of a gap to the commune, never mixed (marts.ecarts_qpv.perimetre_reference)
+PERIMETRES = {
+    "ensemble": (
+        "Écart de chaque quartier à l'ensemble de sa commune",
+        "écart à l'ensemble de la commune",
+        "Écart à l'ensemble de la commune, tous ses ménages (points pour un %)",
+    ),
+    "qpv": (
+        "Écart de chaque quartier aux quartiers prioritaires de sa commune",
+        "écart aux quartiers prioritaires de la commune",
+        "Écart au regroupement des quartiers prioritaires de la commune (points pour un %)",
+    ),
+}
+
+
 def ecarts_commune(
-    df: pd.DataFrame, dico: pd.DataFrame, order: list[str], n: int = 30, validate: bool = True
+    df: pd.DataFrame,
+    dico: pd.DataFrame,
+    order: list[str],
+    n: int = 30,
+    validate: bool = True,
+    perimetre: str = "qpv",
 ) -> go.Figure:
-    """Gap of each QPV to the QPV of its commune (points for a %), one trace per (indicator, geography, edition)
-    with a selector; blue above the commune, orange below. df: marts.ecarts_qpv rows with type_reference =
-    'commune' (code_qp, lib_qp, lib_reference, geographie, millesime, indicateur, ecart, unite_ecart)."""
-    titre = "Écart de chaque quartier aux quartiers de sa commune"
+    """Gap of each QPV to its whole commune (perimetre 'ensemble', same year of data) or to the QPV of its commune
+    ('qpv'), points for a %, one trace per (indicator, geography, edition) with a selector; blue above the
+    reference, orange below. df: marts.ecarts_qpv rows with type_reference = 'commune' (code_qp, lib_qp,
+    lib_reference, geographie, millesime, indicateur, ecart, unite_ecart; annee_reference and perimetre_reference
+    when present: only the rows of `perimetre` are drawn)."""
+    titre, ecart_label, axe = PERIMETRES[perimetre]
     data = df[df["indicateur"].isin(dico.index)]
+    if "perimetre_reference" in data:
+        data = data[data["perimetre_reference"] == perimetre]
     if data.empty:
         return _empty(titre, "Aucun écart calculable", validate)
     traces, titles, max_bars = [], [], 1
@@ -212,10 +237,14 @@ def ecarts_commune(
         unite = str(shown["unite_ecart"].iloc[0])
         libelle = dico.loc[indicateur, "libelle"]
         missing = len(part) - len(published)
+        annees = (
+            sorted({int(a) for a in part["annee_reference"].dropna()}) if "annee_reference" in part else []
+        )
+        donnees = f" (données {', '.join(map(str, annees))})" if annees else ""
         max_bars = max(max_bars, len(shown))
         titles.append(
-            f"{libelle}<br>écart à la commune ({unite}), {GEOGRAPHIE_COURTE.get(geographie, geographie)}, "
-            f"millésime {millesime}{note}"
+            f"{libelle}<br>{GEOGRAPHIE_COURTE.get(geographie, geographie)}, millésime {millesime}{donnees} — "
+            f"{ecart_label} ({unite}){note}"
             + (f" — {missing} écart(s) non calculable(s) (secret)" if missing else "")
         )
         traces.append(
@@ -234,9 +263,7 @@ def ecarts_commune(
         return _empty(titre, "Aucun écart calculable", validate)
     layout = dict(
         title=_title(titles[0]),
-        xaxis=dict(
-            title=dict(text="Écart au regroupement des QPV de la commune (points pour un %)"), zeroline=True
-        ),
+        xaxis=dict(title=dict(text=axe), zeroline=True),
         yaxis=dict(automargin=True, dtick=1, tickfont=dict(size=11)),
         height=max(450, 22 * max_bars + 220),
         showlegend=False,

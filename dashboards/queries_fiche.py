@@ -59,6 +59,23 @@ COMPARAISON = (
 )
 
 
+# The two perimeters of reference of marts.ecarts_qpv, in the order the pages show them, never mixed: the whole
+# territory first (all its households: INSEE Filosofi, CAF summed to communes; same year of data as the quartier),
+# then the aggregate of the QPV of the territory (the quartier included; none when it is alone in it).
+ENSEMBLE = (
+    ("commune", "Ensemble de la commune"),
+    ("epci", "Ensemble de l'EPCI"),
+    ("france_metropolitaine", "France métropolitaine"),
+)
+QUARTIERS = (
+    ("commune", "Quartiers prioritaires de la commune"),
+    ("epci", "Quartiers prioritaires de l'EPCI"),
+    ("france", "Ensemble des quartiers prioritaires"),
+)
+# the indicators whose whole-territory reference the comparison page charts (besides COMPARAISON's ratios)
+COMPARAISON_ENSEMBLE = ("revenu_median_uc", "part_prestations_revenu")
+
+
 def fiche_indicateurs() -> list[str]:
     return [*BASE, *(code for _, codes in THEMES.values() for code in codes)]
 
@@ -78,41 +95,40 @@ def indicateurs_qpv(con: duckdb.DuckDBPyConnection, codes: list[str] | tuple[str
 
 
 def qpv(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per QPV and geography with its name and, where known, its main commune and EPCI."""
+    """One row per QPV and geography with its name and, where known, its main commune and EPCI
+    (marts.qpv_territoires; marts.qpv_perimetres for a 2024 QPV the attachment table lacks)."""
     return con.execute(
         """
         with noms as (
             select code_qp, geographie, max(lib_qp) as lib_qp
             from marts.indicateurs_qpv
             group by all
-        ),
-        rattachement as (
-            select code_qp, geographie,
-                   max(code_reference) filter (where type_reference = 'commune') as code_commune,
-                   max(lib_reference) filter (where type_reference = 'commune') as lib_commune,
-                   max(code_reference) filter (where type_reference = 'epci') as code_epci,
-                   max(lib_reference) filter (where type_reference = 'epci') as lib_epci
-            from marts.ecarts_qpv
-            group by all
         )
-        select noms.*, r.code_commune, r.lib_commune, r.code_epci, r.lib_epci
+        select noms.*,
+               coalesce(r.code_commune, p.code_commune) as code_commune,
+               coalesce(r.lib_commune, p.lib_commune) as lib_commune,
+               coalesce(r.code_epci, p.code_epci) as code_epci,
+               coalesce(r.lib_epci, p.lib_epci) as lib_epci
         from noms
-        left join rattachement as r on r.code_qp = noms.code_qp and r.geographie = noms.geographie
+        left join marts.qpv_territoires as r on r.code_qp = noms.code_qp and r.geographie = noms.geographie
+        left join marts.qpv_perimetres as p on p.code_qp = noms.code_qp and p.geographie = noms.geographie
         order by noms.geographie desc, noms.code_qp
         """
     ).df()
 
 
 def ecarts(con: duckdb.DuckDBPyConnection, codes: list[str] | tuple[str, ...]) -> pd.DataFrame:
-    """Each QPV's value against its commune, EPCI and France (all QPV) — rates and shares only."""
+    """Each QPV's value against its whole commune, EPCI, département, région and France métropolitaine
+    (perimetre_reference 'ensemble': same year of data) and against the QPV of its commune, EPCI and France
+    (perimetre_reference 'qpv'): one row per reference, never one per type_reference alone."""
     return con.execute(
         """
-        select code_qp, lib_qp, geographie, millesime, indicateur, unite, valeur, secret,
-               type_reference, code_reference, lib_reference, valeur_reference, secret_reference,
-               ecart, unite_ecart, rapport
+        select code_qp, lib_qp, geographie, millesime, annee_reference, indicateur, unite, valeur, secret,
+               perimetre_reference, lib_perimetre_reference, type_reference, code_reference, lib_reference,
+               valeur_reference, secret_reference, ecart, unite_ecart, rapport
         from marts.ecarts_qpv
         where list_contains(?::varchar[], indicateur)
-        order by geographie, code_qp, indicateur, millesime, type_reference
+        order by geographie, code_qp, indicateur, millesime, perimetre_reference, type_reference
         """,
         [list(codes)],
     ).df()

@@ -29,6 +29,7 @@ body {{ font-family: Marianne, Arial, sans-serif; margin: 0 auto; max-width: 120
 header a {{ color: #000091; }}
 .note {{ background: #f6f6f6; border-left: 4px solid #000091; padding: .75rem 1rem; }}
 .telechargements {{ font-size: .9rem; }}
+.defile {{ overflow-x: auto; }}
 table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ddd; padding: .3rem .6rem; text-align: right; }}
 th {{ background: #eee; }} td:first-child, th:first-child {{ text-align: left; }}
 </style>

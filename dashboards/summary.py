@@ -2,10 +2,11 @@
 
 Per followed indicator and QPV: the latest edition of the indicator against the previous one (in the geography where
 it is published: 2024 QPV for DEFM, ESS…, 2015 QPV for the ANCT/CAF files), flagged against the thresholds of the
-territory's YAML, and the gap of each QPV to the QPV of its commune; written as plain French sentences. A value under
-the secret statistique (secret = true, valeur null) is never shown, and no evolution or gap is computed from it: the
-summary only counts them. Reads marts.indicateurs_qpv, marts.indicateurs_territoire, marts.ecarts_qpv and
-marts.ref_indicateurs.
+territory's YAML, and the gap of each QPV to the QPV of its commune (the whole commune, same year of data, quoted
+first when the warehouse has it); written as plain French sentences. A value under the secret statistique (secret =
+true, valeur null) is never shown, and no evolution or gap is computed from it: the summary only counts them. Reads
+marts.indicateurs_qpv, marts.indicateurs_territoire, marts.references_territoire, marts.ecarts_qpv (both perimeters
+of reference, never mixed) and marts.ref_indicateurs.
 """
 
 from __future__ import annotations
@@ -54,9 +55,14 @@ _EVOLUTIONS = """
         prev.valeur as valeur_precedente, coalesce(prev.secret, false) as secret_precedent,
         coalesce(cur.rupture, false) as rupture,
         cur.valeur is null and not coalesce(cur.secret, false) as absent,
-        com.code_reference as code_commune, com.lib_reference as lib_commune,
+        cur.annee_reference,
+        coalesce(com.code_reference, ent.code_reference) as code_commune,
+        coalesce(com.lib_reference, ent.lib_reference) as lib_commune,
+        ent.valeur_reference as valeur_commune_entiere,
+        coalesce(ent.secret_reference, false) as secret_commune_entiere,
+        ent.ecart as ecart_commune_entiere,
         com.valeur_reference as valeur_commune, coalesce(com.secret_reference, false) as secret_commune,
-        com.ecart as ecart_commune, com.unite_ecart
+        com.ecart as ecart_commune, coalesce(com.unite_ecart, ent.unite_ecart) as unite_ecart
     from paires
     left join marts.indicateurs_qpv cur
         on cur.code_qp = paires.code_qp and cur.geographie = paires.geographie
@@ -64,10 +70,15 @@ _EVOLUTIONS = """
     left join marts.indicateurs_qpv prev
         on prev.code_qp = paires.code_qp and prev.geographie = paires.geographie
         and prev.indicateur = paires.indicateur and prev.millesime = paires.millesime_precedent
+    -- the two references of the commune, never mixed: its QPV (the threshold's reference) and the whole commune
     left join marts.ecarts_qpv com
         on com.code_qp = paires.code_qp and com.geographie = paires.geographie
         and com.indicateur = paires.indicateur and com.millesime = paires.millesime
-        and com.type_reference = 'commune'
+        and com.type_reference = 'commune' and com.perimetre_reference = 'qpv'
+    left join marts.ecarts_qpv ent
+        on ent.code_qp = paires.code_qp and ent.geographie = paires.geographie
+        and ent.indicateur = paires.indicateur and ent.millesime = paires.millesime
+        and ent.type_reference = 'commune' and ent.perimetre_reference = 'ensemble'
     order by paires.indicateur, paires.geographie, paires.code_qp
 """
 
@@ -84,6 +95,33 @@ _TERRITOIRES = """
       )
     order by indicateur, geographie, type_territoire, code_territoire, millesime
 """
+
+
+_ENSEMBLES = """
+    select type_territoire, code_territoire, lib_territoire, annee_reference, indicateur, valeur, unite,
+           coalesce(secret, false) as secret
+    from marts.references_territoire
+    where indicateur in (select unnest(?::varchar[]))
+      and (
+          (type_territoire = 'commune' and code_territoire in (select unnest(?::varchar[])))
+          or (type_territoire = 'epci' and code_territoire = ?)
+          or (type_territoire = 'departement' and code_territoire = ?)
+          or (type_territoire = 'france_metropolitaine' and ?)
+      )
+    order by indicateur, type_territoire, code_territoire, annee_reference
+"""
+
+# the years of data at which a QPV of the territory is compared with a whole territory (marts.ecarts_qpv)
+_ANNEES_COMPARABLES = """
+    select indicateur, list(distinct annee_reference order by annee_reference) as annees
+    from marts.ecarts_qpv
+    where perimetre_reference = 'ensemble' and indicateur in (select unnest(?::varchar[]))
+      and code_qp in (select unnest(?::varchar[]))
+    group by indicateur
+"""
+# the whole territories (perimetre_reference 'ensemble' of marts.ecarts_qpv) as the pages name them
+ENSEMBLES = {"commune": "Ensemble de la commune", "epci": "Ensemble de l'EPCI",
+             "departement": "Ensemble du département", "france_metropolitaine": "France métropolitaine"}  # fmt: skip
 
 
 def dictionnaire(con: duckdb.DuckDBPyConnection, codes: list[str]) -> pd.DataFrame:
@@ -107,6 +145,34 @@ def territoires(con: duckdb.DuckDBPyConnection, config: TerritoireConfig) -> pd.
     ).df()
 
 
+def metropolitain(config: TerritoireConfig) -> bool:
+    """France métropolitaine is a reference of the territory (not for an EPCI of an overseas département)."""
+    return config.departement is None or not config.departement.code.startswith("97")
+
+
+def ensembles(con: duckdb.DuckDBPyConnection, config: TerritoireConfig) -> pd.DataFrame:
+    """The whole territories (all their households: INSEE Filosofi, CAF summed to communes) of the EPCI, its
+    communes, its département and France métropolitaine, for the followed indicators, every year of data; empty
+    when the warehouse has none (marts.references_territoire)."""
+    return con.execute(
+        _ENSEMBLES,
+        [
+            config.indicateurs,
+            [c.code for c in config.communes],
+            config.siren,
+            config.departement.code if config.departement else "",
+            metropolitain(config),
+        ],
+    ).df()
+
+
+def annees_comparables(con: duckdb.DuckDBPyConnection, config: TerritoireConfig) -> dict[str, list[int]]:
+    """Per followed indicator, the years of data (sorted) at which the territory's QPV have a whole-territory
+    reference: the years the home page shows the whole territories at."""
+    rows = con.execute(_ANNEES_COMPARABLES, [config.indicateurs, config.codes]).fetchall()
+    return {code: [int(a) for a in annees if a is not None] for code, annees in rows if annees}
+
+
 def _seuil(unite: str | None, config: TerritoireConfig) -> tuple[float, str]:
     if unite == "%":
         return config.seuils["evolution_points"], "points"
@@ -125,6 +191,9 @@ def evolutions(con: duckdb.DuckDBPyConnection, config: TerritoireConfig) -> pd.D
     frame.loc[frame["secret"], "valeur"] = math.nan
     frame.loc[frame["secret_precedent"], "valeur_precedente"] = math.nan
     frame.loc[frame["secret_commune"] | frame["secret"], ["valeur_commune", "ecart_commune"]] = math.nan
+    frame.loc[
+        frame["secret_commune_entiere"] | frame["secret"], ["valeur_commune_entiere", "ecart_commune_entiere"]
+    ] = math.nan
     evolution, kind, seuil = [], [], []
     for row in frame.itertuples():
         limit, unit = _seuil(row.unite, config)
@@ -182,11 +251,23 @@ def phrase_evolution(row, libelle: str) -> str:
 
 
 def phrase_ecart(row, libelle: str) -> str:
+    """The whole commune first (when the warehouse has it for that year of data), then the QPV of the commune."""
     position = "au-dessus" if row.ecart_commune > 0 else "en dessous"
+    entiere = getattr(row, "valeur_commune_entiere", math.nan)
+    ensemble = (
+        ""
+        if pd.isna(entiere)
+        else f" ; ensemble de la commune : {fr_value(entiere, row.unite)}"
+        + (
+            ""
+            if pd.isna(getattr(row, "annee_reference", math.nan))
+            else f" (données {int(row.annee_reference)})"
+        )
+    )
     return (
-        f"{row.lib_qp} ({row.lib_commune}) — {libelle} : {fr_value(row.valeur, row.unite)} en {int(row.millesime)}, "
-        f"{_signed(abs(row.ecart_commune), 'points').lstrip('+')} {position} des quartiers de la commune "
-        f"({fr_value(row.valeur_commune, row.unite)})."
+        f"{row.lib_qp} ({row.lib_commune}) — {libelle} : {fr_value(row.valeur, row.unite)} en {int(row.millesime)}"
+        f"{ensemble} ; {_signed(abs(row.ecart_commune), 'points').lstrip('+')} {position} des quartiers "
+        f"prioritaires de la commune ({fr_value(row.valeur_commune, row.unite)})."
     )
 
 
@@ -200,8 +281,15 @@ def _territoire_value(terr: pd.DataFrame, kind: str, code: str | None, millesime
     return fr_value(row["valeur"], row["unite"], bool(row["secret"]))
 
 
-def _epci_row(part: pd.DataFrame, terr: pd.DataFrame, config: TerritoireConfig, libelle: str) -> dict | None:
-    """One indicator in one geography, all its QPV together: EPCI aggregate now and before, all QPV of France, the
+def _epci_row(
+    part: pd.DataFrame,
+    terr: pd.DataFrame,
+    config: TerritoireConfig,
+    libelle: str,
+    ens: pd.DataFrame | None = None,
+) -> dict | None:
+    """One indicator in one geography, all its QPV together: the whole EPCI at the same year of data (`ens`:
+    marts.references_territoire rows of the indicator), EPCI aggregate now and before, all QPV of France, the
     number of QPV flagged up and down, the number of comparisons not computable because of the secret."""
     if part.empty or pd.isna(part["millesime"].iloc[0]):
         return None
@@ -226,8 +314,24 @@ def _epci_row(part: pd.DataFrame, terr: pd.DataFrame, config: TerritoireConfig, 
             )
             evolution = None if value is None else (value, unit, abs(value) >= limit)
     rupture = previous is not None and bool(part["rupture"].any())
+    entier = None
+    annees = (
+        part.loc[part["millesime"] == millesime, "annee_reference"].dropna()
+        if "annee_reference" in part
+        else []
+    )
+    if ens is not None and not ens.empty and len(annees):
+        annee = int(annees.max())
+        whole = ens[
+            (ens["type_territoire"] == "epci")
+            & (ens["code_territoire"] == config.siren)
+            & (ens["annee_reference"] == annee)
+        ]
+        if not whole.empty:
+            entier = f"{fr_value(whole.iloc[0]['valeur'], unite, bool(whole.iloc[0]['secret']))} ({annee})"
     return {
         "libelle": libelle,
+        "epci_entier": entier,
         "geographie": part["geographie"].iloc[0],
         "millesime": millesime,
         "precedent": previous,
@@ -286,6 +390,7 @@ def contenu(con: duckdb.DuckDBPyConnection, config: TerritoireConfig) -> dict:
     """Everything the page says, as data (the workbook reuses `frame`)."""
     evol = _sans_doublons(evolutions(con, config))
     terr = territoires(con, config)
+    ens = ensembles(con, config)
     dico = dictionnaire(con, config.indicateurs).set_index("code")
     libelle = {
         code: str(dico.loc[code, "libelle"]) if code in dico.index else code for code in config.indicateurs
@@ -303,6 +408,7 @@ def contenu(con: duckdb.DuckDBPyConnection, config: TerritoireConfig) -> dict:
                 terr[(terr["indicateur"] == code) & (terr["geographie"] == geographie)],
                 config,
                 libelle[code],
+                ens[ens["indicateur"] == code],
             )
             if row:
                 rows.append(row)
@@ -339,6 +445,7 @@ def _tableau(rows: list[dict]) -> str:
         "Indicateur",
         "Géo.",
         "Millésime",
+        "EPCI entier",
         "QPV de l'EPCI",
         "Évolution",
         "QPV de France",
@@ -359,6 +466,7 @@ def _tableau(rows: list[dict]) -> str:
             r["libelle"],
             "2024" if r["geographie"] == "qpv2024" else "2015",
             (f"{r['precedent']}→" if r["precedent"] else "") + str(r["millesime"]),
+            r.get("epci_entier") or "—",
             r["epci"] or "—",
             evolution,
             r["france"] or "—",
@@ -443,12 +551,13 @@ def render(
             "Aucun indicateur suivi n'a bougé au-delà des seuils d'attention depuis son millésime précédent.",
             "voir le tableau ci-dessous.",
         ),
-        "<h2>Indicateurs suivis : l'ensemble des quartiers de l'EPCI et de France</h2>",
+        "<h2>Indicateurs suivis : l'EPCI entier, puis l'ensemble des quartiers de l'EPCI et de France</h2>",
         _tableau(content["tableau"])
         if content["tableau"]
         else "<p>Aucun indicateur suivi n'a de valeur dans l'entrepôt.</p>",
-        '<p class="legende">↑ / ↓ : quartiers en hausse / en baisse au-delà du seuil ; ⚠ : évolution de l\'ensemble '
-        "au-delà du seuil ; — : un seul millésime ; secret : valeurs non diffusées (aucune évolution calculée) ; "
+        '<p class="legende">EPCI entier : tous les ménages de l\'EPCI (INSEE Filosofi), même année de données que les '
+        "quartiers (entre parenthèses) ; QPV : somme de leurs quartiers prioritaires. ↑ / ↓ : quartiers en hausse / "
+        "en baisse au-delà du seuil ; ⚠ : évolution de l'ensemble au-delà du seuil ; — : un seul millésime ; secret : valeurs non diffusées (aucune évolution calculée) ; "
         "géographie 2015 : les quartiers 2015 qui ont précédé ceux de 2024.</p>",
         "<h2>Points d'attention : quartiers dont l'indicateur a bougé au-delà du seuil</h2>",
         _list(
@@ -472,9 +581,10 @@ def render(
             + "</p>"
         )
     body.append(
-        '<p class="note">Aide à la décision, à lire avec les fiches quartier. Références : ensemble des quartiers '
-        "prioritaires de la commune, de l'EPCI ou de France (somme des numérateurs sur somme des dénominateurs), "
-        "jamais la commune entière. Les valeurs soumises au secret statistique ne sont jamais affichées et n'entrent "
+        '<p class="note">Aide à la décision, à lire avec les fiches quartier. Deux références, jamais mêlées : le '
+        "territoire entier (tous ses ménages, même année de données), puis l'ensemble des quartiers prioritaires de "
+        "la commune, de l'EPCI ou de France (somme des numérateurs sur somme des dénominateurs) ; les seuils "
+        "d'écart portent sur les quartiers prioritaires de la commune. Les valeurs soumises au secret statistique ne sont jamais affichées et n'entrent "
         f"dans aucune évolution ({content['secrets']} comparaison(s) non calculable(s) pour cette raison). "
         "Les estimations du non-recours sont des ordres de grandeur (voir la méthode). Sources : ANCT/ONPV, INSEE, "
         "France Travail, CNAF, SIRENE.</p>"

@@ -225,8 +225,14 @@ def make_dirty(con, contract) -> Editor:
         f, line, _ = ed.row()
         ed.set(f, line, f"{required.name} = null")
         ed.add("contract", "not_null", required.name, f, line)
-    if contract.key:
-        f, line, edition = ed.row()
+    # a key is duplicated within an edition that has two rows (France métropolitaine's file has one per edition)
+    largest = con.execute(
+        f"select max(n) from (select count(*) as n from {ed.table} group by millesime)"
+    ).fetchone()[0]
+    if contract.key and largest >= 2:
+        f, line, edition = ed.row(
+            f"millesime in (select millesime from {ed.table} group by 1 having count(*) >= 2)"
+        )
         f2, line2, _ = ed.row(millesime=edition)
         source_key = con.execute(
             f"select {', '.join(contract.key)} from {ed.table} where _fichier = ? and _ligne = ?", [f2, line2]

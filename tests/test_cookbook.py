@@ -62,6 +62,16 @@ def check_ecart_tp60(rows):
     assert sorted_desc(abs(r["ecart_points"]) for r in rows)
 
 
+def check_median_commune(rows):
+    assert len(rows) <= 10 and len({r["millesime"] for r in rows}) == 1
+    for r in rows:
+        # the same data year on both sides (REVN edition N carries Filosofi N - 4)
+        assert r["annee_reference"] == r["millesime"] - 4
+        assert close(r["ecart_euros"], r["revenu_median_uc"] - r["mediane_commune_entiere"])
+        assert close(r["rapport"], r["revenu_median_uc"] / r["mediane_commune_entiere"])
+    assert all(x["rapport"] <= y["rapport"] for x, y in zip(rows, rows[1:], strict=False))
+
+
 def check_ecart_rsa(rows):
     assert len(rows) <= 10 and {r["unite_ecart"] for r in rows} == {"points"}
     for r in rows:
@@ -172,6 +182,21 @@ EXPECTED = {
             "ecart_points",
         ),
         check_ecart_tp60,
+        True,
+    ),  # fmt: skip
+    "revenu_median_commune_entiere": (
+        (
+            "code_qp",
+            "lib_qp",
+            "millesime",
+            "annee_reference",
+            "commune",
+            "revenu_median_uc",
+            "mediane_commune_entiere",
+            "ecart_euros",
+            "rapport",
+        ),
+        check_median_commune,
         True,
     ),  # fmt: skip
     "ecart_rsa_commune": (

@@ -193,9 +193,32 @@ def test_gap_to_the_commune_colours_by_sign():
     fig = fc.ecarts_commune(df, DICO, ["taux_a"])
     assert list(fig.data[0].x) == [-2.0, 3.0]
     assert list(fig.data[0].marker.color) == [fc.BELOW, fc.ABOVE]
-    assert "écart à la commune (points)" in fig.layout.title.text and "1 écart(s) non calculable(s)" in (
-        fig.layout.title.text
+    assert "écart aux quartiers prioritaires de la commune (points)" in fig.layout.title.text
+    assert "1 écart(s) non calculable(s)" in fig.layout.title.text
+
+
+def test_gap_to_the_whole_commune_never_mixes_the_perimeters():
+    df = pd.DataFrame(
+        {
+            "code_qp": ["Q1", "Q1", "Q2"],
+            "lib_qp": ["Un", "Un", "Deux"],
+            "lib_reference": ["Ville"] * 3,
+            "geographie": "qpv2015",
+            "millesime": 2019,
+            "annee_reference": 2017,
+            "indicateur": "taux_a",
+            "perimetre_reference": ["ensemble", "qpv", "ensemble"],
+            "ecart": [5.0, -1.0, 2.0],
+            "unite_ecart": "points",
+        }
     )
+    whole = fc.ecarts_commune(df, DICO, ["taux_a"], perimetre="ensemble")
+    assert list(whole.data[0].x) == [2.0, 5.0]  # the 'qpv' row of Q1 is not drawn
+    assert (
+        "millésime 2019 (données 2017) — écart à l'ensemble de la commune (points)" in whole.layout.title.text
+    )
+    quartiers = fc.ecarts_commune(df, DICO, ["taux_a"], perimetre="qpv")
+    assert list(quartiers.data[0].x) == [-1.0]
 
 
 def test_method_markdown_is_escaped_and_keeps_code_spans():
@@ -273,13 +296,14 @@ def test_fiche_2015_shows_the_truth_and_the_marts(demo_site, demo_warehouse):
             "and indicateur = 'non_recours_rsa_estime' order by millesime desc limit 1",
             [code],
         ).fetchone()
-        refs = dict(
-            con.execute(
-                "select type_reference, valeur_reference from marts.ecarts_qpv where code_qp = ? "
-                "and indicateur = 'part_allocataires_rsa' and millesime = 2021",
+        refs = {
+            (perimetre, kind): (value, annee)
+            for perimetre, kind, value, annee in con.execute(
+                "select perimetre_reference, type_reference, valeur_reference, annee_reference from marts.ecarts_qpv "
+                "where code_qp = ? and indicateur = 'part_allocataires_rsa' and millesime = 2021",
                 [code],
             ).fetchall()
-        )
+        }
         label = con.execute(
             "select libelle from marts.ref_indicateurs where code = 'part_allocataires_rsa'"
         ).fetchone()
@@ -288,7 +312,17 @@ def test_fiche_2015_shows_the_truth_and_the_marts(demo_site, demo_warehouse):
         "secret" if nr[3] else f"{fr(nr[0])}{NBSP}% (fourchette {fr(nr[1])} à {fr(nr[2])}{NBSP}%)"
     )
     cells = _row(page, label[0])
-    assert cells[3:6] == [f"{fr(refs[t])}{NBSP}%" for t in ("commune", "epci", "france")]
+    # the whole territories first (with the year of their data), then the QPV of the commune, the EPCI and France
+    assert cells[3:6] == [
+        f"{fr(refs[('ensemble', t)][0])}{NBSP}% (données {refs[('ensemble', t)][1]})"
+        if ("ensemble", t) in refs
+        else "—"
+        for t in ("commune", "epci", "france_metropolitaine")
+    ]
+    assert cells[6:9] == [
+        f"{fr(refs[('qpv', t)][0])}{NBSP}%" if ("qpv", t) in refs else "seul quartier"
+        for t in ("commune", "epci", "france")
+    ]
     assert 'href="../methodes/non_recours.html"' in page and "Estimation, pas une mesure" in page
     methode = _text(out / "methodes" / "non_recours.html")
     assert "Estimateur (b) : non-recours estimé" in methode and "<table>" in methode
@@ -362,6 +396,7 @@ def test_comparison_data_mark_secret_values(demo_site, demo_warehouse):
             )
     page = (out / "comparaison.html").read_text(encoding="utf-8")
     assert 'id="classement"' in page and 'id="pauvrete-chomage"' in page and 'id="ecarts-commune"' in page
+    assert page.index("ensemble de sa commune") < page.index("aux quartiers prioritaires de sa commune")
     assert "Millésimes et années de référence" in page
 
 

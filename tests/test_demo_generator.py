@@ -480,6 +480,251 @@ def test_iris_files(demo) -> None:
     assert any("," in r["DISP_GI19"] for r in filo)
 
 
+def test_caf_iris_misses_an_iris_of_one_commune_and_withholds_a_count_of_another(demo) -> None:
+    """Both reasons why int_references_caf_communes gives a commune no value occur: an IRIS of the Filosofi IRIS
+    list of the same year (2020) absent from the CAF file, and an IRIS count withheld."""
+    out, _ = demo
+    caf = read_anct(out / "caf_insee_iris" / "data_CAF_2020_IRIS.csv")
+    filo19 = read_anct(out / "caf_insee_iris" / "BASE_TD_FILO_DISP_IRIS_2019.csv")
+    filo20 = read_anct(out / "caf_insee_iris" / "BASE_TD_FILO_DISP_IRIS_2020.csv")
+    assert list(filo20[0]) == [c.replace("19", "20") if c.startswith("DISP_") else c for c in filo19[0]]
+    assert [r["IRIS"] for r in filo20] == [r["IRIS"] for r in filo19]
+    for old, new in zip(filo19, filo20, strict=True):
+        assert 1.0 < num(new["DISP_MED20"]) / num(old["DISP_MED19"]) < 1.03
+    listed, in_caf = {r["IRIS"] for r in filo20}, {r["CODGEO"] for r in caf}
+    assert in_caf < listed
+    missing_communes = {code[:5] for code in listed - in_caf}
+    assert len(missing_communes) == 1 and missing_communes <= {c[:5] for c in in_caf}
+    withheld = {r["CODGEO"][:5] for r in caf if "" in (r["A"], r["ARSAS"], r["APPA"], r["AAAH"])}
+    assert withheld - missing_communes, "a withheld IRIS count in another commune"
+    complete = {c[:5] for c in in_caf} - withheld - missing_communes
+    assert complete, "and a commune whose sum is complete"
+
+
+# --- INSEE Filosofi of whole territories -------------------------------------------------------------------
+
+FILO_TERRITOIRES = "insee_filosofi_territoires"
+ANNEES_REFERENCE = Path(__file__).resolve().parents[1] / "sql" / "seeds" / "annees_reference.csv"
+REVN_EDITIONS = sorted(lay.edition for lay in ANCT_LAYOUTS if lay.filename.startswith("REVN_"))
+
+
+def filo_file(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """Header as written (empty trailing names included) and rows as {column without the year: cell}."""
+    lines = path.read_bytes().decode("utf-8-sig").split("\r\n")
+    header = lines[0].split(";")
+    suffix = path.name[6:8]
+    names = [h[: -len(suffix)] if h.endswith(suffix) and h not in ("Q3_Q1", "RD") else h for h in header]
+    rows = [dict(zip(names, line.split(";"), strict=True)) for line in lines[1:]]
+    for row in rows:
+        row.pop("", None)
+    return header, rows
+
+
+def filo_files(out: Path) -> dict[tuple[int, str], list[dict[str, str]]]:
+    found = {}
+    for path in sorted((out / FILO_TERRITOIRES).iterdir()):
+        match = re.fullmatch(r"FILO(\d{4})_DISP_(COM|EPCI|DEP|REG|METROPOLE)\.csv", path.name)
+        assert match, path.name
+        found[(int(match[1]), match[2])] = filo_file(path)[1]
+    return found
+
+
+def test_filosofi_territoires_years_are_those_the_revn_editions_carry(demo) -> None:
+    out, _ = demo
+    with ANNEES_REFERENCE.open(encoding="utf-8") as handle:
+        carried = {
+            int(r["annee_reference"])
+            for r in csv.DictReader(handle)
+            if r["fichier"] == "REVN" and r["famille"] == "filosofi" and int(r["millesime"]) in REVN_EDITIONS
+        }
+    files = filo_files(out)
+    assert {year for year, _ in files} == carried == {2013, 2015, 2017}
+    for year in carried:  # every level, but no commune file in 2017 (like the real data)
+        levels = {"EPCI", "DEP", "REG", "METROPOLE"} | ({"COM"} if year != 2017 else set())
+        assert {level for y, level in files if y == year} == levels
+
+
+def test_filosofi_territoires_quirks(demo) -> None:
+    out, _ = demo
+    for path in sorted((out / FILO_TERRITOIRES).iterdir()):
+        year, aa = int(path.name[4:8]), path.name[6:8]
+        data = path.read_bytes()
+        assert data.startswith(b"\xef\xbb\xbf"), path.name
+        assert data.count(b"\n") == data.count(b"\r\n") >= 1 and not data.endswith(b"\n"), path.name
+        text = data.decode("utf-8-sig")
+        assert re.search(r";\d+,\d", text) and not re.search(r"\d\.\d", text), "decimal comma, never a point"
+        header, rows = filo_file(path)
+        named = [h for h in header if h]
+        assert named[:9] == ["CODGEO", "LIBGEO", f"NBMEN{aa}", f"NBPERS{aa}", f"NBUC{aa}", f"Q1{aa}", f"Q2{aa}",
+                             f"Q3{aa}", "Q3_Q1"]  # fmt: skip
+        widths = {len(line.split(";")) for line in text.split("\r\n")}
+        if year == 2017:  # 31 named columns then 69 empty ones on every line
+            assert (
+                len(named) == 31
+                and widths == {100}
+                and all(line.endswith(";" * 69) for line in text.split("\r\n"))
+            )
+        else:
+            assert widths == {len(header)} == {len(named)}
+        if year <= 2014:  # the 2014 layout: wages and unemployment benefits together
+            assert f"PTSAC{aa}" in named and f"PACT{aa}" not in named and len(named) == 29
+        elif year == 2015:
+            assert named[20:23] == ["PACT15", "PCHO15", "PTSA15"]
+            assert all(re.fullmatch(r"\d+,0", r["NBMEN"]) for r in rows), "2015 counts with a decimal"
+            assert all(re.fullmatch(r"\d+,[05]", r["NBPERS"]) for r in rows)
+        else:
+            assert named[20:23] == [f"PACT{aa}", f"PTSA{aa}", f"PCHO{aa}"]
+            assert all(re.fullmatch(r"\d+", r["NBMEN"]) for r in rows)
+        if year >= 2017:
+            assert all(int(r[c]) % 10 == 0 for r in rows for c in ("Q1", "Q2", "D1", "D9")), "tens of euros"
+    files = filo_files(out)
+    for (year, level), rows in files.items():
+        codes = [r["CODGEO"] for r in rows]
+        assert codes == sorted(codes)
+        pattern = {
+            "COM": r"\d{5}",
+            "EPCI": r"2000\d{5}",
+            "DEP": r"\d\d|97\d",
+            "REG": r"\d\d",
+            "METROPOLE": "1",
+        }
+        assert all(re.fullmatch(pattern[level], c) for c in codes), (year, level, codes)
+        if level == "REG":  # current codes: Martinique 02 and La Réunion 04 look like département codes
+            assert codes == ["02", "04", "32"] and rows[0]["LIBGEO"] == "Martinique"
+            deps = {r["CODGEO"]: r for r in files[(year, "DEP")]}
+            assert {k: v for k, v in rows[0].items() if k != "CODGEO"} == {
+                k: v for k, v in deps["972"].items() if k != "CODGEO"
+            }
+        if level == "DEP":
+            assert codes == ["59", "62", "972", "974"]
+        if level == "METROPOLE":
+            assert [(r["CODGEO"], r["LIBGEO"]) for r in rows] == [("1", "France métropolitaine")]
+
+
+def test_filosofi_territoires_small_commune_gets_only_counts_and_median(demo) -> None:
+    """Ferrière-la-Basse (59904), merged since into the commune nouvelle 59903 (a COMD of the COG), is a commune of
+    its own in the 2013 and 2015 files: under 1,000 households and 2,000 persons, only its counts and median."""
+    out, _ = demo
+    cog = list(csv.DictReader((out / "cog_insee" / "cog_20240101.csv").open(encoding="utf-8")))
+    assert [(r["TYPECOM"], r["COMPARENT"]) for r in cog if r["COM"] == "59904"] == [("COMD", "59903")]
+    for (year, level), rows in filo_files(out).items():
+        if level != "COM":
+            continue
+        small = [r for r in rows if r["NBMEN"] and num(r["NBMEN"]) < 1_000 and num(r["NBPERS"]) < 2_000]
+        assert [r["CODGEO"] for r in small] == ["59904"], year
+        published = {k for k, v in small[0].items() if v}
+        assert published == {"CODGEO", "LIBGEO", "NBMEN", "NBPERS", "NBUC", "Q2"}
+        assert all(v for r in rows if r is not small[0] for v in r.values()), "the others are fully published"
+
+
+def test_filosofi_territoires_values_are_coherent(demo) -> None:
+    out, _ = demo
+    files = filo_files(out)
+    chain = ("D1", "D2", "D3", "D4", "Q2", "D6", "D7", "D8", "D9")
+    for (year, _level), rows in files.items():
+        for r in rows:
+            v = {k: num(c) for k, c in r.items() if k not in ("CODGEO", "LIBGEO")}
+            if v["D1"] is None:
+                continue
+            deciles = [v[k] for k in chain]
+            assert deciles == sorted(deciles) and len(set(deciles)) == len(deciles), (year, r["CODGEO"])
+            assert v["D2"] < v["Q1"] < v["D3"] and v["D7"] < v["Q3"] < v["D8"]
+            assert 12_000 < v["Q2"] < 25_000 and 2.5 < v["RD"] < 5 and 0.2 <= v["GI"] < 0.4
+            activity = v["PTSAC"] + v["PBEN"] if "PTSAC" in v else v["PACT"]
+            if "PACT" in v:
+                assert v["PTSA"] + v["PCHO"] + v["PBEN"] == pytest.approx(v["PACT"], abs=0.25)
+            assert activity + v["PPEN"] + v["PPAT"] + v["PPSOC"] + v["PIMPOT"] == pytest.approx(100, abs=0.35)
+            assert v["PPFAM"] + v["PPMINI"] + v["PPLOGT"] == pytest.approx(v["PPSOC"], abs=0.25)
+            assert v["PIMPOT"] < 0 < v["PBEN"]
+            assert 1.3 < v["NBPERS"] / v["NBUC"] < 1.7 and 2 < v["NBPERS"] / v["NBMEN"] < 3
+    # each territory's median is above, its share of social benefits under, those of each of its QPV (REVN of the
+    # edition carrying the year)
+    cog = list(csv.DictReader((out / "cog_insee" / "cog_20240101.csv").open(encoding="utf-8")))
+    code_of = {r["LIBELLE"]: r["COM"] for r in cog if r["TYPECOM"] == "COM"}
+    epci_of = {
+        r["com_code"]: r["epci_siren"]
+        for r in csv.DictReader(
+            (out / "cog_insee" / "com_epci_dep_reg.csv").open(encoding="utf-8"), delimiter=";"
+        )
+    }
+    epci_of["59904"] = epci_of["59903"]  # the former commune, now part of 59903
+    keys = {
+        "COM": lambda c: c,
+        "EPCI": lambda c: epci_of[c],
+        "DEP": lambda c: c[:2],
+        "REG": lambda c: "32",
+        "METROPOLE": lambda c: "1",
+    }
+    checked = 0
+    for edition in REVN_EDITIONS:
+        year = edition - 4
+        revn = {r["CODGEO"]: r for r in qpv_rows(out, f"REVN_{edition}.csv")}
+        communes = {
+            r["CODGEO"]: [code_of[n] for n in r["LIB_COM"].split(", ")]
+            for r in read_anct(out / ANCT / f"DEMO_{edition}.csv")
+            if r["CODGEO"] != "Ensemble"
+        }
+        for level, key in keys.items():
+            if (year, level) not in files:
+                continue
+            territories = {r["CODGEO"]: r for r in files[(year, level)]}
+            for qpv, codes in communes.items():
+                for code in codes:
+                    territory = territories[key(code)]
+                    if revn[qpv]["DISP_Q2"] is not None:
+                        assert num(territory["Q2"]) > revn[qpv]["DISP_Q2"], (year, level, code, qpv)
+                        checked += 1
+                    if revn[qpv]["PPSOC"] is not None and territory["PPSOC"]:
+                        assert num(territory["PPSOC"]) < revn[qpv]["PPSOC"], (year, level, code, qpv)
+        if (year, "COM") in files:  # an EPCI's counts are the sums of its communes'
+            sums = Counter()
+            for r in files[(year, "COM")]:
+                sums[epci_of[r["CODGEO"]]] += num(r["NBMEN"])
+            assert {r["CODGEO"]: num(r["NBMEN"]) for r in files[(year, "EPCI")]} == dict(sums)
+    assert checked > 100
+
+
+def test_filosofi_territoires_load_with_the_contracts(demo) -> None:
+    from assets.insee import SOURCES
+    from pipelines.sources.parsing import discover_files, load_source
+
+    out, _ = demo
+    shapes = {}
+    for source in SOURCES:
+        if source.name.startswith("insee_filosofi_") and source.name != "insee_filosofi_iris":
+            frame, notes = load_source(source, discover_files(source, out))
+            shapes[source.name] = sorted(Counter(frame["millesime"].to_list()).items())
+            assert not notes.get("undeclared"), notes
+    assert shapes == {
+        "insee_filosofi_communes": [(2013, 9), (2015, 9)],
+        "insee_filosofi_epci": [(2013, 3), (2015, 3), (2017, 3)],
+        "insee_filosofi_departements": [(2013, 4), (2015, 4), (2017, 4)],
+        "insee_filosofi_regions": [(2013, 3), (2015, 3), (2017, 3)],
+        "insee_filosofi_france": [(2013, 1), (2015, 1), (2017, 1)],
+    }
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(("year", "real_year"), [(2013, 2014), (2015, 2015), (2017, 2017)])
+def test_filosofi_territoires_headers_match_real_files(demo, year: int, real_year: int) -> None:
+    """Same header (the year's two digits aside: no real 2013 file, its layout is 2014's), BOM, CRLF, final byte."""
+    folder = needs_shared() / FILO_TERRITOIRES
+    out, _ = demo
+    for level in ("COM", "EPCI", "DEP", "REG", "METROPOLE"):
+        demo_path, real_path = (
+            out / FILO_TERRITOIRES / f"FILO{year}_DISP_{level}.csv",
+            folder / f"FILO{real_year}_DISP_{level}.csv",
+        )
+        assert demo_path.exists() == real_path.exists() or (year, real_year) == (2013, 2014), level
+        if not demo_path.exists():
+            continue
+        expected = [h.replace(str(real_year)[2:], str(year)[2:]) for h in raw_header(real_path)]
+        assert raw_header(demo_path) == expected, level
+        demo_bytes, real_bytes = demo_path.read_bytes(), real_path.read_bytes()
+        assert demo_bytes[:3] == real_bytes[:3] and demo_bytes[-1:] != b"\n" and real_bytes[-1:] != b"\n"
+        assert (b"\r\n" in demo_bytes) == (b"\r\n" in real_bytes)
+
+
 def test_defm_zip(demo) -> None:
     out, manifest = demo
     with zipfile.ZipFile(out / "france_travail" / "DEFM_QPV2024_2024.zip") as archive:

@@ -9,6 +9,7 @@ column an indicator uses is held back alone: `qpv run` exits 3, the other files 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -69,7 +70,26 @@ def data(shared_data: Path, tmp_path_factory) -> Path:
         shutil.copy(shared_data / "anct_onpv_qpv2015" / name, anct / name)
     _write(anct / "REVN_2022.csv", _with_new_column(_read(anct / "REVN_2021.csv")))
     shutil.copytree(shared_data / "cog_insee", root / "cog_insee")
+    # whole-territory Filosofi: the real 2018 communes and EPCI, and a "2019" EPCI file made by relabelling 2018
+    filosofi = root / "insee_filosofi_territoires"
+    filosofi.mkdir()
+    for name in ("FILO2018_DISP_COM.csv", "FILO2018_DISP_EPCI.csv"):
+        shutil.copy(shared_data / "insee_filosofi_territoires" / name, filosofi / name)
+    _write(filosofi / "FILO2019_DISP_EPCI.csv", _relabelled(_read(filosofi / "FILO2018_DISP_EPCI.csv"), 2019))
     return root
+
+
+def _relabelled(rows: list[list[str]], year: int) -> list[list[str]]:
+    """A Filosofi file of another year: the two-digit year of the headers changed, the median raised by 1 %."""
+    header = [re.sub(r"18$", f"{year % 100:02d}", name) if name not in ("RD",) else name for name in rows[0]]
+    median = header.index(f"Q2{year % 100:02d}")
+    body = []
+    for row in rows[1:]:
+        row = list(row)
+        if row[median]:
+            row[median] = f"{float(row[median].replace(',', '.')) * 1.01:.1f}".replace(".", ",")
+        body.append(row)
+    return [header, *body]
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +126,30 @@ def test_a_later_edition_with_a_new_column_is_published_and_the_column_named(fir
         "anct_onpv_qpv2015/REVN_2022.csv": [NEW_COLUMN]
     }
     assert report["held_back"] == []
+
+
+def test_a_later_filosofi_year_dropped_into_the_folder_is_ingested_with_no_code_change(first_run, data):
+    result, warehouse = first_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = _read(data / "insee_filosofi_territoires" / "FILO2019_DISP_EPCI.csv")
+    median = rows[0].index("Q219")
+    expected = {r[0]: float(r[median].replace(",", ".")) for r in rows[1:] if r[median]}
+    got = dict(
+        _query(
+            warehouse,
+            "select code_territoire, valeur from marts.references_territoire where type_territoire = 'epci' "
+            "and annee_reference = 2019 and indicateur = 'revenu_median_uc'",
+        )
+    )
+    assert len(expected) > 1000 and got == expected
+    # REVN 2022 carries Filosofi 2018: its quartiers are compared with their whole commune of 2018
+    [(n,)] = _query(
+        warehouse,
+        "select count(distinct code_qp) from marts.ecarts_qpv where millesime = 2022 and annee_reference = 2018 "
+        "and perimetre_reference = 'ensemble' and type_reference = 'commune' and indicateur = 'revenu_median_uc' "
+        "and valeur_reference is not null",
+    )
+    assert n > 1000
 
 
 def test_a_file_without_a_used_column_is_held_back_alone(first_run, data, tmp_path):

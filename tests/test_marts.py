@@ -361,9 +361,25 @@ def test_ecarts_are_differences_to_the_published_references(request, fixture):
            join marts.indicateurs_qpv as q using (code_qp, geographie, millesime, indicateur)
            join marts.indicateurs_territoire as t
              on t.type_territoire = e.type_reference and t.code_territoire = e.code_reference
-            and t.geographie = e.geographie and t.millesime = e.millesime and t.indicateur = e.indicateur""",
+            and t.geographie = e.geographie and t.millesime = e.millesime and t.indicateur = e.indicateur
+           where e.perimetre_reference = 'qpv'""",
     )
     assert n > 0 and wrong == 0 and france > 0
+    # the whole territories: the reference of the same data year, never another year's
+    [(n, wrong, other_year)] = _rows(
+        warehouse,
+        """select count(*),
+                  count(*) filter (where abs(e.ecart - (q.valeur - r.valeur)) > 1e-9
+                                   or (q.secret or r.secret) and e.ecart is not null),
+                  count(*) filter (where q.annee_reference <> r.annee_reference)
+           from marts.ecarts_qpv as e
+           join marts.indicateurs_qpv as q using (code_qp, geographie, millesime, indicateur)
+           join marts.references_territoire as r
+             on r.type_territoire = e.type_reference and r.code_territoire = e.code_reference
+            and r.annee_reference = e.annee_reference and r.indicateur = e.indicateur
+           where e.perimetre_reference = 'ensemble'""",
+    )
+    assert n > 0 and wrong == 0 and other_year == 0
 
 
 def test_rupture_flags_the_2024_geography_and_nothing_within_a_stable_series(real_warehouse):

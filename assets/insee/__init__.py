@@ -1,8 +1,19 @@
-"""INSEE: Code officiel géographique (communes, EPCI membership, départements) and Filosofi by IRIS."""
+"""INSEE: Code officiel géographique (communes, EPCI membership, départements), Filosofi by IRIS and Filosofi of
+whole territories (communes, EPCI, départements, régions, France métropolitaine)."""
 
 from pipelines.contracts.registry import LiveSpec, ReadOptions, Source
 
 COMMA = ReadOptions(separator=",", decimal_comma=False)
+
+FILOSOFI_TERRITOIRES_PAGE = "https://www.insee.fr/fr/statistiques/7756729"
+# (source name suffix, French label, level in the file name, geography)
+FILOSOFI_NIVEAUX = (
+    ("communes", "des communes entières", "COM", "commune"),
+    ("epci", "des EPCI", "EPCI", "epci"),
+    ("departements", "des départements", "DEP", "departement"),
+    ("regions", "des régions", "REG", "region"),
+    ("france", "de la France métropolitaine", "METROPOLE", "france"),
+)
 
 SOURCES = [
     Source(
@@ -78,5 +89,27 @@ SOURCES = [
                 ),
             ),
         ),
+    ),
+    *(
+        Source(
+            name=f"insee_filosofi_{name}",
+            producer="insee",
+            title=f"Revenus disponibles {label} (Filosofi)",
+            folder="insee_filosofi_territoires",
+            # FILO<year>_DISP_<level>.csv: the edition is the Filosofi reference year (income of that year)
+            file_pattern=rf"FILO(?P<millesime>\d{{4}})_DISP_{level}\.csv",
+            official_url=FILOSOFI_TERRITOIRES_PAGE,
+            contract=f"insee/filosofi_{name}.yaml",
+            geographie=geographie,
+            live=LiveSpec(
+                kind="page",
+                page=FILOSOFI_TERRITOIRES_PAGE,
+                reason="l'INSEE publie ces niveaux dans un classeur XLSX zippé par année "
+                "(indic-struct-distrib-revenu-<année>-COMMUNES_XLSX.zip…) dont la feuille et les lignes de titre "
+                "ne sont pas encore décrites ; les fichiers CSV FILO<année>_DISP_<niveau> sont lus du dossier "
+                "local [à vérifier]",
+            ),
+        )
+        for name, label, level, geographie in FILOSOFI_NIVEAUX
     ),
 ]

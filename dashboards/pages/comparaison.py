@@ -1,4 +1,5 @@
-"""Comparaison: the QPV of the territory ranked on an indicator, poverty vs unemployment, gap to the commune."""
+"""Comparaison: the QPV of the territory ranked on an indicator, poverty vs unemployment, gap to the whole commune
+(same year of data) then gap to the QPV of the commune (two charts: the perimeters of reference are never mixed)."""
 
 from __future__ import annotations
 
@@ -60,17 +61,21 @@ def render(ctx: SiteContext) -> list[Page]:
     dico = q.dictionnaire(con).set_index("code")
     codes = [c for c in q.COMPARAISON if c in dico.index]
     rows = q.indicateurs_qpv(con, [*codes, "population"])
-    ecarts = q.ecarts(con, codes)
+    ensemble_codes = [*codes, *(c for c in q.COMPARAISON_ENSEMBLE if c in dico.index and c not in codes)]
+    ecarts = q.ecarts(con, ensemble_codes)
     if ctx.territoire is not None:
         rows = rows[rows["code_qp"].isin(ctx.territoire)]
         ecarts = ecarts[ecarts["code_qp"].isin(ctx.territoire)]
     ecarts = ecarts[ecarts["type_reference"] == "commune"]
+    # two references of the commune, never mixed: the whole commune (same year of data), then its QPV
+    ecarts_ensemble = ecarts[ecarts["perimetre_reference"] == "ensemble"]
+    ecarts = ecarts[(ecarts["perimetre_reference"] == "qpv") & ecarts["indicateur"].isin(codes)]
     ranked = rows[rows["indicateur"].isin(codes)]
     page = Page(
         "comparaison.html",
         "Comparaison des quartiers",
-        f"Les {ranked['code_qp'].nunique()} quartiers classés sur un indicateur, pauvreté et chômage, écart à la "
-        "commune.",
+        f"Les {ranked['code_qp'].nunique()} quartiers classés sur un indicateur, pauvreté et chômage, écart à "
+        "l'ensemble de la commune puis aux quartiers prioritaires de la commune.",
     )
     sources = "; ".join(dict.fromkeys(str(dico.loc[c, "source"]) for c in codes))
     body = [
@@ -139,23 +144,50 @@ def render(ctx: SiteContext) -> list[Page]:
         "n'est pas un taux de chômage.</p>"
     )
 
-    body.append("<h2>Écart de chaque quartier aux quartiers de sa commune</h2>")
+    columns = ["code_qp", "lib_qp", "geographie", "millesime", "annee_reference", "indicateur", "unite", "valeur",
+               "secret", "perimetre_reference", "lib_perimetre_reference", "code_reference", "lib_reference",
+               "valeur_reference", "secret_reference", "ecart", "unite_ecart", "rapport"]  # fmt: skip
+    body.append("<h2>Écart de chaque quartier à l'ensemble de sa commune</h2>")
+    if ecarts_ensemble.empty:
+        body.append(
+            '<p class="note">Pas de référence de la commune entière dans l\'entrepôt pour ces indicateurs (fichiers '
+            "INSEE Filosofi des communes et allocataires CAF par IRIS absents) : seul l'écart aux quartiers "
+            "prioritaires de la commune est montré ci-dessous.</p>"
+        )
+    else:
+        ensemble_sources = "; ".join(
+            dict.fromkeys(str(dico.loc[c, "source"]) for c in ecarts_ensemble["indicateur"].unique())
+        )
+        body.append(
+            '<p class="note">Référence : la commune entière, tous ses ménages (INSEE Filosofi des communes, '
+            "allocataires CAF par IRIS sommés à la commune), pour la même année de données que le quartier "
+            "(« données 2017 » dans le titre). Écart en points pour un pourcentage, en euros pour un revenu.</p>"
+        )
+        body.append(
+            figure_block(
+                ctx,
+                page,
+                fc.ecarts_commune(ecarts_ensemble, dico, ensemble_codes, perimetre="ensemble"),
+                "ecarts-ensemble-commune",
+                ecarts_ensemble[columns],
+                "comparaison_ecarts_ensemble_commune",
+                f"Sources : {ensemble_sources} ; références de la commune entière : INSEE Filosofi, CNAF. "
+                "Millésime et année des données dans le titre de chaque graphique.",
+            )
+        )
+    body.append("<h2>Écart de chaque quartier aux quartiers prioritaires de sa commune</h2>")
     body.append(
         '<p class="note">Référence : l\'ensemble des quartiers prioritaires de la commune (somme des numérateurs '
-        "sur somme des dénominateurs, le quartier compris), pas la commune entière. Écart en points pour un "
-        "pourcentage.</p>"
+        "sur somme des dénominateurs, le quartier compris), pas la commune entière. Un quartier seul dans sa "
+        "commune n'a pas cet écart (il serait comparé à lui-même). Écart en points pour un pourcentage.</p>"
     )
-    ecarts_export = ecarts[
-        ["code_qp", "lib_qp", "geographie", "millesime", "indicateur", "unite", "valeur", "secret", "code_reference",
-         "lib_reference", "valeur_reference", "secret_reference", "ecart", "unite_ecart", "rapport"]
-    ]  # fmt: skip
     body.append(
         figure_block(
             ctx,
             page,
-            fc.ecarts_commune(ecarts, dico, codes),
+            fc.ecarts_commune(ecarts, dico, codes, perimetre="qpv"),
             "ecarts-commune",
-            ecarts_export,
+            ecarts[columns],
             "comparaison_ecarts_commune",
             f"Sources : {sources}. Millésimes et années de référence par indicateur : tableau du classement.",
         )

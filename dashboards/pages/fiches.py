@@ -72,37 +72,97 @@ NO_VALUE = {
 }
 
 
+def _reference_cells(
+    code_qp: str, code: str, millesime: int, unite: str, references: dict, seul: dict[str, bool]
+) -> list[str]:
+    """The cells of one edition: the whole territories (with the year of their data), then the QPV aggregates. A
+    quartier alone in its commune or EPCI is never compared with itself: « seul quartier » (`seul` is empty for the
+    indicators that are not aggregated over QPV: counts, medians, producers' rates)."""
+    cells = []
+    for type_reference, _ in q.ENSEMBLE:
+        ref = references.get((code_qp, code, millesime, "ensemble", type_reference))
+        if ref is None:
+            cells.append("—")
+            continue
+        value, secret, annee = ref
+        cells.append(
+            ff.fr_value(value, unite, bool(secret)) + ("" if pd.isna(annee) else f" (données {int(annee)})")
+        )
+    for type_reference, _ in q.QUARTIERS:
+        ref = references.get((code_qp, code, millesime, "qpv", type_reference))
+        if ref is not None:
+            cells.append(ff.fr_value(ref[0], unite, bool(ref[1])))
+        else:
+            cells.append("seul quartier" if seul.get(type_reference) else "—")
+    return cells
+
+
 def _key_table(
     code_qp: str,
     codes: list[str],
     dico: pd.DataFrame,
     latest: dict,
     references: dict,
-    headers: list[str],
+    comparables: dict,
+    rows: pd.DataFrame,
+    head: str,
     geographie: str,
+    seul: dict[str, bool],
 ) -> str:
-    """The latest value of each key indicator next to the QPV of its commune, of its EPCI and of France."""
+    """The latest value of each key indicator next to its whole commune, EPCI and France métropolitaine (same year of
+    data), then next to the QPV of its commune, of its EPCI and of France; when the latest edition has no
+    whole-commune reference, a second row gives the latest edition that has one (else the latest with any
+    whole-territory reference)."""
     lines = []
     for code in codes:
         last = latest.get((code_qp, code))
         if last is None:
             continue
         unite = dico.loc[code, "unite"]
-        secret = bool(last.secret)
-        if pd.notna(last.borne_basse) and pd.notna(last.borne_haute):  # an estimate: shown with its range
-            value = ff.fr_range(last.valeur, last.borne_basse, last.borne_haute, unite, secret)
-        else:
-            value = ff.fr_value(last.valeur, unite, secret)
-        cells = []
-        for type_reference in ("commune", "epci", "france"):
-            ref = references.get((code_qp, code, last.millesime, type_reference))
-            cells.append("—" if ref is None else ff.fr_value(ref[0], unite, bool(ref[1])))
-        remark = "rupture de série" if bool(last.rupture) else ""
-        edition = ff.edition_label(last.millesime, [getattr(last, "annee_reference", None)])
-        lines.append([dico.loc[code, "libelle"], edition, value, *cells, remark])
+        ratio = dico.loc[code, "agregation"] == "ratio"  # the only indicators aggregated over the QPV
+        editions = [last]
+        comparable = comparables.get((code_qp, code))
+        whole_commune = (code_qp, code, last.millesime, "ensemble", "commune") in references
+        if comparable is not None and comparable != last.millesime and not whole_commune:
+            older = rows[(rows["indicateur"] == code) & (rows["millesime"] == comparable)]
+            if not older.empty:
+                editions.append(next(older.itertuples()))
+        for i, row in enumerate(editions):
+            secret = bool(row.secret)
+            if pd.notna(row.borne_basse) and pd.notna(row.borne_haute):  # an estimate: shown with its range
+                value = ff.fr_range(row.valeur, row.borne_basse, row.borne_haute, unite, secret)
+            else:
+                value = ff.fr_value(row.valeur, unite, secret)
+            cells = _reference_cells(code_qp, code, row.millesime, unite, references, seul if ratio else {})
+            remarks = ["rupture de série"] if bool(row.rupture) else []
+            if i:
+                remarks.append("dernière année de données comparable au territoire entier")
+            edition = ff.edition_label(row.millesime, [getattr(row, "annee_reference", None)])
+            lines.append([dico.loc[code, "libelle"], edition, value, *cells, " ; ".join(remarks)])
     if not lines:
         return f"<p>{esc(NO_VALUE.get(geographie, NO_VALUE['qpv2015']))}</p>"
-    return table(headers, lines)
+    body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in line) + "</tr>" for line in lines)
+    return f'<div class="defile"><table class="references">{head}<tbody>{body}</tbody></table></div>'
+
+
+def _head(commune: str | None, epci: str | None) -> str:
+    """The two header rows of the key tables: the whole territories first, the QPV aggregates second."""
+    names = {"commune": commune, "epci": epci}
+
+    def named(groups: tuple[tuple[str, str], ...]) -> str:
+        return "".join(
+            f"<th>{esc(label + (f' ({names[kind]})' if names.get(kind) else ''))}</th>"
+            for kind, label in groups
+        )
+
+    return (
+        "<thead><tr>"
+        '<th rowspan="2">Indicateur</th><th rowspan="2">Millésime</th><th rowspan="2">Quartier</th>'
+        f'<th colspan="{len(q.ENSEMBLE)}">Territoire entier (tous ses ménages)</th>'
+        f'<th colspan="{len(q.QUARTIERS)}">Quartiers prioritaires du territoire (le quartier compris)</th>'
+        '<th rowspan="2">Remarque</th>'
+        f"</tr><tr>{named(q.ENSEMBLE)}{named(q.QUARTIERS)}</tr></thead>"
+    )
 
 
 def _serie_frame(
@@ -206,6 +266,8 @@ def _fiche(
     rows: pd.DataFrame,
     latest: dict,
     references: dict,
+    comparables: dict,
+    seul: dict[str, bool],
     france: pd.DataFrame,
     detail: pd.DataFrame,
     passage_html: str,
@@ -230,26 +292,23 @@ def _fiche(
             f"(millésime {ff.edition_label(last['millesime'], [last.get('annee_reference')])})"
         )
     body.append(f"<p>{esc(' · '.join(facts))}.</p>")
-    headers = [
-        "Indicateur",
-        "Millésime",
-        "Quartier",
-        f"QPV de la commune{f' ({commune})' if commune else ''}",
-        f"QPV de l'EPCI{f' ({epci})' if epci else ''}",
-        "Ensemble des QPV de France",
-        "Remarque",
-    ]
+    head = _head(commune, epci)
     body.append(
-        '<p class="note">Les colonnes commune, EPCI et France agrègent les quartiers prioritaires de ces territoires '
-        "(somme des numérateurs sur somme des dénominateurs), pas la commune entière. « — » : sans objet (effectif, "
-        "médiane ou taux du producteur, non agrégeables) ou non disponible ; « secret » : valeur non diffusée "
-        "(secret statistique).</p>"
+        '<p class="note">Deux références, jamais mêlées. D\'abord le territoire entier : tous les ménages de la '
+        "commune, de l'EPCI ou de la France métropolitaine (INSEE Filosofi, allocataires CAF sommés à la commune), "
+        "pour la même année de données que le quartier (« données 2017 »). Ensuite les quartiers prioritaires du "
+        "territoire : somme des numérateurs sur somme des dénominateurs de ses quartiers, le quartier compris. "
+        "« seul quartier » : le quartier est le seul quartier prioritaire de sa commune ou de son EPCI, il n'est pas "
+        "comparé à lui-même. « — » : sans objet (effectif, médiane ou taux du producteur, non agrégeables) ou non "
+        "disponible ; « secret » : valeur non diffusée (secret statistique).</p>"
     )
     stem = re.sub(r"[^A-Za-z0-9_-]", "_", code)
     for theme, (label, theme_codes) in q.THEMES.items():
         codes = [c for c in theme_codes if c in dico.index]
         body.append(f"<h2>{esc(label)}</h2>")
-        body.append(_key_table(code, codes, dico, latest, references, headers, geographie))
+        body.append(
+            _key_table(code, codes, dico, latest, references, comparables, rows, head, geographie, seul)
+        )
         if theme in SERIES:
             series_codes = tuple(c for c in SERIES[theme] if c in dico.index)
             frame = _serie_frame(series_codes, dico, rows, france, geographie)
@@ -355,7 +414,7 @@ def _index(ctx: SiteContext, infos: pd.DataFrame) -> Page:
         "fiches/index.html",
         "Fiches quartier",
         f"Une fiche par quartier prioritaire ({len(infos)} quartiers) : chômage, pauvreté, non-recours et ESS face "
-        "à la commune, à l'EPCI et à l'ensemble des QPV.",
+        "à sa commune, son EPCI et la France métropolitaine entiers, puis aux autres quartiers prioritaires.",
     )
     body = [f"<p>{esc(page.summary)}</p>"]
     for geographie, label in GEOGRAPHIES.items():
@@ -478,6 +537,12 @@ def render(ctx: SiteContext) -> list[Page]:
         _groups(fiche_terrain.observations(con)),
         _groups(fiche_terrain.croisement(con)),
     )
+    # a QPV alone in its commune (or EPCI) of its geography: its QPV aggregate would be itself
+    seuls = {}
+    for kind in ("commune", "epci"):
+        attached = infos.drop_duplicates(["code_qp", "geographie"]).dropna(subset=[f"code_{kind}"])
+        sizes = attached.groupby(["geographie", f"code_{kind}"])["code_qp"].transform("size")
+        seuls[kind] = set(attached.loc[sizes == 1, "code_qp"])
     if ctx.territoire is not None:
         selected = set(ctx.territoire)
         infos = infos[infos["code_qp"].isin(selected)]
@@ -495,9 +560,25 @@ def render(ctx: SiteContext) -> list[Page]:
         .drop_duplicates(["code_qp", "indicateur"], keep="last")
         .itertuples()
     }
+    # one key per reference: (QPV, indicator, edition, perimeter, territory); a commune has two (whole, its QPV)
     references = {
-        (r.code_qp, r.indicateur, r.millesime, r.type_reference): (r.valeur_reference, r.secret_reference)
+        (r.code_qp, r.indicateur, r.millesime, r.perimetre_reference, r.type_reference): (
+            r.valeur_reference,
+            r.secret_reference,
+            r.annee_reference,
+        )
         for r in ecarts.itertuples()
+    }
+    # the latest edition of each (QPV, indicator) with a whole-territory reference: with the whole commune if any
+    ensemble = ecarts[ecarts["perimetre_reference"] == "ensemble"]
+    ensemble = ensemble.assign(commune=ensemble["type_reference"] == "commune").sort_values(
+        ["commune", "millesime"]
+    )
+    comparables = {
+        (code_qp, indicateur): int(millesime)
+        for (code_qp, indicateur), millesime in ensemble.groupby(["code_qp", "indicateur"])["millesime"]
+        .last()
+        .items()
     }
     built = set(infos["code_qp"])
     methode = _methode(ctx)
@@ -518,6 +599,8 @@ def render(ctx: SiteContext) -> list[Page]:
                 key_rows.get(code, empty_rows),
                 latest,
                 references,
+                comparables,
+                {kind: code in seuls[kind] for kind in seuls},
                 france_by_geography.get(info["geographie"], empty_france),
                 key_detail.get(code, empty_detail),
                 passage_html,

@@ -205,16 +205,31 @@ class Contract:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    def alias_map(self) -> dict[str, str]:
-        """Every accepted header (canonical name or alias, upper-cased) -> canonical column name."""
+    def alias_map(self, millesime: int | None = None) -> dict[str, str]:
+        """Every accepted header (canonical name or alias, upper-cased) -> canonical column name.
+
+        An alias may carry the edition's year on two digits, `{aa}` (Filosofi writes `Q218`, `NBMEN18` in the
+        2018 files): for edition `millesime` it stands for that year only; with no edition, for any year.
+        """
         mapping: dict[str, str] = {}
         for col in self.columns:
             for header in (col.name, *col.aliases):
-                key = header.strip().upper()
-                if key in mapping and mapping[key] != col.name:
-                    raise ContractError(f"{self.path}: header {header!r} maps to two columns")
-                mapping[key] = col.name
+                for key in expand_year(header.strip().upper(), millesime):
+                    if key in mapping and mapping[key] != col.name:
+                        raise ContractError(f"{self.path}: header {header!r} maps to two columns")
+                    mapping[key] = col.name
         return mapping
+
+
+YEAR_PLACEHOLDER = "{AA}"
+
+
+def expand_year(header: str, millesime: int | None) -> list[str]:
+    """The headers an alias stands for: `{aa}` replaced by the edition's year on two digits (any year if None)."""
+    if YEAR_PLACEHOLDER not in header.upper():
+        return [header]
+    years = [millesime % 100] if millesime is not None else range(100)
+    return [header.upper().replace(YEAR_PLACEHOLDER, f"{year:02d}") for year in years]
 
 
 def _expect_keys(where: str, data: dict, allowed: set[str], required: set[str]) -> None:
@@ -287,6 +302,8 @@ def load_contract(path: str | Path) -> Contract:
     except yaml.YAMLError as exc:
         raise ContractError(f"{path}: invalid YAML: {exc}") from exc
     where = str(path)
+    if isinstance(doc, dict) and "extends" in doc:
+        doc = _extend(path, doc)
     _expect_keys(
         where,
         doc,
@@ -403,6 +420,33 @@ def load_contract(path: str | Path) -> Contract:
         references=references,
         path=path,
     )
+
+
+def _extend(path: Path, doc: dict) -> dict:
+    """A contract that `extends` another (one layout published per level, e.g. Filosofi communes, EPCI...): the base
+    contract's document, with the top-level keys given here replaced, the schema's name, physicalName, description,
+    quality and references replaced when given, and its columns overridden by name (a column given here replaces
+    the base column of the same name; a new name is appended)."""
+    base_path = CONTRACTS_DIR / doc["extends"]
+    try:
+        base = yaml.safe_load(base_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ContractError(f"{path}: extends {doc['extends']}: {exc}") from exc
+    if "extends" in base:
+        raise ContractError(
+            f"{path}: extends {doc['extends']}, which extends another contract (one level only)"
+        )
+    merged = {**base, **{k: v for k, v in doc.items() if k not in ("extends", "schema")}}
+    if doc.get("schema"):
+        child, parent = doc["schema"][0], base["schema"][0]
+        schema = {**parent, **{k: v for k, v in child.items() if k != "properties"}}
+        overrides = {p["name"]: p for p in child.get("properties") or []}
+        names = {p["name"] for p in parent["properties"]}
+        schema["properties"] = [overrides.get(p["name"], p) for p in parent["properties"]] + [
+            p for p in child.get("properties") or [] if p["name"] not in names
+        ]
+        merged["schema"] = [schema]
+    return merged
 
 
 def _parse_bounding_box(where: str, rule: dict, names: list[str]) -> BoundingBoxRule:

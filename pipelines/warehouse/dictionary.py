@@ -45,8 +45,21 @@ TABLES: dict[str, str] = {
         "les indicateurs non additifs (médianes, taux sans effectifs) ne sont pas agrégés."
     ),
     "ecarts_qpv": (
-        "Chaque quartier comparé à l'ensemble des quartiers de sa commune, de son EPCI et de la France, pour "
-        "les taux et parts : valeur de référence, écart (en points pour un %) et rapport."
+        "Chaque quartier comparé à son territoire entier (perimetre_reference 'ensemble' : commune, EPCI, "
+        "département, région, France métropolitaine, même année de données) et à l'ensemble des quartiers de sa "
+        "commune, de son EPCI et de la France (perimetre_reference 'qpv', taux avec effectifs) : valeur de "
+        "référence, écart (en points pour un %) et rapport."
+    ),
+    "qpv_territoires": (
+        "Les territoires de chaque quartier des deux géographies : sa commune principale (toutes ses communes dans "
+        "codes_communes), l'EPCI, le département et la région de cette commune dans le COG en vigueur ; le "
+        "rattachement qu'utilisent marts.ecarts_qpv et marts.indicateurs_territoire."
+    ),
+    "references_territoire": (
+        "Les territoires entiers (tous leurs ménages, pas seulement ceux des quartiers) : INSEE Filosofi des "
+        "communes, EPCI, départements, régions et France métropolitaine, allocataires CAF par IRIS sommés aux "
+        "communes ; une ligne par territoire, année de données et indicateur, chaque territoire avec le code et "
+        "l'année de son fichier."
     ),
     "qpv_chomage": (
         "Vue large chômage et emploi : une ligne par quartier, géographie et millésime, une colonne par "
@@ -117,9 +130,18 @@ COLUMNS: dict[str, str] = {
     "marts.ref_indicateurs.regle_rupture).",
     "nb_secrets": "Nombre d'indicateurs de la ligne couverts par le secret statistique.",
     # territories
-    "type_territoire": "Niveau du territoire : commune, epci, departement, region ou france.",
-    "code_territoire": "Code du territoire (code commune INSEE, SIREN de l'EPCI, code département ou région, "
-    "'FR').",
+    "type_territoire": "Niveau du territoire : commune, epci, departement, region, france (ensemble des "
+    "quartiers) ou france_metropolitaine (territoire entier).",
+    "motif_absence": "Pourquoi une commune présente dans le fichier CAF par IRIS n'a pas de valeur (IRIS absents "
+    "ou sans effectif diffusé) ; vide quand la valeur est publiée.",
+    "code_commune_cog": "Commune du COG en vigueur correspondant au code du fichier (elle-même, ou la commune "
+    "parente d'une commune déléguée ou associée) ; nul quand le COG n'a plus ce code (commune fusionnée depuis).",
+    "lib_perimetre_reference": "Le périmètre de la référence en clair : « ensemble de la commune », « ensemble de "
+    "l'EPCI », « France métropolitaine » (territoire entier) ou « quartiers prioritaires de la commune »… "
+    "(somme des quartiers).",
+    "code_territoire": "Code du territoire tel que dans son fichier (code commune INSEE, SIREN de l'EPCI, code "
+    "département ou région ; 'FR' pour l'ensemble des quartiers de France, '1' pour la France métropolitaine "
+    "entière).",
     "lib_territoire": "Nom du territoire.",
     "perimetre": "Périmètre agrégé : 'qpv' = l'ensemble des quartiers du territoire (pas le territoire entier).",
     "nb_qpv": "Nombre de quartiers dont la valeur entre dans l'agrégat (la somme est un minorant si des "
@@ -130,12 +152,20 @@ COLUMNS: dict[str, str] = {
     "lib_epci": "Nom de l'EPCI.",
     "code_departement": "Code du département de la commune de rattachement.",
     "lib_departement": "Nom du département.",
+    "code_region": "Code de la région de la commune de rattachement.",
+    "lib_region": "Nom de la région.",
+    "nb_communes": "Nombre de communes sur lesquelles s'étend le quartier (selon le producteur).",
+    "codes_communes": "Codes INSEE de toutes les communes du quartier.",
+    "rattachement": "Comment la commune principale a été choisie (commune unique, commune principale…) ou pourquoi "
+    "aucune ne l'a été.",
     # comparisons (ecarts_qpv)
-    "type_reference": "Territoire de comparaison : commune, epci ou france (ensemble de leurs quartiers).",
+    "type_reference": "Territoire de comparaison : commune, epci, departement, region, france_metropolitaine "
+    "(territoire entier) ou commune, epci, france (ensemble de leurs quartiers) selon perimetre_reference.",
     "code_reference": "Code du territoire de comparaison.",
     "lib_reference": "Nom du territoire de comparaison.",
-    "perimetre_reference": "Périmètre de la référence : 'qpv' = l'ensemble des quartiers du territoire, le "
-    "quartier compris.",
+    "perimetre_reference": "Périmètre de la référence : 'ensemble' = le territoire entier (tous ses ménages, "
+    "même année de données que le quartier) ; 'qpv' = l'ensemble des quartiers du territoire, le quartier "
+    "compris (pas de ligne quand moins de deux quartiers y entrent).",
     "valeur_reference": "Valeur de l'indicateur pour le territoire de comparaison ; nulle si secrète.",
     "secret_reference": "Vrai quand la valeur de référence est secrète.",
     "ecart": "Écart valeur − valeur_reference (en points pour un %) ; nul si l'une des deux est secrète.",

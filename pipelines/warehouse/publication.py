@@ -426,6 +426,7 @@ def build_report(
     started = run_started_at(instance, run_id)
     ended = ended or time.time()
     sources: dict[str, dict] = {}
+    rapports: dict[str, list] = {}
     checks: list[dict] = []
     errors: list[dict] = []
     for entry in instance.all_logs(run_id):
@@ -450,6 +451,9 @@ def build_report(
                     # columns the contract does not know (not loaded), per file
                     "undeclared_columns": meta.get("undeclared_columns") or {},
                 }
+            elif "rapport" in meta:
+                # a model's report (sql/reports/<schema>.<name>.sql): e.g. the codes a mart could not match
+                rapports[mat.asset_key.to_user_string()] = meta["rapport"]
             elif mat.asset_key == PUBLICATION:
                 published = {
                     "version": meta.get("version"),
@@ -502,6 +506,7 @@ def build_report(
         },
         "quarantined_rows": sum(int(s.get("quarantined_rows") or 0) for s in sources.values()),
         "held_back": [item for s in sources.values() for item in s.get("held_back", [])],
+        "models": rapports,
         "failed_steps": errors,
         "publication": published,
     }

@@ -5,7 +5,10 @@
 The demo covers a fictional territory (see `territory.py`); every file is written with the layout and quirks
 of the real file of the same name (see `layouts.py` and ../shared/data/SOURCES.md), so that the ingestion
 code reads the demo folder and the real one alike. Same seed -> same bytes. Nothing is read from the network
-or from the real data at run time.
+or from the real data at run time. The INSEE Filosofi files of whole territories (`filosofi.py`) are written for
+the Filosofi years the REVN editions carry, so that every demo QPV has commune, EPCI, département, région and
+France references of its year; the CAF file by IRIS lacks one IRIS that the Filosofi IRIS file of the same year
+(2020) lists, so that a commune's sum is incomplete in the demo (`insee.py`).
 
 Ground truth (`truth.json`, also returned under "truth"):
 - "qpv2024": per 2024 QPV code, active establishments located in it (qualite_xy != 33), ESS ones
@@ -23,7 +26,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from pipelines.domain.demo import anct, insee, layouts, sirene, terrain
+from pipelines.domain.demo import anct, filosofi, insee, layouts, sirene, terrain
 from pipelines.domain.demo.formats import delimited_text, parquet_bytes, write_bytes, zip_bytes
 from pipelines.domain.demo.territory import Territory, build_territory
 
@@ -97,7 +100,11 @@ def render_demo_files(seed: int = 2024) -> tuple[dict[str, bytes], dict]:
 
     profiles = insee.iris_profiles(territory, seed)
     files[f"{layouts.IRIS_FOLDER}/{layouts.CAF_IRIS_FILE}"] = insee.caf_iris_csv(profiles, seed)
-    files[f"{layouts.IRIS_FOLDER}/{layouts.FILO_IRIS_FILE}"] = insee.filo_iris_csv(profiles, seed)
+    for year in layouts.FILO_IRIS_YEARS:
+        files[f"{layouts.IRIS_FOLDER}/{layouts.filo_iris_file(year)}"] = insee.filo_iris_csv(
+            profiles, seed, year
+        )
+    files.update(filosofi.filosofi_territoires_files(territory, anct_data, seed))
 
     files[f"{layouts.DEFM_FOLDER}/{layouts.DEFM_ZIP}"] = insee.defm_zip(territory, anct_data, seed)
 
@@ -143,7 +150,9 @@ def generate_demo_data(out_dir: Path, seed: int = 2024) -> dict:
     """
     out_dir = Path(out_dir)
     if (out_dir / "SOURCES.md").exists():
-        raise ValueError(f"{out_dir} holds real staged data (SOURCES.md): refusing to write demo files there")
+        raise ValueError(
+            f"{out_dir} contient des données réelles (SOURCES.md) : les fichiers de démonstration n'y sont pas écrits"
+        )
     files, truth = render_demo_files(seed)
     manifest: dict = {}
     for relative, data in sorted(files.items()):

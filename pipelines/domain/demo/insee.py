@@ -16,7 +16,7 @@ from pipelines.domain.demo.layouts import (
     DEFM_DATA_FILE,
     DEFM_META_FILE,
     DEPARTEMENTS_HEADER,
-    FILO_IRIS_HEADER,
+    filo_iris_header,
 )
 from pipelines.domain.demo.territory import COMMUNES_DELEGUEES, Territory, ascii_upper
 
@@ -25,6 +25,11 @@ IRIS_NAMES = (
     "Les Prés", "Rive Gauche",
 )  # fmt: skip
 IRIS_MIN_POPULATION = 10_000  # the IRIS files only cover communes of at least 10,000 inhabitants
+# The CAF file lacks the last IRIS of this commune although Filosofi lists it (its sum is then incomplete); another
+# commune has an IRIS whose count is withheld (CAF_WITHHELD_COUNTS), so both reasons of int_references_caf_communes
+# for a commune without value occur in the demo.
+CAF_MISSING_IRIS_COMMUNE = "62954"
+CAF_WITHHELD_COUNTS = ("A", "ARSAS", "APPA", "AAAH")
 
 
 # --- COG ---------------------------------------------------------------------------------------------------
@@ -113,8 +118,13 @@ def iris_profiles(territory: Territory, seed: int) -> list[dict]:
 
 
 def caf_iris_csv(profiles: list[dict], seed: int) -> bytes:
-    """data_CAF_2020_IRIS.csv: `;`, CRLF, no BOM, plain integers; NOTE 3 rows fully blank, a few blank cells."""
+    """data_CAF_2020_IRIS.csv: `;`, CRLF, no BOM, plain integers; NOTE 3 rows fully blank, a few blank cells.
+
+    The last IRIS of CAF_MISSING_IRIS_COMMUNE has no row; when no other commune has a withheld count, the first
+    IRIS of the first one gets its ARSAS withheld.
+    """
     rng = random.Random(f"{seed}/caf_iris")
+    missing = [p["code"] for p in profiles if p["commune"].code == CAF_MISSING_IRIS_COMMUNE][-1:]
     rows = []
     for p in profiles:
         if rng.random() < 0.07:
@@ -143,17 +153,29 @@ def caf_iris_csv(profiles: list[dict], seed: int) -> bytes:
         for name in CAF_IRIS_HEADER[2:]:
             cells.append("" if rng.random() < 0.03 else str(v[name]))
         rows.append(cells)
+    rows = [r for r in rows if r[0] not in missing]  # drawn then dropped: the other rows keep their values
+    counts = [CAF_IRIS_HEADER.index(c) for c in CAF_WITHHELD_COUNTS]
+    others = [r for r in rows if r[0][:5] != CAF_MISSING_IRIS_COMMUNE]
+    if others and not any(r[i] == "" for r in others for i in counts):
+        others[0][CAF_IRIS_HEADER.index("ARSAS")] = ""
     lines = [";".join(CAF_IRIS_HEADER)] + [";".join(r) for r in rows]
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def filo_iris_csv(profiles: list[dict], seed: int) -> bytes:
-    """BASE_TD_FILO_DISP_IRIS_2019.csv: BOM, CRLF, `;`, decimal comma, euros rounded to 10, no final newline."""
+def filo_iris_csv(profiles: list[dict], seed: int, year: int = 2019) -> bytes:
+    """BASE_TD_FILO_DISP_IRIS_<year>.csv: BOM, CRLF, `;`, decimal comma, euros rounded to 10, no final newline.
+
+    Every year lists the same IRIS and replays the 2019 draws (the same withheld cells), the amounts grown by 1.5 % a
+    year and moved by a small per-IRIS drift; the 2019 file is the reference.
+    """
     rng = random.Random(f"{seed}/filo_iris")
+    drift = random.Random(f"{seed}/filo_iris/{year}")
     rows = []
     for p in profiles:
         share = p["qpv_share"]
         med = 20_800 - 8_500 * share + rng.uniform(-900, 900)
+        if year != 2019:
+            med *= (1 + 0.015 * (year - 2019)) * drift.uniform(0.99, 1.01)
         ratios = {
             "D1": 0.53,
             "D2": 0.66,
@@ -177,6 +199,8 @@ def filo_iris_csv(profiles: list[dict], seed: int) -> bytes:
         pact = 100 - ppen - ppat - ppsoc - pimpot
         pcho, pben = rng.uniform(2.5, 6), rng.uniform(2, 5)
         tp60 = None if rng.random() < 0.2 else 11 + 42 * share + rng.uniform(-3, 3)
+        if tp60 is not None and year != 2019:
+            tp60 += drift.uniform(-1, 1)
         blank_activity = rng.random() < 0.05
 
         def f1(x: float | None) -> str:
@@ -192,7 +216,7 @@ def filo_iris_csv(profiles: list[dict], seed: int) -> bytes:
             f1(pimpot), "0",
         ]  # fmt: skip
         rows.append(cells)
-    lines = [";".join(FILO_IRIS_HEADER)] + [";".join(r) for r in rows]
+    lines = [";".join(filo_iris_header(year))] + [";".join(r) for r in rows]
     return (BOM + "\r\n".join(lines)).encode("utf-8")
 
 

@@ -196,6 +196,77 @@ FILO_IRIS_HEADER = _split(
     "DISP_PACT19;DISP_PTSA19;DISP_PCHO19;DISP_PBEN19;DISP_PPEN19;DISP_PPAT19;DISP_PPSOC19;DISP_PPFAM19;"
     "DISP_PPMINI19;DISP_PPLOGT19;DISP_PIMPOT19;DISP_NOTE19"
 )
+# The Filosofi IRIS years of the demo. 2020 is the year of the CAF file: int_references_caf_communes checks the CAF
+# IRIS of a commune against the Filosofi IRIS list of the same year (the 2018 and 2019 real files have the same
+# layout, the year in the column names; the 2020 one is assumed alike [à vérifier]).
+FILO_IRIS_YEARS = (2019, 2020)
+
+
+def filo_iris_file(year: int) -> str:
+    return f"BASE_TD_FILO_DISP_IRIS_{year}.csv"
+
+
+def filo_iris_header(year: int) -> tuple[str, ...]:
+    """FILO_IRIS_HEADER with the year of `year` on two digits (DISP_MED19 -> DISP_MED20)."""
+    suffix = f"{year % 100:02d}"
+    return tuple(c[:-2] + suffix if c.startswith("DISP_") else c for c in FILO_IRIS_HEADER)
+
+
+# --- INSEE Filosofi of whole territories (FILO<year>_DISP_<level>.csv) -------------------------------------
+# Headers copied from the real files of 2014 to 2018 (../shared/data/insee_filosofi_territoires, SOURCES.md §6).
+# The year is on two digits at the end of every column name but CODGEO, LIBGEO, Q3_Q1 and RD.
+
+FILO_TERRITOIRES_FOLDER = "insee_filosofi_territoires"
+FILO_LEVELS = ("COM", "EPCI", "DEP", "REG", "METROPOLE")
+FILOSOFI_LAG = 4  # REVN edition N carries Filosofi N - 4 (sql/seeds/annees_reference.csv)
+FILO_WITHOUT_COMMUNE_FILE = frozenset(
+    {2017}
+)  # like the real data: the 2017 commune file could not be retrieved
+_FILO_UNSUFFIXED = frozenset({"CODGEO", "LIBGEO", "Q3_Q1", "RD"})
+_FILO_HEAD = _split("CODGEO;LIBGEO;NBMEN;NBPERS;NBUC;Q1;Q2;Q3;Q3_Q1;D1;D2;D3;D4;D6;D7;D8;D9;RD;S80S20;GI")
+_FILO_TAIL = _split("PBEN;PPEN;PPAT;PPSOC;PPFAM;PPMINI;PPLOGT;PIMPOT")
+
+
+@dataclass(frozen=True)
+class FiloLayout:
+    """How one year of FILO<year>_DISP_<level>.csv is written (the same for every level of the year).
+
+    columns: names without the year; count_decimals: NBMEN and NBPERS (`308,0` in 2015; NBUC always has one);
+    amount_decimals / amount_step: the euro amounts (one decimal up to 2015, whole euros in 2016, tens from 2017);
+    total_fields: named + empty trailing fields on every line (the 2017 files end each line with 69 empty ones).
+    """
+
+    year: int
+    columns: tuple[str, ...]
+    count_decimals: int
+    amount_decimals: int
+    amount_step: int
+    s80s20_decimals: int
+    gi_decimals: int
+    total_fields: int
+
+    def header(self) -> list[str]:
+        suffix = f"{self.year % 100:02d}"
+        named = [c if c in _FILO_UNSUFFIXED else c + suffix for c in self.columns]
+        return named + [""] * (self.total_fields - len(self.columns))
+
+    def filename(self, level: str) -> str:
+        return f"FILO{self.year}_DISP_{level}.csv"
+
+
+def filo_layout(year: int) -> FiloLayout:
+    """The layout of the real file of that year; before 2015 the 2014 one (PTSAC: wages and unemployment together)."""
+    if year <= 2014:
+        return FiloLayout(year, (*_FILO_HEAD, "PTSAC", *_FILO_TAIL), 0, 1, 1, 1, 1, 29)
+    if year == 2015:
+        return FiloLayout(year, (*_FILO_HEAD, "PACT", "PCHO", "PTSA", *_FILO_TAIL), 1, 1, 1, 1, 1, 31)
+    columns = (*_FILO_HEAD, "PACT", "PTSA", "PCHO", *_FILO_TAIL)
+    if year == 2016:
+        return FiloLayout(year, columns, 0, 0, 1, 3, 3, 31)
+    if year == 2017:
+        return FiloLayout(year, columns, 0, 0, 10, 3, 3, 100)
+    return FiloLayout(year, columns, 0, 0, 10, 1, 3, 31)
+
 
 # --- France Travail job seekers by QPV 2024 (INSEE distribution) -------------------------------------------
 # The real column names are not confirmed [à vérifier]: readers must take them from the metadata file
