@@ -175,7 +175,8 @@ def test_a_file_without_a_used_column_is_held_back_alone(first_run, data, tmp_pa
     held = [line for line in result.stderr.splitlines() if line.startswith("fichier retenu")]
     assert len(held) == 1, result.stderr
     assert "anct_onpv_qpv2015/REVN_2019.csv" in held[0] and "TP60" in held[0]
-    assert "qpv contracts check anct_onpv_qpv2015/REVN_2019.csv --dataset anct_revn" in held[0]
+    # the command to inspect it, with this run's data folder: it can be pasted as it is
+    assert f"qpv contracts check {data}/anct_onpv_qpv2015/REVN_2019.csv --dataset anct_revn" in held[0]
     # published: the other sources and files (DEMO 2018 is new), the held-back edition's rows unchanged
     assert _query(warehouse, "select count(*) from raw.anct_demo where millesime = 2018")[0][0] > 1300
     after = _query(

@@ -106,10 +106,10 @@ OUTCOMES = {
 EXIT_HELD_BACK = 3  # published, with files held back (status 0: everything published, 1: nothing published)
 
 
-def _print_drift(summary) -> int:
+def _print_drift(summary, data_dir: Path | None = None) -> int:
     """One warning line per file with columns its contract does not know (not loaded), one line per held-back
-    file (reason and the command to inspect it, `HeldBack.inspect` as the raw asset's metadata carries it).
-    Returns the exit status: 3 when files were held back."""
+    file (reason and the command to inspect it, `HeldBack.inspect` as the raw asset's metadata carries it, with the
+    data folder of the run in place of its placeholder). Returns the exit status: 3 when files were held back."""
     for name, files in sorted(summary.undeclared.items()):
         for file, columns in sorted(files.items()):
             err.print(
@@ -128,7 +128,12 @@ def _print_drift(summary) -> int:
                 if kept
                 else "aucune version publiée de cette édition ; "
             )
-            + f"examiner : {item['inspect']}",
+            + "examiner : "
+            + (
+                item["inspect"].replace("<dossier de données>", str(data_dir))
+                if data_dir
+                else item["inspect"]
+            ),
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -193,7 +198,7 @@ def run(
     finally:
         _print_data_docs(data_docs)
     _print_refused(summary)
-    status = _print_drift(summary)
+    status = _print_drift(summary, data_dir)
     out.print(f"Entrepôt : {warehouse}\nTableaux de bord : {dashboards / 'index.html'}")
     from pipelines.warehouse.publication import last_report_path
 
@@ -367,7 +372,7 @@ def refresh(
         archive_root=str(archive), data_dir=str(data_dir) if data_dir else None
     )
     summary = _guard(_run_with_progress, data_dir, warehouse, dashboards, source_client)
-    status = _print_drift(summary)
+    status = _print_drift(summary, data_dir)
     out.print(f"Entrepôt : {warehouse}\nTableaux de bord : {dashboards / 'index.html'}")
     if status:
         raise typer.Exit(status)
