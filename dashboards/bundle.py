@@ -298,10 +298,18 @@ def comparaison_ensemble(
         f"{dico.loc[code, 'libelle'] if code in dico.index else code} (données {annee})"
         for code, annee, _ in columns
     ]
+    return _territory_table(headers, territories, [part for _, _, part in columns])
+
+
+def _territory_table(
+    headers: list[str], territories: list[tuple[str, str | None, str]], columns: list[pd.DataFrame]
+) -> str:
+    """One row per territory (level, code or None for the single one of its level, name), one cell per column's
+    value for that territory (empty when it has none)."""
     rows = []
     for kind, territory, name in territories:
         row = [name]
-        for _, _, part in columns:
+        for part in columns:
             cell = part[part["type_territoire"] == kind]
             if territory is not None:
                 cell = cell[cell["code_territoire"] == territory]
@@ -337,20 +345,7 @@ def comparaison(terr: pd.DataFrame, config: TerritoireConfig, dico: pd.DataFrame
         label = dico.loc[code, "libelle"] if code in dico.index else code
         headers.append(f"{label} ({int(latest)}, géo. {'2024' if geographie == 'qpv2024' else '2015'})")
         columns.append(part[part["millesime"] == latest])
-    rows = []
-    for kind, territory, name in territories:
-        row = [name]
-        for part in columns:
-            cell = part[part["type_territoire"] == kind]
-            if territory is not None:
-                cell = cell[cell["code_territoire"] == territory]
-            row.append(
-                ""
-                if cell.empty
-                else fr_value(cell.iloc[0]["valeur"], cell.iloc[0]["unite"], bool(cell.iloc[0]["secret"]))
-            )
-        rows.append(row)
-    return f'<div class="defile">{_table(headers, rows)}</div>'
+    return _territory_table(headers, territories, columns)
 
 
 def write_home(

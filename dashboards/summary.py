@@ -131,18 +131,20 @@ def dictionnaire(con: duckdb.DuckDBPyConnection, codes: list[str]) -> pd.DataFra
     ).df()
 
 
+def _territory_parameters(config: TerritoireConfig) -> list:
+    """The parameters of the territory queries: followed indicators, communes, EPCI SIREN, département code."""
+    return [
+        config.indicateurs,
+        [c.code for c in config.communes],
+        config.siren,
+        config.departement.code if config.departement else "",
+    ]
+
+
 def territoires(con: duckdb.DuckDBPyConnection, config: TerritoireConfig) -> pd.DataFrame:
     """The reference territories' aggregates (QPV of each commune, of the EPCI, of the département, all QPV of
     France) for the followed indicators, every edition."""
-    return con.execute(
-        _TERRITOIRES,
-        [
-            config.indicateurs,
-            [c.code for c in config.communes],
-            config.siren,
-            config.departement.code if config.departement else "",
-        ],
-    ).df()
+    return con.execute(_TERRITOIRES, _territory_parameters(config)).df()
 
 
 def metropolitain(config: TerritoireConfig) -> bool:
@@ -154,16 +156,7 @@ def ensembles(con: duckdb.DuckDBPyConnection, config: TerritoireConfig) -> pd.Da
     """The whole territories (all their households: INSEE Filosofi, CAF summed to communes) of the EPCI, its
     communes, its département and France métropolitaine, for the followed indicators, every year of data; empty
     when the warehouse has none (marts.references_territoire)."""
-    return con.execute(
-        _ENSEMBLES,
-        [
-            config.indicateurs,
-            [c.code for c in config.communes],
-            config.siren,
-            config.departement.code if config.departement else "",
-            metropolitain(config),
-        ],
-    ).df()
+    return con.execute(_ENSEMBLES, [*_territory_parameters(config), metropolitain(config)]).df()
 
 
 def annees_comparables(con: duckdb.DuckDBPyConnection, config: TerritoireConfig) -> dict[str, list[int]]:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from filelock import FileLock
 
@@ -130,3 +131,12 @@ def demo_warehouse(tmp_path_factory) -> Path:
         (out / "demo.stderr").write_text(result.stderr, encoding="utf-8")
 
     return _built_once(tmp_path_factory, "demo", build) / "qpv.duckdb"
+
+
+def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
+    """The rows of `sql` on a warehouse opened read-only (and closed)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

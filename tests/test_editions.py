@@ -13,11 +13,10 @@ import re
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.contracts.model import ContractError, load_contract, parse_editions
-from tests.conftest import SHARED_DATA, run_cli
+from tests.conftest import SHARED_DATA, query, run_cli
 from tests.http_fixture import webhook_receiver
 
 BOM = "\ufeff"
@@ -49,14 +48,6 @@ def _with_new_column(rows: list[list[str]]) -> list[list[str]]:
 def _without_column(rows: list[list[str]], name: str) -> list[list[str]]:
     at = rows[0].index(name)
     return [[c for j, c in enumerate(row) if j != at] if len(row) > at else row for row in rows]
-
-
-def _query(warehouse: Path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -113,14 +104,14 @@ def test_a_later_edition_with_a_new_column_is_published_and_the_column_named(fir
     tp60 = rows[0].index("TP60")
     [line] = [r for r in rows if r[0] == "QP059077"]
     expected = float(line[tp60].replace(",", "."))
-    [(value,)] = _query(
+    [(value,)] = query(
         warehouse,
         "select valeur from marts.indicateurs_qpv where code_qp = 'QP059077' and millesime = 2022 "
         "and indicateur = 'taux_pauvrete_60'",
     )
     assert value == expected
     # the column is recorded (run report) and not loaded
-    assert NEW_COLUMN not in {r[0] for r in _query(warehouse, "describe raw.anct_revn")}
+    assert NEW_COLUMN not in {r[0] for r in query(warehouse, "describe raw.anct_revn")}
     report = json.loads(next((warehouse.parent / "reports").glob("2*.json")).read_text())
     assert report["sources"]["anct_revn"]["undeclared_columns"] == {
         "anct_onpv_qpv2015/REVN_2022.csv": [NEW_COLUMN]
@@ -135,7 +126,7 @@ def test_a_later_filosofi_year_dropped_into_the_folder_is_ingested_with_no_code_
     median = rows[0].index("Q219")
     expected = {r[0]: float(r[median].replace(",", ".")) for r in rows[1:] if r[median]}
     got = dict(
-        _query(
+        query(
             warehouse,
             "select code_territoire, valeur from marts.references_territoire where type_territoire = 'epci' "
             "and annee_reference = 2019 and indicateur = 'revenu_median_uc'",
@@ -143,7 +134,7 @@ def test_a_later_filosofi_year_dropped_into_the_folder_is_ingested_with_no_code_
     )
     assert len(expected) > 1000 and got == expected
     # REVN 2022 carries Filosofi 2018: its quartiers are compared with their whole commune of 2018
-    [(n,)] = _query(
+    [(n,)] = query(
         warehouse,
         "select count(distinct code_qp) from marts.ecarts_qpv where millesime = 2022 and annee_reference = 2018 "
         "and perimetre_reference = 'ensemble' and type_reference = 'commune' and indicateur = 'revenu_median_uc' "
@@ -154,7 +145,7 @@ def test_a_later_filosofi_year_dropped_into_the_folder_is_ingested_with_no_code_
 
 def test_a_file_without_a_used_column_is_held_back_alone(first_run, data, tmp_path):
     _, warehouse = first_run
-    before = _query(
+    before = query(
         warehouse, "select * exclude (_fichier) from raw.anct_revn where millesime = 2019 order by _ligne"
     )
     assert len(before) > 1300
@@ -178,17 +169,17 @@ def test_a_file_without_a_used_column_is_held_back_alone(first_run, data, tmp_pa
     # the command to inspect it, with this run's data folder: it can be pasted as it is
     assert f"qpv contracts check {data}/anct_onpv_qpv2015/REVN_2019.csv --dataset anct_revn" in held[0]
     # published: the other sources and files (DEMO 2018 is new), the held-back edition's rows unchanged
-    assert _query(warehouse, "select count(*) from raw.anct_demo where millesime = 2018")[0][0] > 1300
-    after = _query(
+    assert query(warehouse, "select count(*) from raw.anct_demo where millesime = 2018")[0][0] > 1300
+    after = query(
         warehouse, "select * exclude (_fichier) from raw.anct_revn where millesime = 2019 order by _ligne"
     )
     assert after == before
-    [(tp60,)] = _query(
+    [(tp60,)] = query(
         warehouse,
         "select count(valeur) from marts.indicateurs_qpv where millesime = 2019 and indicateur = 'taux_pauvrete_60'",
     )
     assert tp60 == 1350  # the published 2019 poverty rates are still there
-    assert _query(warehouse, "select count(*) from raw.anct_revn where millesime = 2022")[0][0] > 1300
+    assert query(warehouse, "select count(*) from raw.anct_revn where millesime = 2022")[0][0] > 1300
     report = json.loads((warehouse.parent / "reports" / "latest.json").read_text())
     [item] = report["held_back"]
     assert item["file"] == "anct_onpv_qpv2015/REVN_2019.csv" and item["kept_rows"] == len(before)

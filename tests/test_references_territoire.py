@@ -7,8 +7,9 @@ import csv
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
+
+from tests.conftest import query
 
 FILOSOFI = "insee_filosofi_territoires"
 
@@ -30,16 +31,8 @@ def _by_hand(shared_data: Path, name: str, code: str, column: str) -> float | No
     return _number(row[header.index(column)])
 
 
-def _query(warehouse: Path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 def _reference(warehouse, type_territoire, code, annee, indicateur):
-    rows = _query(
+    rows = query(
         warehouse,
         "select valeur, secret from marts.references_territoire where type_territoire = ? and code_territoire = ? "
         "and annee_reference = ? and indicateur = ?",
@@ -77,7 +70,7 @@ def test_every_2018_commune_and_epci_median_is_in_the_mart_exactly(real_warehous
         header, rows = _file_rows(shared_data, name)
         expected = {r[0]: _number(r[header.index("Q218")]) for r in rows}
         got = dict(
-            _query(
+            query(
                 real_warehouse,
                 "select code_territoire, valeur from marts.references_territoire where type_territoire = ? "
                 "and annee_reference = 2018 and indicateur = 'revenu_median_uc'",
@@ -90,12 +83,12 @@ def test_every_2018_commune_and_epci_median_is_in_the_mart_exactly(real_warehous
 def test_quirks_of_2014_and_2015(real_warehouse, shared_data):
     # 2014: wages and unemployment benefits in one column (PTSAC14): no part_revenus_activite that year, and not
     # a secret either (the indicator does not exist in that layout)
-    [(n2014,)] = _query(
+    [(n2014,)] = query(
         real_warehouse,
         "select count(*) from marts.references_territoire where annee_reference = 2014 "
         "and indicateur = 'part_revenus_activite'",
     )
-    [(n2015,)] = _query(
+    [(n2015,)] = query(
         real_warehouse,
         "select count(*) from marts.references_territoire where annee_reference = 2015 "
         "and indicateur = 'part_revenus_activite' and type_territoire = 'epci'",
@@ -118,7 +111,7 @@ def test_quirks_of_2014_and_2015(real_warehouse, shared_data):
 
 def test_old_commune_codes_are_kept_and_counted_in_the_run_report(real_warehouse):
     # codes of the 2014 map that the COG in use no longer has: kept with their own code and counted, never dropped
-    [(hors_cog, total)] = _query(
+    [(hors_cog, total)] = query(
         real_warehouse,
         "select count(distinct code_territoire) filter (where code_commune_cog is null), count(distinct code_territoire) "
         "from marts.references_territoire where type_territoire = 'commune' and annee_reference = 2014",
@@ -147,7 +140,7 @@ def test_caf_references_of_whole_communes_only_when_every_iris_is_there(real_war
     complete = {c: sum(v) for c, v in communes.items() if None not in v}
     incomplete = {c for c, v in communes.items() if None in v}
     got = dict(
-        _query(
+        query(
             real_warehouse,
             "select code_territoire, valeur from marts.references_territoire where source like 'CNAF%' "
             "and annee_reference = 2018 and indicateur = 'foyers_allocataires' and motif_absence is null "
@@ -158,7 +151,7 @@ def test_caf_references_of_whole_communes_only_when_every_iris_is_there(real_war
     assert all(got[c] == pytest.approx(complete[c]) for c in got)
     # a commune with a withheld IRIS count: no value, with the reason
     some = sorted(incomplete)[0]
-    [(valeur, motif)] = _query(
+    [(valeur, motif)] = query(
         real_warehouse,
         "select valeur, motif_absence from marts.references_territoire where source like 'CNAF%' "
         "and annee_reference = 2018 and indicateur = 'foyers_allocataires' and code_territoire = ?",
@@ -171,7 +164,7 @@ def test_a_qpv_median_is_compared_with_its_whole_commune_of_the_same_filosofi_ye
     real_warehouse, shared_data
 ):
     # REVN 2019 carries Filosofi 2015 (sql/seeds/annees_reference.csv): QP093004 of Saint-Denis (93066)
-    rows = _query(
+    rows = query(
         real_warehouse,
         "select code_qp, millesime, annee_reference, valeur, code_reference, valeur_reference, ecart "
         "from marts.ecarts_qpv where perimetre_reference = 'ensemble' and type_reference = 'commune' "
@@ -192,7 +185,7 @@ def test_a_qpv_median_is_compared_with_its_whole_commune_of_the_same_filosofi_ye
 
 
 def test_more_than_1000_qpv_have_a_median_compared_with_their_whole_commune(real_warehouse):
-    [(n,)] = _query(
+    [(n,)] = query(
         real_warehouse,
         "select count(distinct code_qp) from marts.ecarts_qpv where perimetre_reference = 'ensemble' "
         "and type_reference = 'commune' and indicateur = 'revenu_median_uc' and valeur_reference is not null",
@@ -202,7 +195,7 @@ def test_more_than_1000_qpv_have_a_median_compared_with_their_whole_commune(real
 
 def test_a_qpv_alone_in_its_commune_is_not_compared_with_itself(real_warehouse):
     # the quartier aggregate of a commune with one QPV is the QPV itself: no 'qpv' row; the whole commune is there
-    [(alone,)] = _query(
+    [(alone,)] = query(
         real_warehouse,
         "select count(*) from marts.ecarts_qpv as e inner join marts.indicateurs_territoire as t "
         "on t.type_territoire = e.type_reference and t.code_territoire = e.code_reference "
@@ -210,7 +203,7 @@ def test_a_qpv_alone_in_its_commune_is_not_compared_with_itself(real_warehouse):
         "and t.perimetre = 'qpv' where e.perimetre_reference = 'qpv' and t.nb_qpv < 2",
     )
     assert alone == 0
-    rows = _query(
+    rows = query(
         real_warehouse,
         "select e.code_qp, e.valeur, e.valeur_reference from marts.ecarts_qpv as e "
         "where e.perimetre_reference = 'ensemble' and e.type_reference = 'commune' "

@@ -371,10 +371,13 @@ class ColumnMatch:
     position: int  # 1-based position in the file, for error messages
 
 
-def header_columns(header: list[str], contract: Contract) -> tuple[list[ColumnMatch], list[str], list[str]]:
-    """Contract columns found in `header` (case-insensitive, aliases accepted), the headers the contract does not
+def header_columns(
+    header: list[str], contract: Contract, millesime: int | None = None
+) -> tuple[list[ColumnMatch], list[str], list[str]]:
+    """Contract columns found in `header` (case-insensitive, aliases accepted; an alias with the year `{aa}` stands
+    for edition `millesime`'s year only, any year when it is not known), the headers the contract does not
     describe, and one message per further header for a contract column already found (the first one is kept)."""
-    aliases = contract.alias_map()
+    aliases = contract.alias_map(millesime)
     seen: dict[str, str] = {}
     matches: list[ColumnMatch] = []
     unknown: list[str] = []
@@ -410,7 +413,7 @@ def match_columns(
     Raises InputError on two headers for one contract column and on a required column missing from an edition
     the column is declared for (`editions:`).
     """
-    matches, unknown, clashes = header_columns(header, contract)
+    matches, unknown, clashes = header_columns(header, contract, millesime)
     if clashes:
         raise InputError(label, clashes[0], line)
     present = {m.canonical for m in matches}
