@@ -64,7 +64,13 @@ def _built_once(tmp_path_factory, name: str, build) -> Path:
 @pytest.fixture(scope="session")
 def real_warehouse(shared_data: Path, tmp_path_factory) -> Path:
     """The whole graph materialized once on the real extracts, into a temporary DuckDB file, by the `qpv run`
-    command a user types (its output is kept in `run.stdout` beside the warehouse for the CLI tests)."""
+    command a user types (its output is kept in `run.stdout` beside the warehouse for the CLI tests).
+
+    QPV_TEST_REAL_WAREHOUSE=<file> reuses a warehouse already built from ../shared/data instead (a development
+    shortcut for the tests that only read the marts; never set in CI)."""
+    reused = os.environ.get("QPV_TEST_REAL_WAREHOUSE")
+    if reused:
+        return Path(reused)
 
     def build(out: Path) -> None:
         result = run_cli("run", "--data-dir", str(shared_data), "--warehouse", str(out / "qpv.duckdb"),

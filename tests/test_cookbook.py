@@ -153,8 +153,44 @@ def check_top_ess(rows):
 def check_ess_famille(rows):
     for r in rows:
         assert r["cellules_publiees"] >= 1
-        assert r["etablissements_ess_publies"] >= 11  # every published cell is at or above the threshold
+        assert r["etablissements_ess_publies"] >= 1  # SIRENE, a public register: no threshold
         assert r["emplois_ess_bas"] <= r["emplois_ess_central"] <= r["emplois_ess_haut"]
+
+
+def check_formation(rows):
+    assert rows and len({r["millesime"] for r in rows}) == 1
+    for r in rows:
+        assert r["nb_qpv"] >= 1
+        parts = [r[k] for k in ("part_infra_cap_bep", "part_cap_bep", "part_bac", "part_superieur_bac")]
+        assert all(p is None or 0 <= p <= 100 for p in parts)
+    assert sorted_desc(r["part_infra_cap_bep"] for r in rows)
+
+
+def check_deciles(rows):
+    assert len(rows) <= 10 and len({r["millesime"] for r in rows}) == 1
+    for r in rows:
+        assert r["annee_reference"] == r["millesime"] - 4  # REVN edition N carries Filosofi N - 4
+        assert r["d1_quartier"] <= r["mediane_quartier"] <= r["d9_quartier"]
+        assert r["d1_commune"] <= r["mediane_commune"] <= r["d9_commune"]
+        assert close(r["rapport_d1"], r["d1_quartier"] / r["d1_commune"])
+    assert all(x["rapport_d1"] <= y["rapport_d1"] for x, y in zip(rows, rows[1:], strict=False))
+
+
+def check_structure(rows):
+    assert rows and len({r["millesime"] for r in rows}) == 1
+    for r in rows:
+        assert 0 <= r["part_0_24_ans"] <= 100
+        assert r["part_60_ans_plus"] is None or r["part_0_24_ans"] + r["part_60_ans_plus"] <= 100 + 1e-6
+    assert sorted_desc(r["part_0_24_ans"] for r in rows)
+
+
+def check_secret_producteur(rows):
+    by = {r["producteur"]: r for r in rows}
+    for r in rows:
+        assert 0 <= r["nb_secretes"] <= r["nb_cellules"]
+    if "insee_sirene" in by:  # a public register: no threshold (the demo; no SIRENE in the real extracts)
+        assert by["insee_sirene"]["seuil_max"] == 0
+    assert by["cnaf"]["seuil_min"] >= 11
 
 
 def check_dictionnaire(rows):
@@ -350,6 +386,57 @@ EXPECTED = {
         check_dictionnaire,
         True,
     ),
+    "formation_demandeurs_epci": (
+        (
+            "code_epci",
+            "lib_epci",
+            "millesime",
+            "nb_qpv",
+            "part_infra_cap_bep",
+            "part_cap_bep",
+            "part_bac",
+            "part_superieur_bac",
+        ),
+        check_formation,
+        True,
+    ),  # fmt: skip
+    "deciles_revenu_commune_entiere": (
+        (
+            "code_qp",
+            "lib_qp",
+            "commune",
+            "millesime",
+            "annee_reference",
+            "d1_quartier",
+            "d1_commune",
+            "mediane_quartier",
+            "mediane_commune",
+            "d9_quartier",
+            "d9_commune",
+            "rapport_d1",
+        ),
+        check_deciles,
+        True,
+    ),  # fmt: skip
+    "structure_age_menages": (
+        (
+            "code_qp",
+            "lib_qp",
+            "millesime",
+            "part_0_24_ans",
+            "part_60_ans_plus",
+            "indice_jeunesse",
+            "part_menages_1_personne",
+            "part_allocataires_monoparents",
+        ),
+        check_structure,
+        True,
+    ),  # fmt: skip
+    "secret_par_producteur": (
+        ("producteur", "seuil_min", "seuil_max", "nb_cellules", "nb_secretes", "part_secretes"),
+        check_secret_producteur,
+        True,
+    ),  # fmt: skip
     "jeunes_demandeurs_communes_2024": (
         (
             "code_commune",

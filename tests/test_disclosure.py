@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -146,10 +147,10 @@ def test_no_published_cell_under_the_thresholds(warehouse):
         assert threshold_violations(con) == []
 
 
-def test_the_threshold_scan_catches_a_planted_leak(demo_warehouse, tmp_path):
+def test_the_threshold_scan_catches_a_planted_leak(real_warehouse, tmp_path):
     """The scan itself can fail: a copy of the demo warehouse with one secret count published."""
     copy = tmp_path / "copy.duckdb"
-    copy.write_bytes(demo_warehouse.read_bytes())
+    shutil.copyfile(real_warehouse, copy)
     with duckdb.connect(str(copy)) as con:
         code_qp, geographie, millesime, indicateur, vraie = con.execute(
             """
@@ -194,15 +195,17 @@ def test_no_suppressed_cell_is_recovered_by_differencing_across_editions(warehou
         assert differencing_attack(con, across_editions=True) == []
 
 
-def test_the_audit_across_editions_is_what_protects_the_demo(demo_warehouse):
+def test_the_audit_across_editions_is_what_protects_the_real_extracts(real_warehouse):
     """Without the aggregates the audit withheld (intermediate.int_secret_editions), the per-edition suppression of
-    the demo leaks across editions (QN05995M creations_etablissements = 7 in 2020 and 2022, its two neighbours
-    unchanged between 2022 and 2023); with them, nothing — and the withheld aggregates are secret in the mart."""
-    with connect(demo_warehouse) as con:
+    the real extracts leaks across editions (e.g. estimated non-claiming households of a QPV whose neighbours did
+    not change between editions); with them, nothing — and the withheld aggregates are secret in the mart.
+    (The demo's leak across editions was a SIRENE creation count: SIRENE is published without threshold since
+    issue 25, so the demo no longer needs the audit.)"""
+    with connect(real_warehouse) as con:
         withheld = con.execute(
             "select niveau, code_territoire, serie from intermediate.int_secret_editions order by all"
         ).fetchall()
-        assert withheld, "the demo needs the audit: it has a leak across editions"
+        assert withheld, "the real extracts need the audit: they have a leak across editions"
         views_from_suppression(con)  # the suppression's result, nothing withheld
         leaks = attack(con, across_editions=True).leaks
         assert any("recoverable from the published territory sums" in line for line in leaks), leaks
@@ -234,12 +237,13 @@ def test_no_suppressed_ratio_is_rebuilt_from_its_published_counts(warehouse):
         assert con.execute(RATIO_REBUILT_SQL).fetchall() == []
 
 
-def test_the_attack_across_editions_finds_a_planted_leak(demo_warehouse, tmp_path):
-    """A copy of the demo where a suppressed count of one edition is published, unchanged, in another edition
+def test_the_attack_across_editions_finds_a_planted_leak(real_warehouse, tmp_path):
+    """A copy of the real-extracts warehouse (the demo has no count under
+    the thresholds since SIRENE counts are public) where a suppressed count of one edition is published, unchanged, in another edition
     of the same QPV (the planted mistake): the attack across editions recovers it and, through its territory,
     the other suppressed cell of that sum; the per-edition attack does not see it."""
     copy = tmp_path / "copy.duckdb"
-    copy.write_bytes(demo_warehouse.read_bytes())
+    shutil.copyfile(real_warehouse, copy)
     with duckdb.connect(str(copy)) as con:
         before = set(differencing_attack(con, across_editions=True))
         # a secret count (somme) of a QPV whose same indicator is published in another edition
@@ -305,11 +309,12 @@ def test_the_differencing_attack_recovers_a_planted_leak():
     assert _recoverable([ab, frozenset("bc"), frozenset("ac")]) == {"a", "b", "c"}
 
 
-def test_the_differencing_attack_finds_a_planted_leak_in_a_warehouse(demo_warehouse, tmp_path):
-    """A copy of the demo where the secondary suppression is undone in one commune: of the two suppressed counts
+def test_the_differencing_attack_finds_a_planted_leak_in_a_warehouse(real_warehouse, tmp_path):
+    """A copy of the real-extracts warehouse (the demo has no count under
+    the thresholds since SIRENE counts are public) where the secondary suppression is undone in one commune: of the two suppressed counts
     of a published commune aggregate, one is published; the other must then be recovered."""
     copy = tmp_path / "copy.duckdb"
-    copy.write_bytes(demo_warehouse.read_bytes())
+    shutil.copyfile(real_warehouse, copy)
     with duckdb.connect(str(copy)) as con:
         found = con.execute(
             """
@@ -326,7 +331,7 @@ def test_the_differencing_attack_finds_a_planted_leak_in_a_warehouse(demo_wareho
             order by all limit 1
             """
         ).fetchone()
-        assert found is not None, "the demo has no published commune aggregate with two suppressed counts"
+        assert found is not None, "no published commune aggregate with two suppressed counts"
         geographie, millesime, indicateur, published, revealed = found
         con.execute(
             """
@@ -571,7 +576,13 @@ def test_fiches_and_pages_never_show_a_suppressed_value(demo_fiches, demo_wareho
 def test_the_page_check_catches_a_planted_leak(demo_fiches, demo_warehouse, tmp_path):
     with connect(demo_warehouse) as con:
         index = SecretIndex(con)
-    code, values = next((c, v) for c, v in sorted(index.values.items()) if v)
+    known = [(c, v) for c, v in sorted(index.values.items()) if v]
+    if not known:  # the demo has no count under the thresholds (SIRENE counts are public): plant a secret too
+        with connect(demo_warehouse) as con:
+            code = con.execute("select min(code_qp) from marts.indicateurs_qpv").fetchone()[0]
+        index.values[code] = {123.4}
+        known = [(code, index.values[code])]
+    code, values = known[0]
     site = tmp_path / "site"
     (site / "fiches").mkdir(parents=True)
     (site / "donnees").mkdir()

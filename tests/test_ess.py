@@ -24,7 +24,8 @@ LONG_SHAPE = [
 ]  # fmt: skip
 DICTIONARY_COLUMNS = [
     "code", "theme", "libelle", "definition", "formule", "unite", "facteur", "agregation", "numerateur_code",
-    "denominateur_code", "source", "geographie", "annee_reference", "precautions", "seuil_secret",
+    "denominateur_code", "source", "geographie", "annee_reference", "precautions", "producteur", "seuil_secret",
+    "regle_producteur",
 ]  # fmt: skip
 # Personal data of individual entrepreneurs must not leave raw: SIRENE's personal fields under any spelling
 # (nomUniteLegale, nom_usage, prenom1UniteLegale, pseudonyme, sexe, enseigne…) in any table, and no `nom` column at all
@@ -118,7 +119,9 @@ def test_ess_detail_by_family_and_section_equals_the_truth(demo) -> None:
         assert by_qpv[code] == (t["ess_emplois_bas"], t["ess_emplois_haut"]), code
 
 
-def test_published_ess_detail_hides_small_cells_and_their_complement(demo) -> None:
+def test_published_ess_detail_publishes_every_cell_of_the_public_register(demo) -> None:
+    """SIRENE is a public register (sql/seeds/regles_secret.csv, insee_sirene: no threshold): every family x section
+    cell is published with its exact count, small ones included (the demo has cells under 11)."""
     warehouse, _, truth = demo
     rows = query(
         warehouse,
@@ -133,24 +136,13 @@ def test_published_ess_detail_hides_small_cells_and_their_complement(demo) -> No
             "where geographie = 'qpv2024'",
         )
     }
-    per_qpv: dict[str, int] = {}
-    published: dict[str, int] = {}
+    assert len(rows) == len(exact) and any(n < 11 for n in exact.values())
     for code, family, section, secret, n in rows:
-        if exact[(code, family, section)] < 11:
-            assert secret and n is None, (code, family, section)
-        if secret:
-            per_qpv[code] = per_qpv.get(code, 0) + 1
-        else:
-            published[code] = published.get(code, 0) + 1
-            assert n == exact[(code, family, section)]
-    # a lone suppressed cell beside published ones could be recovered from the QPV total: there is none
-    # (a QPV whose only cell is suppressed has a total under the threshold, itself secret)
-    assert per_qpv
-    assert all(k != 1 or code not in published for code, k in per_qpv.items()), per_qpv
+        assert not secret and n == exact[(code, family, section)], (code, family, section)
     assert set(truth) >= {c for c, *_ in rows}
 
 
-def test_ess_wide_view_suppresses_small_counts(demo) -> None:
+def test_ess_wide_view_publishes_the_counts_of_the_register(demo) -> None:
     warehouse, _, truth = demo
     rows = query(
         warehouse,
@@ -159,14 +151,9 @@ def test_ess_wide_view_suppresses_small_counts(demo) -> None:
     assert {r[0] for r in rows} == set(truth)
     for code, n, bas in rows:
         expected = truth[code]["ess_etablissements"]
-        if expected < 11:
-            assert n is None, code
-        else:  # published, unless withheld by the secondary suppression
-            assert n in (expected, None), code
+        assert n == expected, code  # SIRENE, a public register: no threshold, no secondary suppression
         if bas is not None:
             assert bas == truth[code]["ess_emplois_bas"], code
-    # the demo puts 12 neighbourhood associations in every QPV: every count is above the threshold here (small
-    # cells are exercised by the family x section detail, test above)
     assert all(n is not None for _, n, _ in rows)
 
 
@@ -184,6 +171,32 @@ def test_creations_per_year_equal_the_truth(demo) -> None:
             part = got[(code, int(year), "part_creations_entrepreneurs_individuels")][0]
             assert part == (pytest.approx(100 * ei / n) if n else None), (code, year)
         assert (code, int(years[0]), "taux_creation") not in got
+
+
+def test_creation_counts_are_published_for_every_qpv_of_both_geographies(demo) -> None:
+    """Issue 25: the count threshold (11) belongs to the statistical producers, not to SIRENE, a public register:
+    every creation count of the marts is published (none secret), equal to the truth in the 2024 geography."""
+    warehouse, _, truth = demo
+    rows = query(
+        warehouse,
+        "select geographie, code_qp, millesime, indicateur, valeur, secret from marts.indicateurs_qpv "
+        "where indicateur in ('creations_etablissements', 'creations_etablissements_ei')",
+    )
+    assert {g for g, *_ in rows} == {"qpv2015", "qpv2024"}
+    assert all(not secret and valeur is not None for *_, valeur, secret in rows)
+    small = 0
+    for geographie, code, year, indicateur, valeur, _ in rows:
+        if geographie == "qpv2024":
+            key = (
+                "creations_par_annee"
+                if indicateur == "creations_etablissements"
+                else "creations_ei_par_annee"
+            )
+            assert valeur == truth[code][key][str(year)], (code, year, indicateur)
+        small += valeur < 11
+    assert small > 100  # the cells the old threshold withheld (all 300 of the 2015 geography)
+    assert query(warehouse, "select producteur, seuil_secret from marts.ref_indicateurs "
+                 "where code = 'creations_etablissements'") == [("insee_sirene", 0)]  # fmt: skip
 
 
 def test_qpv2015_rates_use_the_demo_population(demo, files) -> None:

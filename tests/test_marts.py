@@ -131,7 +131,8 @@ def test_territory_aggregates_equal_sums_of_the_qpv_counts(request, fixture):
             assert r["valeur"] == pytest.approx(num), key
         else:
             assert (r["numerateur"], r["denominateur"]) == (pytest.approx(num), pytest.approx(den)), key
-            assert r["valeur"] == pytest.approx(facteur * num / den), key
+            # 0 / 0 (no creation in any QPV of the territory: SIRENE has no threshold) has no value, never NaN
+            assert r["valeur"] == (pytest.approx(facteur * num / den) if den else None), key
     assert published > 0.5 * len(mart)
     assert {r["type_territoire"] for r in mart} == {"commune", "epci", "departement", "region", "france"}
 

@@ -83,6 +83,7 @@ CHECKS = [
     ("ref_ess_sections_naf", lambda row: [row[0], "", *row[2:]], "deux sections"),
     ("ref_tranches_effectifs", lambda row: [row[0], "", *row[2:]], "en double"),
     ("ref_non_recours_drees", lambda row: [*row[:2], "", *row[3:]], "en double"),
+    ("ref_regles_secret", lambda row: [row[0], "", *row[2:]], "en double"),
 ]
 
 

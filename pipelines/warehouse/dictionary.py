@@ -287,7 +287,10 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
     ): "Relation entre millésime et année de référence des données ; pour la "
     "géographie 2015, l'année des données de chaque millésime et sa certitude (détail dans marts.annees_reference).",
     ("ref_indicateurs", "precautions"): "Précautions d'usage et d'interprétation.",
-    ("ref_indicateurs", "seuil_secret"): "Seuil du secret statistique (effectif ou dénominateur minimal).",
+    ("ref_indicateurs", "producteur"): "Producteur dont la règle de secret s'applique (sql/seeds/regles_secret.csv : "
+    "insee_rp, insee_filosofi, cnaf, cnam, france_travail, asp, insee_sirene).",
+    ("ref_indicateurs", "seuil_secret"): "Seuil du secret statistique (effectif ou dénominateur minimal) : règle du "
+    "producteur, ou seuil plus strict du dictionnaire ; 0 = pas de seuil (registre public SIRENE).",
     ("ref_indicateurs", "regle_secret"): "Règle de secret statistique appliquée (primaire et secondaire).",
     ("ref_indicateurs", "regle_territoires"): "Règle d'agrégation des territoires.",
     ("ref_indicateurs", "regle_rupture"): "Quand une valeur est marquée en rupture de série.",

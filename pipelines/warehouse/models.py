@@ -47,7 +47,15 @@ SEEDS: dict[str, dict[str, str]] = {
         "geographie": "VARCHAR",
         "annee_reference": "VARCHAR",
         "precautions": "VARCHAR",
+        "producteur": "VARCHAR",
         "seuil_secret": "INTEGER",
+    },
+    "regles_secret": {
+        "producteur": "VARCHAR",
+        "libelle_producteur": "VARCHAR",
+        "seuil_effectif": "INTEGER",
+        "seuil_denominateur": "INTEGER",
+        "regle": "VARCHAR",
     },
     "annees_reference": {
         "fichier": "VARCHAR",

@@ -1,6 +1,9 @@
--- Grain: one row per QPV (2015 geography), edition and base count (population, population_15_64_estimee,
--- foyers_allocataires, personnes_couvertes_caf, personnes_couvertes_regime_general). Sources: staging.stg_anct_demo,
--- staging.stg_anct_revn; dictionary intermediate.int_ref_indicateurs (thème base) (suppression thresholds).
+-- Grain: one row per QPV (2015 geography), edition and indicator of the base theme (population and demography):
+-- base counts (population, population_15_64_estimee, foyers_allocataires, personnes_couvertes_caf,
+-- personnes_couvertes_regime_general), the census structure published as shares (sex, age, households,
+-- nationality, youth index), the CAF family structure (claimants by family type, children by age band) and its
+-- shares. Sources: staging.stg_anct_demo, staging.stg_anct_revn; dictionary intermediate.int_ref_indicateurs
+-- (thème base) (factors, suppression thresholds).
 -- Long shape shared by every theme. A blank cell of the producer, or a count under the dictionary's seuil_secret,
 -- is secret: valeur and numerateur null, never 0.
 with demo as (
@@ -16,7 +19,7 @@ noms as (
 ),
 
 dictionnaire as (
-    select code, seuil_secret from intermediate.int_ref_indicateurs where theme = 'base'
+    select code, facteur, seuil_secret from intermediate.int_ref_indicateurs where theme = 'base'
 ),
 
 -- Share of the 0-24 year-olds who are 15-24 (k1) and of the 60+ who are 60-64 (k2): project assumptions, written
@@ -35,6 +38,20 @@ demo_comptages as (
         d.foyers_allocataires,
         d.part_0_24_ans,
         d.part_60_ans_plus,
+        d.allocataires_monoparents,
+        d.allocataires_isoles,
+        d.allocataires_couples_sans_enfant,
+        d.allocataires_couples_avec_enfants,
+        d.allocataires_3_enfants_plus,
+        d.allocataires_moins_25_non_etudiants,
+        d.allocataires_etudiants,
+        d.enfants_couverts_caf,
+        d.enfants_couverts_caf_0_2_ans,
+        d.enfants_couverts_caf_3_5_ans,
+        d.enfants_couverts_caf_6_10_ans,
+        d.enfants_couverts_caf_11_14_ans,
+        d.enfants_couverts_caf_15_17_ans,
+        d.enfants_couverts_caf_18_24_ans,
         d.fichier_sha256
     from demo as d
     left join noms as n on n.code_qp = d.code_qp
@@ -98,17 +115,71 @@ estimation as (
 demo_long as (
     select code_qp, lib_qp, millesime, indicateur, nombre, fichier_sha256
     from demo_comptages
-    unpivot include nulls (nombre for indicateur in (population, personnes_couvertes_caf))
+    unpivot include nulls (
+        nombre for indicateur in (
+            population, personnes_couvertes_caf,
+            allocataires_monoparents, allocataires_isoles, allocataires_couples_sans_enfant,
+            allocataires_couples_avec_enfants, allocataires_3_enfants_plus, allocataires_moins_25_non_etudiants,
+            allocataires_etudiants, enfants_couverts_caf, enfants_couverts_caf_0_2_ans, enfants_couverts_caf_3_5_ans,
+            enfants_couverts_caf_6_10_ans, enfants_couverts_caf_11_14_ans, enfants_couverts_caf_15_17_ans,
+            enfants_couverts_caf_18_24_ans
+        )
+    )
 ),
 
--- foyers_allocataires: the REVN count (denominator of the CAF shares) where the edition has a REVN file, else DEMO.
+-- Age, sex, household and nationality structure (census): the producer's shares and youth index, one column each,
+-- turned into rows (a blank cell stays a row and comes out secret).
+structure_colonnes as (
+    select
+        d.code_qp, coalesce(d.lib_qp, n.lib_qp) as lib_qp, d.millesime, d.fichier_sha256,
+        d.part_femmes, d.part_0_24_ans, d.part_0_24_ans_femmes, d.part_60_ans_plus, d.part_60_ans_plus_femmes,
+        d.indice_jeunesse, d.part_menages_1_personne, d.part_menages_6_personnes_plus, d.part_etrangers,
+        d.part_etrangers_femmes
+    from demo as d
+    left join noms as n on n.code_qp = d.code_qp
+),
+
+structure_demo as (
+    select code_qp, lib_qp, millesime, fichier_sha256, indicateur, cast(valeur as double) as valeur
+    from structure_colonnes
+    unpivot include nulls (
+        valeur for indicateur in (columns(* exclude (code_qp, lib_qp, millesime, fichier_sha256)))
+    )
+),
+
+-- foyers_allocataires: the REVN count (denominator of the CAF shares) where the edition's REVN file has the QPV,
+-- else DEMO's (an edition without REVN file; a QPV the REVN file lacks, e.g. 48 of DEMO 2021's 1,400).
 foyers as (
     select code_qp, lib_qp, millesime, foyers_allocataires as nombre, 'ANCT/ONPV REVN' as source, fichier_sha256
     from revn
     union all
-    select code_qp, lib_qp, millesime, foyers_allocataires, 'ANCT/ONPV DEMO', fichier_sha256
-    from demo_comptages
-    where millesime not in (select distinct millesime from revn)
+    select d.code_qp, d.lib_qp, d.millesime, d.foyers_allocataires, 'ANCT/ONPV DEMO', d.fichier_sha256
+    from demo_comptages as d
+    anti join revn as r on r.code_qp = d.code_qp and r.millesime = d.millesime
+),
+
+-- Family structure of the CAF claimants: each family type over the published foyers_allocataires of the edition
+-- (same CNAF block: REVN.A, or DEMO.A when the edition has no REVN file), so that the ratio's denominator is the
+-- published count.
+familles_caf as (
+    select
+        d.code_qp, d.lib_qp, d.millesime, d.fichier_sha256, f.nombre as foyers,
+        d.allocataires_monoparents, d.allocataires_isoles, d.allocataires_couples_avec_enfants,
+        d.allocataires_3_enfants_plus
+    from demo_comptages as d
+    left join foyers as f on f.code_qp = d.code_qp and f.millesime = d.millesime
+),
+
+ratios_caf as (
+    select
+        code_qp, lib_qp, millesime, fichier_sha256, 'part_' || code_numerateur as indicateur, code_numerateur,
+        cast(numerateur as double) as numerateur, cast(foyers as double) as denominateur
+    from familles_caf
+    unpivot include nulls (
+        numerateur for code_numerateur in (
+            allocataires_monoparents, allocataires_isoles, allocataires_couples_avec_enfants, allocataires_3_enfants_plus
+        )
+    )
 ),
 
 revn_long as (
@@ -149,6 +220,26 @@ lignes as (
         c.source, c.fichier_sha256
     from comptages as c
     left join dictionnaire as d on d.code = c.indicateur
+    union all
+    select
+        s.code_qp, s.lib_qp, 'qpv2015', s.millesime, null, s.indicateur,
+        s.valeur, null, null, null, null,
+        s.valeur is null,
+        d.code is null,
+        'ANCT/ONPV DEMO', s.fichier_sha256
+    from structure_demo as s
+    left join dictionnaire as d on d.code = s.indicateur
+    union all
+    select
+        r.code_qp, r.lib_qp, 'qpv2015', r.millesime, null, r.indicateur,
+        d.facteur * r.numerateur / r.denominateur, r.numerateur, r.denominateur, null, null,
+        r.numerateur is null or r.denominateur is null or r.denominateur = 0
+        or r.denominateur < d.seuil_secret or r.numerateur < dn.seuil_secret,
+        d.code is null or dn.code is null,
+        'ANCT/ONPV DEMO', r.fichier_sha256
+    from ratios_caf as r
+    left join dictionnaire as d on d.code = r.indicateur
+    left join dictionnaire as dn on dn.code = r.code_numerateur
 ),
 
 -- Columns absent from an edition (REVN.C before 2021) give a count with no value at all in it: dropped.

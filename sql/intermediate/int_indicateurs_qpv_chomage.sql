@@ -1,5 +1,7 @@
--- Grain: one row per QPV, geography, edition and indicator of the "chomage" theme: job-seeker counts (by category,
--- sex, age band, registration length, RSA), employment rates and the shares built on the counts.
+-- Grain: one row per QPV, geography, edition and indicator of the "chomage" theme (insertion and labour market):
+-- job-seeker counts (by category, sex, age band, registration length, RSA, nationality, level of education), Q4
+-- counts and the producer's one-year changes, subsidised contracts (ASP), employment and precarious-job rates
+-- (census), and the shares built on the counts.
 -- Sources: staging.stg_anct_ipro (qpv2015, ANCT/ONPV IPRO), staging.stg_defm_qpv2024 (qpv2024, France Travail DEFM),
 -- intermediate.int_indicateurs_qpv_base (estimated 15-64 population); dictionary intermediate.int_ref_indicateurs (thème chomage)
 -- (factors, numerator codes, suppression thresholds). A blank cell of the producer, a count under seuil_secret, or a
@@ -51,7 +53,29 @@ ipro_colonnes as (
         demandeurs_emploi_abc_duree_3 as demandeurs_emploi_abc_anciennete_tranche_3,
         demandeurs_emploi_abc_duree_4 as demandeurs_emploi_abc_anciennete_tranche_4,
         demandeurs_emploi_abc_rsa,
-        demandeurs_emploi_abc_etrangers
+        demandeurs_emploi_abc_etrangers,
+        demandeurs_emploi_abcde_femmes,
+        demandeurs_emploi_abcde_hommes,
+        demandeurs_emploi_abc_rsa_femmes,
+        demandeurs_emploi_abc_rsa_hommes,
+        demandeurs_emploi_abc_francais,
+        demandeurs_emploi_abc_infra_cap_bep,
+        demandeurs_emploi_abc_infra_cap_bep_femmes,
+        demandeurs_emploi_abc_infra_cap_bep_hommes,
+        demandeurs_emploi_abc_cap_bep,
+        demandeurs_emploi_abc_cap_bep_femmes,
+        demandeurs_emploi_abc_cap_bep_hommes,
+        demandeurs_emploi_abc_bac,
+        demandeurs_emploi_abc_bac_femmes,
+        demandeurs_emploi_abc_bac_hommes,
+        demandeurs_emploi_abc_superieur_bac,
+        demandeurs_emploi_abc_superieur_bac_femmes,
+        demandeurs_emploi_abc_superieur_bac_hommes,
+        demandeurs_emploi_a_t4,
+        demandeurs_emploi_a_t4_annee_precedente,
+        contrats_aides,
+        contrats_aides_femmes,
+        contrats_aides_hommes
     from ipro
 ),
 
@@ -135,6 +159,25 @@ ratios as (
         demandeurs_emploi_abc_moins_25, demandeurs_emploi_abc, null, null, 'ANCT/ONPV IPRO', fichier_sha256
     from ipro
     union all
+    -- Shares by level of education: each level's count over all ABC job seekers of the same row.
+    select
+        code_qp, lib_qp, 'qpv2015', millesime, null, 'part_demandeurs_' || niveau,
+        'demandeurs_emploi_abc_' || niveau, 'demandeurs_emploi_abc',
+        nombre, demandeurs_emploi_abc, null, null, 'ANCT/ONPV IPRO', fichier_sha256
+    from (
+        select code_qp, lib_qp, millesime, fichier_sha256, demandeurs_emploi_abc, niveau, nombre
+        from (
+            select
+                code_qp, lib_qp, millesime, fichier_sha256, demandeurs_emploi_abc,
+                demandeurs_emploi_abc_infra_cap_bep as infra_cap_bep,
+                demandeurs_emploi_abc_cap_bep as cap_bep,
+                demandeurs_emploi_abc_bac as bac,
+                demandeurs_emploi_abc_superieur_bac as superieur_bac
+            from ipro
+        )
+        unpivot include nulls (nombre for niveau in (infra_cap_bep, cap_bep, bac, superieur_bac))
+    )
+    union all
     select
         code_qp, lib_qp, 'qpv2024', millesime, millesime, 'part_demandeurs_longue_duree',
         'demandeurs_emploi_abc_longue_duree', 'demandeurs_emploi_abc',
@@ -150,12 +193,19 @@ ratios as (
     from defm_colonnes
 ),
 
--- The producer's rates, one column each: turned into rows like the counts.
+-- The producer's rates (employment, precarious jobs: census; one-year change of job seekers at Q4: DEFM), one
+-- column each: turned into rows like the counts.
 taux_producteur as (
     select code_qp, lib_qp, millesime, fichier_sha256, indicateur, valeur
     from ipro
     unpivot include nulls (
-        valeur for indicateur in (taux_emploi_15_64, taux_emploi_15_64_femmes, taux_emploi_15_64_etrangers)
+        valeur for indicateur in (
+            taux_emploi_15_64, taux_emploi_15_64_femmes, taux_emploi_15_64_etrangers,
+            part_emplois_precaires, part_emplois_precaires_femmes, part_emplois_precaires_etrangers,
+            evolution_demandeurs_emploi_abc_t4, evolution_demandeurs_emploi_abc_t4_femmes,
+            evolution_demandeurs_emploi_abc_t4_hommes, evolution_demandeurs_emploi_a_t4,
+            evolution_demandeurs_emploi_a_t4_femmes, evolution_demandeurs_emploi_a_t4_hommes
+        )
     )
 ),
 

@@ -1,5 +1,7 @@
--- Grain: one row per QPV (2015 geography), edition and indicator of the "pauvrete" theme: producer rates and medians
--- (taux_pauvrete_60, revenu_median_uc, part_prestations_revenu), CAF and CNAM counts, and the shares built on them.
+-- Grain: one row per QPV (2015 geography), edition and indicator of the "pauvrete" theme: producer rates and income
+-- distribution (taux_pauvrete_60; disposable and declared income per UC: median, quartiles, D1, D9, inter-decile
+-- ratio; income composition; share of households taxed; CAF low-income rate), CAF and CNAM counts, and the shares
+-- built on the counts.
 -- Sources: staging.stg_anct_revn (ANCT/ONPV REVN), staging.stg_anct_demo (DEMO, for part_population_couverte_caf);
 -- dictionary intermediate.int_ref_indicateurs (thème pauvrete) (+ _base for the denominators' codes). A blank cell of the
 -- producer, a count under seuil_secret, or a ratio whose numerator count or denominator is under its threshold is
@@ -25,10 +27,32 @@ dictionnaire as (
 
 -- The producer's rates and medians, and the counts, one column each: turned into rows (unpivot include nulls: a
 -- blank cell stays a row, and comes out secret).
-taux_producteur as (
-    select code_qp, lib_qp, millesime, fichier_sha256, indicateur, valeur
+-- The inter-decile ratios: the producer's column from edition 2021, else D9 / D1 of the same row rounded to one
+-- decimal as the producer does (null, like the producer's blank, when either decile is withheld or D1 is 0).
+revn_rapports as (
+    select
+        *,
+        coalesce(rapport_interdecile_publie, round(revenu_d9_uc / nullif(revenu_d1_uc, 0), 1))
+            as rapport_interdecile,
+        coalesce(
+            rapport_interdecile_declare_publie, round(revenu_declare_d9_uc / nullif(revenu_declare_d1_uc, 0), 1)
+        ) as rapport_interdecile_declare
     from revn
-    unpivot include nulls (valeur for indicateur in (taux_pauvrete_60, revenu_median_uc, part_prestations_revenu))
+),
+
+taux_producteur as (
+    select code_qp, lib_qp, millesime, fichier_sha256, indicateur, cast(valeur as double) as valeur
+    from revn_rapports
+    unpivot include nulls (
+        valeur for indicateur in (
+            taux_pauvrete_60, revenu_median_uc, part_prestations_revenu,
+            revenu_q1_uc, revenu_q3_uc, revenu_d1_uc, revenu_d9_uc, rapport_interdecile,
+            revenu_declare_median_uc, revenu_declare_q1_uc, revenu_declare_q3_uc, revenu_declare_d1_uc,
+            revenu_declare_d9_uc, rapport_interdecile_declare,
+            part_revenus_activite, part_pensions_revenu, part_impots_revenu, part_patrimoine_revenu,
+            part_menages_imposes, part_menages_chomage_principal, taux_bas_revenus
+        )
+    )
 ),
 
 comptages as (
@@ -41,6 +65,7 @@ comptages as (
             allocataires_rsa_socle,
             allocataires_prime_activite,
             allocataires_aah,
+            allocataires_rsa,
             beneficiaires_c2s,
             beneficiaires_cmu_c
         )

@@ -426,7 +426,7 @@ territoires as (
         cast(null as varchar) as code_qp,
         case
             when a.agregation = 'somme' then a.somme_valeur
-            else a.facteur * a.somme_numerateur / a.somme_denominateur
+            else a.facteur * a.somme_numerateur / nullif(a.somme_denominateur, 0)  -- 0 / 0: no value, never NaN
         end as valeur,
         case when a.agregation = 'somme' then a.somme_valeur else a.somme_numerateur end as numerateur,
         case when a.agregation = 'ratio' then a.somme_denominateur end as denominateur,

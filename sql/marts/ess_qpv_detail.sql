@@ -2,7 +2,8 @@
 -- intermediate.int_ess_qpv_detail (unsuppressed counts), marts.ref_indicateurs (threshold of etablissements_ess).
 -- ESS establishments and jobs broken down by family (association, fondation, mutuelle, cooperative, entreprise_ess)
 -- and NAF section, with the secret statistique applied: a cell with fewer establishments than the threshold
--- (seuil_secret of etablissements_ess, 11) is published with secret = true and null counts, never 0. Secondary
+-- (seuil_secret of etablissements_ess: the rule of its producer in sql/seeds/regles_secret.csv; SIRENE is a public
+-- register, threshold 0, so every cell is published) is published with secret = true and null counts, never 0. Secondary
 -- suppression: when exactly one cell of a QPV × edition is suppressed, the next smallest cell of the same QPV is
 -- suppressed too, so that the QPV total (marts.indicateurs_qpv) minus the published cells reveals nothing.
 with detail as (

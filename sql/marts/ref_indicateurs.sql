@@ -2,7 +2,8 @@
 -- indicator of every theme). The observatory's dictionary: every indicator of the marts is defined there and nowhere
 -- else; dashboards take their labels from it.
 -- Columns of the themes (code, theme, libelle, definition, formule, unite, facteur, agregation, numerateur_code,
--- denominateur_code, source, geographie, annee_reference, precautions, seuil_secret), plus, written here for every
+-- denominateur_code, source, geographie, annee_reference, precautions, producteur, seuil_secret: the producer's rule
+-- of staging.ref_regles_secret unless the dictionary sets a stricter one), plus, written here for every
 -- indicator from its aggregation and threshold: regle_secret (the disclosure rule applied by marts.indicateurs_qpv
 -- and marts.indicateurs_territoire, in French), regle_territoires (how marts.indicateurs_territoire aggregates it),
 -- and regle_rupture / millesimes_rupture (when marts.indicateurs_qpv flags rupture = true).
@@ -97,8 +98,11 @@ final as (
         t.geographie,
         concat_ws(' ', nullif(t.annee_reference, ''), a.texte) as annee_reference,
         t.precautions,
+        t.producteur,
         t.seuil_secret,
         case
+            when t.agregation in ('somme', 'ratio') and t.seuil_secret = 0 then
+                'Pas de seuil (' || t.regle_producteur || ') Secret (valeur nulle) seulement si la valeur manque. '
             when t.agregation = 'somme' and t.seuil_secret is not null then
                 'Secret (valeur nulle, jamais 0) si le producteur ne diffuse pas la valeur ou si l''effectif est inférieur à '
                 || t.seuil_secret || '. '

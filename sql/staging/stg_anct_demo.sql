@@ -16,14 +16,14 @@ demo_v1_qp_complement as (
 ),
 
 source as (
-    select CODGEO, LIBGEO, LIB_COM, POP_MUN, POP_COM_QP, POP_COM, TX_F, TX_TOT_0A24, TX_TOT_60ETPLUS,
-        IND_JEUNE, TX_TOT_MEN1, TX_TOT_MEN6, TX_TOT_ET, A, PERCOU, AM, AI, ACSSENF, ACAVENF, AC3ENF,
-        A_NETUD_24, A_ETUD, ENF, NOTE_RP, NOTE_CNAF, millesime, _fichier, _ligne, _sha256
+    select CODGEO, LIBGEO, LIB_COM, POP_MUN, POP_COM_QP, POP_COM, TX_F, TX_TOT_0A24, TX_F_0A24, TX_TOT_60ETPLUS,
+        TX_F_60ETPLUS, IND_JEUNE, TX_TOT_MEN1, TX_TOT_MEN6, TX_TOT_ET, TX_F_ET, A, PERCOU, AM, AI, ACSSENF, ACAVENF,
+        AC3ENF, A_NETUD_24, A_ETUD, ENF, ENF_2, ENF_3_5, ENF_6_10, ENF_11_14, ENF_15_17, ENF_18_24, NOTE_RP, NOTE_CNAF, millesime, _fichier, _ligne, _sha256
     from demo
     union all
-    select CODGEO, null as LIBGEO, LIB_COM, POP_MUN, POP_COM_QP, POP_COM, TX_F, TX_TOT_0A24, TX_TOT_60ETPLUS,
-        IND_JEUNE, TX_TOT_MEN1, TX_TOT_MEN6, TX_TOT_ET, A, PERCOU, AM, AI, ACSSENF, ACAVENF, AC3ENF,
-        A_NETUD_24, A_ETUD, ENF, NOTE_RP, NOTE_CNAF, millesime, _fichier, _ligne, _sha256
+    select CODGEO, null as LIBGEO, LIB_COM, POP_MUN, POP_COM_QP, POP_COM, TX_F, TX_TOT_0A24, TX_F_0A24, TX_TOT_60ETPLUS,
+        TX_F_60ETPLUS, IND_JEUNE, TX_TOT_MEN1, TX_TOT_MEN6, TX_TOT_ET, TX_F_ET, A, PERCOU, AM, AI, ACSSENF, ACAVENF,
+        AC3ENF, A_NETUD_24, A_ETUD, ENF, ENF_2, ENF_3_5, ENF_6_10, ENF_11_14, ENF_15_17, ENF_18_24, NOTE_RP, NOTE_CNAF, millesime, _fichier, _ligne, _sha256
     from demo_v1_qp_complement
 ),
 
@@ -38,11 +38,14 @@ renamed as (
         POP_COM as population_communes,
         TX_F as part_femmes,
         TX_TOT_0A24 as part_0_24_ans,
+        TX_F_0A24 as part_0_24_ans_femmes,
         TX_TOT_60ETPLUS as part_60_ans_plus,
+        TX_F_60ETPLUS as part_60_ans_plus_femmes,
         IND_JEUNE as indice_jeunesse,
         TX_TOT_MEN1 as part_menages_1_personne,
         TX_TOT_MEN6 as part_menages_6_personnes_plus,
         TX_TOT_ET as part_etrangers,
+        TX_F_ET as part_etrangers_femmes,
         A as foyers_allocataires,
         PERCOU as personnes_couvertes_caf,
         AM as allocataires_monoparents,
@@ -53,6 +56,12 @@ renamed as (
         A_NETUD_24 as allocataires_moins_25_non_etudiants,
         A_ETUD as allocataires_etudiants,
         ENF as enfants_couverts_caf,
+        ENF_2 as enfants_couverts_caf_0_2_ans,
+        ENF_3_5 as enfants_couverts_caf_3_5_ans,
+        ENF_6_10 as enfants_couverts_caf_6_10_ans,
+        ENF_11_14 as enfants_couverts_caf_11_14_ans,
+        ENF_15_17 as enfants_couverts_caf_15_17_ans,
+        ENF_18_24 as enfants_couverts_caf_18_24_ans,
         NOTE_RP as note_rp,
         NOTE_CNAF as note_cnaf,
         _fichier as fichier,

@@ -11,10 +11,25 @@ renamed as (
         millesime,
         TP60 as taux_pauvrete_60,
         DISP_Q2 as revenu_median_uc,
+        DISP_Q1 as revenu_q1_uc,
+        DISP_Q3 as revenu_q3_uc,
         DISP_D1 as revenu_d1_uc,
         DISP_D9 as revenu_d9_uc,
+        DISP_D1D9 as rapport_interdecile_publie,  -- edition 2021 on; before, D9 / D1 (int_indicateurs_qpv_pauvrete)
+        DECUC_Q2 as revenu_declare_median_uc,
+        DECUC_Q1 as revenu_declare_q1_uc,
+        DECUC_Q3 as revenu_declare_q3_uc,
+        DECUC_D1 as revenu_declare_d1_uc,
+        DECUC_D9 as revenu_declare_d9_uc,
+        DECUC_D1D9 as rapport_interdecile_declare_publie,  -- edition 2021 on
+        PMIMP as part_menages_imposes,
+        PART_CHOMPRINC as part_menages_chomage_principal,  -- editions 2017 to 2019
+        BREV as taux_bas_revenus,  -- CAF-based low-income rate
         PPSOC as part_prestations_revenu,
         PACT as part_revenus_activite,
+        PPEN as part_pensions_revenu,
+        PIMPOT as part_impots_revenu,
+        PPAT as part_patrimoine_revenu,
         A as foyers_allocataires,
         APRES50 as allocataires_dependants_50,
         APRES100 as allocataires_dependants_100,
