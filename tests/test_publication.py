@@ -142,7 +142,8 @@ def test_partial_refresh_publishes_a_new_version_and_keeps_n(warm, demo_warehous
     assert after_version != before_version and query(warm, FINGERPRINT) == before
     kept = publication.list_versions(warm)
     assert len(kept) == 1 and kept[-1].stem == after_version  # the newest; the older one pruned
-    assert kept[-1].stat().st_ino == warm.stat().st_ino  # the published file IS the version (hard link)
+    # the published file is a copy of the version, never the same file (issue 26: a write to one cannot reach the other)
+    assert kept[-1].stat().st_ino != warm.stat().st_ino and kept[-1].read_bytes() == warm.read_bytes()
     assert query(warm, "select count(*) from meta.fichiers")[0][0] > 0  # kept from the copied build
     assert not list((warm.parent / ".builds").glob("*.duckdb*"))
     report = json.loads((warm.parent / "reports" / "latest.json").read_text(encoding="utf-8"))

@@ -22,6 +22,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from pipelines.cli import export, ops, terrain, territoire
 from pipelines.cli.console import err, out
@@ -378,24 +379,28 @@ def refresh(
         raise typer.Exit(status)
 
 
+def _missing(value: object) -> bool:
+    """None, NaN or NaT (pandas' missing values): printed as an empty cell."""
+    try:
+        return value is None or bool(value != value)
+    except (TypeError, ValueError):
+        return False
+
+
 @app.command()
 def sql(
     query: str = typer.Argument(..., help="A read-only SQL query."),
     warehouse: Path = typer.Option(DEFAULT_WAREHOUSE, "--warehouse"),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json."),
     limit: int = typer.Option(1000, "--max-rows", help="Rows shown in table format."),
+    timeout: float = typer.Option(60.0, "--timeout", help="Seconds before the query is interrupted."),
 ) -> None:
-    """Run a read-only query on the warehouse (no writes, no file access)."""
-    from pipelines.warehouse.connection import connection
+    """Run one read-only query on the warehouse (no writes, no file access, settings locked, time-limited)."""
+    from pipelines.warehouse.readonly import read_query
 
-    def _query():
-        with connection(warehouse, read_only=True) as con:
-            con.execute("set enable_external_access = false")  # no COPY TO / ATTACH from a query
-            return con.sql(query).df() if query.strip() else None
-
-    frame = _guard(_query)
-    if frame is None:
+    if not query.strip():
         _fail("requête vide")
+    frame = _guard(read_query, warehouse, query, timeout)
     if fmt is OutputFormat.csv:
         sys.stdout.write(frame.to_csv(index=False))
     elif fmt is OutputFormat.json:
@@ -406,9 +411,10 @@ def sql(
     else:
         table = Table(show_lines=False)
         for col in frame.columns:
-            table.add_column(str(col))
+            table.add_column(Text(str(col)))
         for row in frame.head(limit).itertuples(index=False):
-            table.add_row(*("" if v is None or v != v else str(v) for v in row))
+            # Text: data printed as data, never read as terminal markup ("[/x]" in a name)
+            table.add_row(*(Text("" if _missing(v) else str(v)) for v in row))
         out.print(table)
         if len(frame) > limit:
             err.print(f"({len(frame)} lignes, {limit} affichées ; --format csv pour toutes)")

@@ -7,7 +7,8 @@ under an exclusive lock (fcntl) on `<dir>/.builds/.lock`, since the step process
 
 The asset `entrepot/publication` depends on every mart: it runs only when every upstream step succeeded and every
 blocking check passed. It writes `meta.publication` into the build, checkpoints it (no WAL left), moves it into
-`<dir>/versions/<stem>-<timestamp>-<shortid>.duckdb` and hard-links that version onto the published path with
+`<dir>/versions/<stem>-<timestamp>-<shortid>.duckdb` and copies that version onto the published path (a copy, not a
+hard link: the two files share nothing) with
 `os.replace` (an atomic rename): a reader opens the old file or the new one, never a mix, and readers holding the
 old file open keep reading it. The previous N versions are kept (`QPV_KEEP_VERSIONS`, 3 by default).
 
@@ -295,12 +296,14 @@ def write_meta(con, version: str, run_id: str, published_at: dt.datetime, durati
     con.execute("checkpoint")
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def _copy(source: Path, target: Path) -> None:
+    """A copy, never a hard link: the published file and each kept version are independent files (no shared
+    inode), so that nothing done to the published file — a mistaken write through `qpv sql`, an editor — can
+    reach a kept version, and `qpv rollback` can always recover it."""
     target.unlink(missing_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+    shutil.copyfile(source, target)
+    with open(target, "rb+") as handle:
+        os.fsync(handle.fileno())
 
 
 def publish_build(
@@ -336,7 +339,7 @@ def publish_build(
 
 def _swap_onto(published: Path, version_file: Path) -> None:
     tmp = published.with_name(f".{published.name}.publishing-{os.getpid()}")
-    _link_or_copy(version_file, tmp)
+    _copy(version_file, tmp)
     os.replace(tmp, published)
     _fsync_dir(published.parent)
 
@@ -348,14 +351,10 @@ def list_versions(published: str | Path) -> list[Path]:
 
 
 def current_version(published: str | Path) -> str | None:
-    """The version the published file is: the kept version sharing its inode, else its meta.publication."""
+    """The version the published file is: the one its meta.publication names (a copy of that kept version)."""
     published = Path(published)
     if not published.exists():
         return None
-    inode = published.stat().st_ino
-    for path in list_versions(published):
-        if path.stat().st_ino == inode:
-            return path.stem
     try:
         with duckdb.connect(str(published), read_only=True) as con:
             row = con.execute("select version from meta.publication").fetchone()
