@@ -117,6 +117,26 @@ def test_bad_number_names_file_line_and_column(tmp_path, tiny):
     assert "'4I,1' n'est pas un nombre" in message
 
 
+@pytest.mark.parametrize("cell", ["NaN", "nan", "inf", "-inf", "Infinity"])
+def test_a_non_finite_number_is_refused_unless_the_contract_declares_it(tmp_path, tiny, cell):
+    """Issue 26: one NaN TP60 used to pass the [0, 100] range and turn territory totals into NaN."""
+    text = read_text_table(_write(tmp_path, "REVN_2021.csv", f"CODGEO;TP60;A\nQP001001;3,5;12\nQP001002;{cell};12\n"),
+                           ReadOptions())  # fmt: skip
+    with pytest.raises(InputError, match=r"REVN_2021.csv, ligne 3, colonne TP60 \(n° 2\) : valeur non finie"):
+        type_columns(text, tiny, ReadOptions(), "REVN_2021.csv")
+    declared = load_contract_text(tmp_path, CONTRACT.replace(
+        "{name: TP60, logicalType: number,", "{name: TP60, logicalType: number, logicalTypeOptions: {nonFinite: true},"
+    ))  # fmt: skip
+    typed, _ = type_columns(text, declared, ReadOptions(), "REVN_2021.csv")
+    assert typed["TP60"].to_list()[0] == 3.5
+
+
+def load_contract_text(tmp_path, text: str):
+    path = tmp_path / "declared.yaml"
+    path.write_text(text)
+    return load_contract(path)
+
+
 def test_decimal_in_integer_column_is_refused(tmp_path, tiny):
     text = read_text_table(_write(tmp_path, "t.csv", "CODGEO;TP60;A\nQP001001;3;12,5\n"), ReadOptions())
     with pytest.raises(InputError, match=r"ligne 2, colonne A \(n° 3\) : '12,5' n'est pas un entier"):

@@ -43,6 +43,9 @@ class Column:
     maximum: float | None = None
     pattern: str | None = None
     allowed_values: tuple[Any, ...] | None = None
+    # NaN, inf and -inf in a number cell: refused by the reader unless the contract declares them
+    # (`logicalTypeOptions: {nonFinite: true}`); none of the producers' files has them.
+    non_finite: bool = False
     # "error" stops the run (blocking check); "warn" reports the violation without blocking, for known
     # producer defects that the staging layer repairs (documented in the column's description).
     severity: Literal["error", "warn"] = "error"
@@ -257,7 +260,7 @@ _COLUMN_KEYS = {
     "onFail",
     "editions",
 }
-_OPTION_KEYS = {"minimum", "maximum", "pattern", "allowedValues"}
+_OPTION_KEYS = {"minimum", "maximum", "pattern", "allowedValues", "nonFinite"}
 
 
 def _parse_column(where: str, data: dict) -> Column:
@@ -291,6 +294,7 @@ def _parse_column(where: str, data: dict) -> Column:
         maximum=options.get("maximum"),
         pattern=options.get("pattern"),
         allowed_values=tuple(allowed) if allowed is not None else None,
+        non_finite=bool(options.get("nonFinite", False)),
     )
 
 

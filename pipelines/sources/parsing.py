@@ -511,6 +511,18 @@ def type_columns(
             continue
         parsed = clean_number(pl.col(col.name), options.decimal_comma)
         bad = frame.filter(pl.col(col.name).is_not_null() & parsed.is_null())
+        if bad.is_empty() and not col.non_finite:
+            bad = frame.filter(parsed.is_not_null() & (parsed.is_nan() | parsed.is_infinite()))
+            if not bad.is_empty():
+                row = bad.row(0, named=True)
+                header = source_name[col.name]
+                raise InputError(
+                    label,
+                    f"valeur non finie {row[col.name]!r} ({grouped(bad.height)} cellule(s)) : NaN et infini sont "
+                    "refusés, le contrat ne les déclare pas (logicalTypeOptions: {nonFinite: true})",
+                    line=row["_ligne"],
+                    column=column_label(header, table.positions[header]),
+                )
         if col.logical_type == "integer" and bad.is_empty():
             bad = frame.filter(parsed.is_not_null() & (parsed != parsed.round(0)))
         if not bad.is_empty():
