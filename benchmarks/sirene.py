@@ -342,14 +342,23 @@ def format_view(dataset: Path, fmt: str, workdir: Path) -> Path:
     (view / "sirene").mkdir(parents=True, exist_ok=True)
     (view / "anct_qpv2024").mkdir(exist_ok=True)
     suffix = ".parquet" if fmt == "parquet" else ".zip"
+    # hard links (a copy across file systems), not symbolic links: the loader refuses a link leading out of the
+    # data folder (issue 26)
     for path in (dataset / "sirene").glob(f"*{suffix}"):
-        link = view / "sirene" / path.name
-        if not link.exists():
-            link.symlink_to(path.resolve())
-    geo = view / "anct_qpv2024" / QPV_GEOJSON
-    if not geo.exists():
-        geo.symlink_to((dataset / QPV_GEOJSON).resolve())
+        _link(path, view / "sirene" / path.name)
+    _link(dataset / QPV_GEOJSON, view / "anct_qpv2024" / QPV_GEOJSON)
     return view
+
+
+def _link(source: Path, target: Path) -> None:
+    if target.is_symlink():
+        target.unlink()
+    if target.exists():
+        return
+    try:
+        os.link(source.resolve(), target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 # --- The project's path (child process) -----------------------------------------------------------------

@@ -60,6 +60,8 @@ def data(shared_data: Path, tmp_path_factory) -> Path:
     for name in ("REVN_2019.csv", "REVN_2021.csv", "DEMO_2019.csv", "DEMO_2021.csv", "IPRO_2019.csv"):
         shutil.copy(shared_data / "anct_onpv_qpv2015" / name, anct / name)
     _write(anct / "REVN_2022.csv", _with_new_column(_read(anct / "REVN_2021.csv")))
+    # a browser's duplicate download: a name that almost matches, named in a warning, never read in silence
+    shutil.copy(anct / "REVN_2019.csv", anct / "REVN_2020 (1).csv")
     shutil.copytree(shared_data / "cog_insee", root / "cog_insee")
     # whole-territory Filosofi: the real 2018 communes and EPCI, and a "2019" EPCI file made by relabelling 2018
     filosofi = root / "insee_filosofi_territoires"
@@ -117,6 +119,16 @@ def test_a_later_edition_with_a_new_column_is_published_and_the_column_named(fir
         "anct_onpv_qpv2015/REVN_2022.csv": [NEW_COLUMN]
     }
     assert report["held_back"] == []
+
+
+def test_a_file_whose_name_almost_matches_is_named_in_a_warning(first_run):
+    result, warehouse = first_run
+    [line] = [line for line in result.stderr.splitlines() if "REVN_2020 (1).csv" in line]
+    assert line == (
+        "attention : anct_onpv_qpv2015/REVN_2020 (1).csv : nom de fichier non reconnu, fichier ignoré ; "
+        "renommez-le REVN_2020.csv pour qu'il soit lu"
+    )
+    assert query(warehouse, "select count(*) from raw.anct_revn where millesime = 2020") == [(0,)]
 
 
 def test_a_later_filosofi_year_dropped_into_the_folder_is_ingested_with_no_code_change(first_run, data):

@@ -204,3 +204,66 @@ def test_two_files_of_one_edition_without_preference_is_an_error(tmp_path):
     cog = next(s for s in INSEE if s.name == "insee_cog_communes")
     with pytest.raises(InputError, match="édition 2024 fournie aussi par cog_insee/v_commune_2024.csv"):
         discover_files(cog, tmp_path)
+
+
+# --- issue 26: the data folder's files ------------------------------------------------------------------------------
+
+
+def _revn_source():
+    from assets import all_sources
+
+    return next(s for s in all_sources() if s.name == "anct_revn")
+
+
+def test_a_symlink_leading_out_of_the_data_folder_is_refused(tmp_path):
+    from pipelines.sources.parsing import discover_files
+
+    root = tmp_path / "data"
+    folder = root / "anct_onpv_qpv2015"
+    folder.mkdir(parents=True)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (folder / "REVN_2019.csv").symlink_to(outside)
+    with pytest.raises(
+        InputError, match=r"anct_onpv_qpv2015/REVN_2019.csv.*lien symbolique .* hors du dossier"
+    ):
+        discover_files(_revn_source(), root)
+    # a link that stays inside the data folder is followed
+    (folder / "REVN_2019.csv").unlink()
+    (root / "copie.csv").write_text("CODGEO;TP60\n")
+    (folder / "REVN_2019.csv").symlink_to(root / "copie.csv")
+    assert [f.millesime for f in discover_files(_revn_source(), root)] == [2019]
+
+
+def test_an_implausible_edition_is_refused(tmp_path):
+    from pipelines.sources.parsing import discover_files
+
+    folder = tmp_path / "anct_onpv_qpv2015"
+    folder.mkdir()
+    (folder / "REVN_9999.csv").write_text("CODGEO;TP60\n")
+    with pytest.raises(InputError, match=r"REVN_9999.csv.*édition 9999 invraisemblable"):
+        discover_files(_revn_source(), tmp_path)
+
+
+def test_files_whose_names_almost_match_are_named_with_the_expected_name(tmp_path):
+    from assets import all_sources
+    from pipelines.sources.parsing import unmatched_files
+
+    folder = tmp_path / "anct_onpv_qpv2015"
+    folder.mkdir()
+    for name in (
+        "IPRO_2019.CSV",
+        "REVN_2020 (1).csv",
+        "REVN 2020.csv",
+        "notes.txt",
+        ".DS_Store",
+        "DEMO_2019.csv",
+    ):
+        (folder / name).write_text("x")
+    sources = [s for s in all_sources() if s.folder == "anct_onpv_qpv2015"]
+    assert unmatched_files(folder, sources, tmp_path) == [
+        ("anct_onpv_qpv2015/IPRO_2019.CSV", "IPRO_2019.csv"),
+        ("anct_onpv_qpv2015/REVN 2020.csv", "REVN_2020.csv"),
+        ("anct_onpv_qpv2015/REVN_2020 (1).csv", "REVN_2020.csv"),
+        ("anct_onpv_qpv2015/notes.txt", None),
+    ]

@@ -170,6 +170,26 @@ def _print_refused(summary) -> None:
                 )
 
 
+def _print_unmatched(data_dir: Path) -> None:
+    """One warning line per file of a source folder that no source takes (a name that almost matches is never
+    read in silence), with the expected name it resembles."""
+    from assets import all_sources
+    from pipelines.sources.parsing import unmatched_files
+
+    by_folder: dict[str, list] = {}
+    for source in all_sources():
+        by_folder.setdefault(source.folder, []).append(source)
+    for folder, sources in sorted(by_folder.items()):
+        for file, resembles in unmatched_files(data_dir / folder, sources, data_dir):
+            hint = f" ; renommez-le {resembles} pour qu'il soit lu" if resembles else ""
+            err.print(
+                f"attention : {file} : nom de fichier non reconnu, fichier ignoré{hint}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+
+
 @app.command()
 def run(
     data_dir: Path = typer.Option(..., "--data-dir", help="Folder laid out like the official files."),
@@ -194,6 +214,7 @@ def run(
 
     Exit status: 0 everything published, 3 published with files held back, 1 nothing published."""
     data_docs = data_docs or dashboards.parent / DEFAULT_DATA_DOCS_DIR.name
+    _print_unmatched(data_dir)
     try:
         summary = _guard(_run_with_progress, data_dir, warehouse, dashboards, None, data_docs, strict)
     finally:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -153,6 +155,51 @@ def cached_sha256(path: Path, cache: Path | None = None) -> str:
     return digest
 
 
+FIRST_EDITION = 2000  # the oldest year a file name of the sources can carry (the QPV date from 2014)
+
+
+def plausible_edition(millesime: int) -> bool:
+    """A year read from a file name that a producer can have published (REVN_9999.csv is a typo, not an edition)."""
+    return FIRST_EDITION <= millesime <= date.today().year + 1
+
+
+def inside(path: Path, root: Path) -> None:
+    """Refuse a file or folder of the data folder that is a symbolic link leading out of it (a link to /etc/passwd
+    must never reach a table or a report). Links inside the data folder are followed."""
+    resolved, base = path.resolve(), root.resolve()
+    if resolved != base and base not in resolved.parents:
+        raise InputError(
+            path.relative_to(root).as_posix(),
+            "lien symbolique vers un fichier hors du dossier de données : refusé (copiez le fichier dans le dossier)",
+        )
+
+
+def unmatched_files(folder: Path, sources: list[Source], root: Path) -> list[tuple[str, str | None]]:
+    """The files of a data folder that no source of that folder takes, each with the expected name it resembles
+    (`IPRO_2019.CSV`, `REVN_2020 (1).csv`, `REVN 2020.csv` -> `REVN_2020.csv`), or None. Hidden files are skipped."""
+    out = []
+    if not folder.is_dir():
+        return out
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        if any(s.millesime_of(path.name) is not None for s in sources):
+            continue
+        out.append((path.relative_to(root).as_posix(), _resembles(path.name, sources)))
+    return out
+
+
+def _resembles(name: str, sources: list[Source]) -> str | None:
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    stem = re.sub(r"\s*\(\d+\)$", "", stem).strip().replace(" ", "_").replace("-", "_")
+    for candidate in (f"{stem}.{suffix.lower()}", f"{stem.upper()}.{suffix.lower()}", f"{stem}.{suffix}"):
+        if any(s.millesime_of(candidate) is not None for s in sources):
+            return candidate
+    return None
+
+
 def discover_files(source: Source, root: Path) -> list[SourceFile]:
     """The files of `source` present under `root/<folder>`, one per edition, oldest first.
 
@@ -162,11 +209,21 @@ def discover_files(source: Source, root: Path) -> list[SourceFile]:
     folder = root / source.folder
     if not folder.is_dir():
         return []
+    inside(folder, root)
     candidates: dict[int, list[Path]] = {}
     for path in sorted(folder.iterdir()):
         millesime = source.millesime_of(path.name)
         if millesime is None or not path.is_file():
             continue
+        inside(path, root)
+        if source.file_regex.fullmatch(path.name).groupdict().get("millesime") and not plausible_edition(
+            millesime
+        ):
+            raise InputError(
+                path.relative_to(root).as_posix(),
+                f"édition {millesime} invraisemblable (attendue entre {FIRST_EDITION} et {date.today().year + 1}) : "
+                "fichier refusé",
+            )
         candidates.setdefault(millesime, []).append(path)
     found = []
     for millesime in sorted(candidates):
