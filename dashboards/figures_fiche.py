@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from dashboards.figures import FRENCH_LAYOUT
 
@@ -119,10 +120,28 @@ def unit_label(unite: str | None) -> str:
     )
 
 
+class PlainFigure:
+    """A figure kept as plain dicts, with what a page needs of it: its HTML (`to_html`, as go.Figure's) and its dict
+    (`to_dict`, for a PNG export). Building plotly's object tree costs ~4 ms a figure even unvalidated, minutes over
+    the thousands of charts of the fiches; the tests build the same figures as validated go.Figure."""
+
+    def __init__(self, data: list[dict], layout: dict) -> None:
+        self.data, self.layout = data, layout
+
+    def to_dict(self) -> dict:
+        return {"data": self.data, "layout": self.layout}
+
+    def to_html(self, **kwargs) -> str:
+        return pio.to_html(self.to_dict(), validate=False, **kwargs)
+
+
 def build(data: list[dict], layout: dict, validate: bool = True) -> go.Figure:
-    """A Figure from plain dicts (full forms only: title=dict(text=…)). validate=False skips plotly's validation,
-    ~15× faster: the fiche pages draw thousands of charts; the tests build the same figures validated."""
-    return go.Figure(data=data, layout={**LAYOUT, **layout}, _validate=validate)
+    """A Figure from plain dicts (full forms only: title=dict(text=…)). validate=False skips plotly entirely (a
+    PlainFigure, the same JSON on the page): the fiche pages draw thousands of charts; the tests build the same
+    figures validated."""
+    if not validate:
+        return PlainFigure(data, {**LAYOUT, **layout})  # type: ignore[return-value]
+    return go.Figure(data=data, layout={**LAYOUT, **layout})
 
 
 def _list(values: object) -> list:
@@ -406,5 +425,256 @@ def ess_familles_sections(
         height=max(350, 40 * len(labels) + 180),
         legend=dict(orientation="h", y=-0.3),
         annotations=annotations,
+    )
+    return build(traces, layout, validate)
+
+
+# --- the compact charts of the indicator groups (insertion, démographie, distribution des revenus) ----------------
+
+
+def fr_signed(value: object, unite: str | None = "%", secret: bool = False) -> str:
+    """An evolution with its sign: '+3,2 %', '−11,2 %' (a true minus sign), 'secret', '—'."""
+    text = fr_value(value, unite, secret)
+    if secret or _missing(value):
+        return text
+    return text.replace("-", "−") if float(value) < 0 else f"+{text}"  # type: ignore[arg-type]
+
+
+def _subtitle(titre: str, sous_titre: str) -> str:
+    return f"{titre}<br><sup>{sous_titre}</sup>" if sous_titre else titre
+
+
+def _row_label(label: str, valeur: object, secret: bool, unite: str) -> str:
+    """A row of a group chart carries its value: 'Femmes : 55,2 %', 'Étrangers : secret' (no bar drawn)."""
+    return f"{label} : {fr_value(valeur, unite, secret)}"
+
+
+def _legend_below() -> dict:
+    """A horizontal legend under the chart, in the figure's margin (never over the axis title)."""
+    return dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left")
+
+
+def parts_barres(
+    barres: list[tuple[str, object, bool, str]],
+    references: list[tuple[str, object, str]],
+    titre: str,
+    sous_titre: str = "",
+    validate: bool = True,
+) -> go.Figure:
+    """A quartier's shares (%) as horizontal bars, the first one at the top; each row is labelled with its value
+    ('Femmes : 55,2 %'); a secret share keeps its row, labelled 'secret', with no bar (never a 0). References (e.g.
+    all the QPV of France, same edition) are open diamonds on the rows they have.
+
+    barres: (label, valeur, secret, serie) — serie is the legend entry of the bar (its source and year of data).
+    references: (label, valeur, name), label being a bar's label."""
+    if not barres:
+        return _empty(titre, "Aucune valeur pour ce quartier", validate)
+    rows = {b[0]: _row_label(b[0], b[1], bool(b[2]), "%") for b in barres}
+    shown: list[float] = []
+    traces = []
+    for i, serie in enumerate(dict.fromkeys(b[3] for b in barres)):
+        mine = [b for b in barres if b[3] == serie and not b[2] and not _missing(b[1])]
+        if not mine:
+            continue
+        values = [float(b[1]) for b in mine]  # type: ignore[arg-type]
+        shown.extend(values)
+        traces.append(
+            dict(
+                type="bar",
+                orientation="h",
+                x=values,
+                y=[rows[b[0]] for b in mine],
+                name=serie,
+                marker=dict(color=PALETTE[i % len(PALETTE)]),
+                hovertemplate=f"%{{y}}<extra>{serie}</extra>",
+            )
+        )
+    by_name: dict[str, list[tuple[str, float]]] = {}
+    for label, valeur, name in references:
+        if label in rows and not _missing(valeur):
+            by_name.setdefault(name, []).append((rows[label], float(valeur)))  # type: ignore[arg-type]
+    for j, (name, points) in enumerate(by_name.items()):
+        shown.extend(p[1] for p in points)
+        traces.append(
+            dict(
+                type="scatter",
+                mode="markers",
+                x=[p[1] for p in points],
+                y=[p[0] for p in points],
+                name=name,
+                marker=dict(
+                    symbol="diamond-open", size=12, color=("#000000", "#555555")[j % 2], line=dict(width=2)
+                ),
+                hovertemplate=f"{name}<br>%{{x:.1f}} %<extra></extra>",
+            )
+        )
+    lines = sous_titre.count("<br>") + 1 if sous_titre else 0
+    layout = dict(
+        title=dict(text=_subtitle(titre, sous_titre)),
+        barmode="overlay",
+        xaxis=dict(title=dict(text="Part (%)"), range=[0, (max([*shown, 0.0]) or 100.0) * 1.08]),
+        yaxis=dict(type="category", categoryorder="array", categoryarray=list(rows.values())[::-1]),
+        height=max(300, 30 * len(rows) + 200 + 18 * lines),
+        legend=_legend_below(),
+        margin=dict(l=60, r=30, t=70 + 18 * lines, b=100),
+    )
+    return build(traces, layout, validate)
+
+
+# where the label of each quantile goes, around its dot: alternately below and above, the outer ones outwards
+QUANTILE_TEXT_POSITIONS = {"D1": "bottom left", "Q1": "top left", "Médiane": "bottom center", "Q3": "top right",
+                           "D9": "bottom right"}  # fmt: skip
+
+
+def distribution_revenus(
+    series: list[tuple[str, str, dict[str, tuple[object, bool]]]],
+    quantiles: list[str],
+    composition: list[str],
+    titre: str,
+    sous_titre: str = "",
+    validate: bool = True,
+) -> go.Figure:
+    """Left: D1, Q1, median, Q3 and D9 of the disposable income per UC as a range (thin line D1–D9, thick line
+    Q1–Q3, a dot per quantile), one row per series: the quartier first, then the whole territories of the same year
+    of data. Right: the composition of the disposable income (shares, %; taxes are negative), the quartier's bars
+    (rows labelled with its values) with the territories as open markers. A secret value is never drawn: its row or
+    its label says "secret".
+
+    series: (row label, legend name, {label: (valeur, secret)}) with the labels of `quantiles` and `composition`."""
+    if not series:
+        return _empty(titre, "Aucune valeur pour ce quartier", validate)
+    traces: list[dict] = []
+    rows = []
+    for i, (row, name, values) in enumerate(series):
+        colour = PALETTE[i % len(PALETTE)]
+        symbol = ("circle", "diamond", "square")[i % 3]
+        points = [
+            (label, float(values[label][0]))  # type: ignore[arg-type]
+            for label in quantiles
+            if label in values and not values[label][1] and not _missing(values[label][0])
+        ]
+        hidden = [
+            label
+            for label in quantiles
+            if label in values and (values[label][1] or _missing(values[label][0]))
+        ]
+        if hidden:  # the row says which quantiles are not drawn
+            secret = any(values[label][1] for label in hidden)
+            row = f"{row} ({SECRET if secret else 'non disponible'} : {', '.join(hidden)})"
+        rows.append(row)
+        found = dict(points)
+        if "Q1" in found and "Q3" in found:
+            traces.append(
+                dict(
+                    type="scatter",
+                    mode="lines",
+                    x=[found["Q1"], found["Q3"]],
+                    y=[row, row],
+                    line=dict(color=colour, width=12),
+                    opacity=0.35,
+                    showlegend=False,
+                    hoverinfo="skip",
+                )
+            )
+        if points:
+            texts = [f"{label} {fr_value(v, '€')}" for label, v in points]
+            traces.append(
+                dict(
+                    type="scatter",
+                    mode="lines+markers+text" if i == 0 else "lines+markers",
+                    x=[p[1] for p in points],
+                    y=[row] * len(points),
+                    text=texts,
+                    textposition=[QUANTILE_TEXT_POSITIONS.get(p[0], "top center") for p in points],
+                    textfont=dict(size=11),
+                    name=name,
+                    line=dict(color=colour, width=2),
+                    marker=dict(color=colour, size=10, symbol=symbol),
+                    hovertemplate=f"{name}<br>%{{text}}<extra></extra>",
+                )
+            )
+    quartier = series[0][2]
+    labels = {
+        label: _row_label(label, quartier[label][0], bool(quartier[label][1]), "%")
+        if label in quartier
+        else f"{label} : —"
+        for label in composition
+        if any(label in s[2] for s in series)
+    }
+    for i, (_row, name, values) in enumerate(series):
+        colour = PALETTE[i % len(PALETTE)]
+        shown = [
+            (labels[label], float(values[label][0]))  # type: ignore[arg-type]
+            for label in labels
+            if label in values and not values[label][1] and not _missing(values[label][0])
+        ]
+        if not shown:
+            continue
+        common = dict(
+            x=[v for _, v in shown],
+            y=[label for label, _ in shown],
+            xaxis="x2",
+            yaxis="y2",
+            name=f"{name} : composition",
+            showlegend=False,
+            hovertemplate=f"{name}<br>%{{y}}<br>%{{x:.1f}} %<extra></extra>",
+        )
+        if i == 0:
+            traces.append(dict(type="bar", orientation="h", marker=dict(color=colour), **common))
+        else:
+            symbol = ("circle", "diamond", "square")[i % 3] + "-open"
+            traces.append(
+                dict(
+                    type="scatter",
+                    mode="markers",
+                    marker=dict(color=colour, size=11, symbol=symbol, line=dict(width=2)),
+                    **common,
+                )
+            )
+    annotations = [
+        dict(
+            text=f"<b>{text}</b>",
+            x=x,
+            y=1.0,
+            xref="paper",
+            yref="paper",
+            xanchor="left",
+            yanchor="bottom",
+            yshift=8,
+            showarrow=False,
+            font=dict(size=12),
+        )
+        for text, x in (
+            ("Revenu disponible par unité de consommation (D1, Q1, médiane, Q3, D9)", 0.0),
+            ("Composition du revenu disponible (%)", 0.66),
+        )
+    ]
+    lines = sous_titre.count("<br>") + 1 if sous_titre else 0
+    layout = dict(
+        title=dict(text=_subtitle(titre, sous_titre)),
+        barmode="overlay",
+        xaxis=dict(
+            domain=[0, 0.52],
+            title=dict(text="€ par unité de consommation et par an"),
+            tickformat=",.0f",
+            rangemode="tozero",
+        ),
+        yaxis=dict(
+            type="category",
+            categoryorder="array",
+            categoryarray=rows[::-1],
+            anchor="x",
+            range=[-0.6, len(rows) - 0.3],  # room for the quantile labels above and below a row
+        ),
+        xaxis2=dict(
+            domain=[0.82, 1], anchor="y2", title=dict(text="Part (%)"), zeroline=True, zerolinecolor="#999"
+        ),
+        yaxis2=dict(
+            type="category", categoryorder="array", categoryarray=list(labels.values())[::-1], anchor="x2"
+        ),
+        height=360 + 18 * lines,
+        legend=_legend_below(),
+        annotations=annotations,
+        margin=dict(l=60, r=30, t=100 + 18 * lines, b=100),
     )
     return build(traces, layout, validate)

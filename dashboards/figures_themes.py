@@ -367,3 +367,95 @@ def familles_sections(detail: pd.DataFrame, geographie_libelle: str, millesime: 
         **FRENCH_LAYOUT,
     )
     return fig
+
+
+# --- Insertion, démographie et revenus ---------------------------------------------------------------------------
+
+
+def distribution_groupe(
+    df: pd.DataFrame,
+    lignes: list[tuple[str, str]],
+    title: str,
+    axe: str,
+    unite: str,
+    references: list[tuple[str, float, str]] | None = None,
+) -> go.Figure:
+    """The distribution across QPV of several indicators of one edition, a horizontal box per indicator (first one
+    at the top), its published values only: the number of quartiers and of secret ones is in the row label, a
+    secret value is never drawn. References (the all-QPV aggregate, France métropolitaine…) are diamonds on the rows
+    that have one.
+
+    df: code_qp, lib_qp, indicateur, valeur, secret; lignes: (indicator code, label); references: (indicator code,
+    value, name)."""
+    if df.empty or df["valeur"].notna().sum() == 0:
+        return _empty(title, "Aucune valeur publiée")
+    fmt = ".1f" if unite in ("%", "‰", "indice") else ",.0f"
+    suffixe = f" {unite}" if unite in ("%", "‰", "€") else ""
+    labels = {}
+    fig = go.Figure()
+    for code, libelle in lignes:
+        part = df[df["indicateur"] == code]
+        if part.empty:
+            continue
+        publies = part[part["valeur"].notna() & ~part["secret"].fillna(False).astype(bool)]
+        secrets = len(part) - len(publies)
+        label = texte_plotly(
+            f"{libelle} ({nombre_fr(len(publies))} quartiers"
+            + (f", {secrets} {SECRET}s)" if secrets else ")")
+        )
+        labels[code] = label
+        fig.add_trace(
+            go.Box(
+                x=publies["valeur"],
+                y=[label] * len(publies),
+                name=label,
+                orientation="h",
+                width=0.35,  # room above the box for the value of the reference
+                boxpoints="outliers",
+                marker=dict(color=BLEU, size=4),
+                line=dict(color=BLEU),
+                text=[nom_qpv(r.lib_qp, r.code_qp) for r in publies.itertuples(index=False)],
+                hovertemplate=f"%{{text}}<br>%{{x:{fmt}}}{suffixe}<extra></extra>",
+                showlegend=False,
+            )
+        )
+    by_name: dict[str, list[tuple[str, float]]] = {}
+    for code, valeur, name in references or []:
+        if code in labels and not _manquant(valeur):
+            by_name.setdefault(name, []).append((labels[code], float(valeur)))
+    for j, (name, points) in enumerate(by_name.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=[p[1] for p in points],
+                y=[p[0] for p in points],
+                mode="markers",
+                name=texte_plotly(name),
+                marker=dict(
+                    symbol="diamond",
+                    size=13,
+                    color=VERMILLON if j == 0 else GRIS,
+                    line=dict(color="white", width=1),
+                ),
+                hovertemplate=f"{texte_plotly(name)}<br>%{{x:{fmt}}}{suffixe}<extra></extra>",
+            )
+        )
+        for label, valeur in points:  # the value written above the box, clear of it
+            fig.add_annotation(
+                x=valeur,
+                y=label,
+                text=valeur_fr(valeur, unite),
+                yshift=24,
+                showarrow=False,
+                font=dict(color=VERMILLON if j == 0 else GRIS, size=12),
+            )
+    ordre = list(labels.values())[::-1]
+    fig.update_yaxes(categoryorder="array", categoryarray=ordre, type="category")
+    fig.update_layout(
+        title=title,
+        xaxis_title=axe,
+        xaxis_tickformat=",.0f" if unite not in ("%", "‰", "indice") else None,
+        height=max(380, 70 * len(labels) + 200),
+        legend=dict(orientation="h", yanchor="top", y=-0.2),
+        **FRENCH_LAYOUT,
+    )
+    return fig

@@ -3,6 +3,8 @@ result in pandas; no per-QPV SQL, the real data has ~2,900 fiches). Reads `marts
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import duckdb
 import pandas as pd
 
@@ -176,4 +178,93 @@ def dictionnaire(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "select code, theme, libelle, definition, unite, agregation, source, annee_reference, precautions "
         "from marts.ref_indicateurs order by code"
+    ).df()
+
+
+# The three groups of indicators drawn on a fiche as one compact chart each (issue 25): the indicators of the chart
+# with their short label (bars top to bottom), then the indicators given as text next to it. Each group is read
+# with one query for all the QPV and drawn for the latest edition where the quartier has a published value.
+class Groupe(NamedTuple):
+    titre: str
+    principaux: tuple[tuple[str, str], ...]
+    complements: tuple[str, ...]
+
+
+NIVEAUX_FORMATION = (
+    ("part_demandeurs_infra_cap_bep", "Inférieur au CAP-BEP"),
+    ("part_demandeurs_cap_bep", "CAP-BEP"),
+    ("part_demandeurs_bac", "Baccalauréat"),
+    ("part_demandeurs_superieur_bac", "Supérieur au baccalauréat"),
+)
+PARTS_RECENSEMENT = (
+    ("part_0_24_ans", "Moins de 25 ans"),
+    ("part_60_ans_plus", "60 ans ou plus"),
+    ("part_femmes", "Femmes"),
+    ("part_etrangers", "Étrangers"),
+    ("part_menages_1_personne", "Ménages d'une personne"),
+    ("part_menages_6_personnes_plus", "Ménages de 6 personnes ou plus"),
+)
+PARTS_CAF = (
+    ("part_allocataires_monoparents", "Allocataires : familles monoparentales"),
+    ("part_allocataires_isoles", "Allocataires : isolés sans enfant"),
+    ("part_allocataires_couples_avec_enfants", "Allocataires : couples avec enfant(s)"),
+    ("part_allocataires_3_enfants_plus", "Allocataires : 3 enfants ou plus"),
+)
+QUANTILES_REVENU = (
+    ("revenu_d1_uc", "D1"),
+    ("revenu_q1_uc", "Q1"),
+    ("revenu_median_uc", "Médiane"),
+    ("revenu_q3_uc", "Q3"),
+    ("revenu_d9_uc", "D9"),
+)
+COMPOSITION_REVENU = (
+    ("part_revenus_activite", "Activité"),
+    ("part_pensions_revenu", "Pensions, retraites"),
+    ("part_prestations_revenu", "Prestations sociales"),
+    ("part_patrimoine_revenu", "Patrimoine"),
+    ("part_impots_revenu", "Impôts (négatif)"),
+)
+GROUPES = {
+    "insertion": Groupe(
+        "Insertion : niveau de formation des demandeurs d'emploi",
+        NIVEAUX_FORMATION,
+        (
+            "part_emplois_precaires",
+            "part_emplois_precaires_femmes",
+            "part_emplois_precaires_etrangers",
+            "evolution_demandeurs_emploi_abc_t4",
+            "evolution_demandeurs_emploi_a_t4",
+        ),
+    ),
+    "demographie": Groupe("Démographie", PARTS_RECENSEMENT + PARTS_CAF, ("indice_jeunesse",)),
+    "revenus": Groupe(
+        "Distribution des revenus", QUANTILES_REVENU + COMPOSITION_REVENU, ("rapport_interdecile",)
+    ),
+}
+# the whole territories a quartier's income distribution is drawn next to (marts.ecarts_qpv, 'ensemble'): its
+# commune, or when the commune has no reference for that year of data its EPCI, else its département; and France
+# métropolitaine
+ENSEMBLE_REVENUS_LOCAL = ("commune", "epci", "departement")
+ENSEMBLE_REVENUS = (*ENSEMBLE_REVENUS_LOCAL, "france_metropolitaine")
+
+
+def groupe_codes(groupe: Groupe) -> list[str]:
+    return [*(code for code, _ in groupe.principaux), *groupe.complements]
+
+
+def references_ensemble(
+    con: duckdb.DuckDBPyConnection, codes: list[str] | tuple[str, ...], types: tuple[str, ...]
+) -> pd.DataFrame:
+    """Each QPV's whole-territory references (perimetre_reference 'ensemble': all the households of the territory,
+    same year of data as the quartier) of the given territory types, for all the QPV at once."""
+    return con.execute(
+        """
+        select code_qp, geographie, millesime, annee_reference, indicateur, type_reference, code_reference,
+               lib_reference, valeur_reference, secret_reference
+        from marts.ecarts_qpv
+        where perimetre_reference = 'ensemble' and list_contains(?::varchar[], indicateur)
+          and list_contains(?::varchar[], type_reference)
+        order by geographie, code_qp, millesime, type_reference, indicateur
+        """,
+        [list(codes), list(types)],
     ).df()

@@ -107,3 +107,45 @@ def passage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         where code_qp2015 is not null and code_qp2024 is not null
         """
     ).df()
+
+
+def indicateurs_qpv(con: duckdb.DuckDBPyConnection, indicateurs: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """One row per QPV × edition × indicator (valeur null when secret), with the year of its data."""
+    return con.execute(
+        """
+        select code_qp, lib_qp, geographie, millesime, annee_reference, indicateur, valeur, secret
+        from marts.indicateurs_qpv
+        where list_contains(?::varchar[], indicateur)
+        order by indicateur, geographie, millesime, code_qp
+        """,
+        [list(indicateurs)],
+    ).df()
+
+
+def france_qpv(con: duckdb.DuckDBPyConnection, indicateurs: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """The aggregate of all the QPV of France (sum of numerators over sum of denominators), per geography and
+    edition; only the ratio indicators have one."""
+    return con.execute(
+        """
+        select geographie, millesime, indicateur, valeur, secret, nb_qpv
+        from marts.indicateurs_territoire
+        where type_territoire = 'france' and perimetre = 'qpv' and list_contains(?::varchar[], indicateur)
+        order by indicateur, geographie, millesime
+        """,
+        [list(indicateurs)],
+    ).df()
+
+
+def france_metropolitaine(
+    con: duckdb.DuckDBPyConnection, indicateurs: tuple[str, ...] | list[str]
+) -> pd.DataFrame:
+    """Whole France métropolitaine (all its households, INSEE Filosofi) per year of data (marts.references_territoire)."""
+    return con.execute(
+        """
+        select annee_reference, indicateur, valeur, secret
+        from marts.references_territoire
+        where type_territoire = 'france_metropolitaine' and list_contains(?::varchar[], indicateur)
+        order by indicateur, annee_reference
+        """,
+        [list(indicateurs)],
+    ).df()

@@ -7,6 +7,7 @@ discovered automatically (see `dashboards/pages/__init__.py`). Pages read the ma
 
 from __future__ import annotations
 
+import csv
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,13 +105,33 @@ def write_page(ctx: SiteContext, page: Page, body: str, sources: str, head: str 
     return path
 
 
-def write_csv(ctx: SiteContext, frame: pd.DataFrame, name: str) -> str:
+# a small table given as plain rows (column names, rows): written without pandas, the fiches write thousands
+Rows = tuple[list[str], list[tuple]]
+
+
+def _csv_cell(value: object) -> object:
+    """A cell as pandas writes it with decimal=",": a float with a decimal comma, an absent value empty."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    return value
+
+
+def write_csv(ctx: SiteContext, frame: pd.DataFrame | Rows, name: str) -> str:
     """The data behind a chart, as CSV (`;` separator, decimal comma, UTF-8 with BOM for spreadsheet users);
     returns the path relative to the dashboards folder."""
     relative = f"donnees/{name}.csv"
     target = ctx.out_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(target, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+    if isinstance(frame, pd.DataFrame):
+        frame.to_csv(target, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+        return relative
+    columns, rows = frame
+    with target.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_csv_cell(v) for v in row] for row in rows)
     return relative
 
 
@@ -128,7 +149,7 @@ def figure_block(
     page: Page,
     fig: go.Figure,
     div_id: str,
-    data: pd.DataFrame,
+    data: pd.DataFrame | Rows,
     name: str,
     source: str,
 ) -> str:

@@ -329,7 +329,7 @@ def test_fiche_2015_shows_the_truth_and_the_marts(demo_site, demo_warehouse):
     assert 'id="non-recours"' in page and '"error_y"' in page.replace(" ", "")
 
 
-def test_fiche_2024_shows_ess_and_secret_cells(demo_site):
+def test_fiche_2024_shows_ess_and_its_small_cells(demo_site):
     out, _, truth, _ = demo_site
     code, facts = next(
         (c, f)
@@ -344,16 +344,18 @@ def test_fiche_2024_shows_ess_and_secret_cells(demo_site):
     assert _row(page, "Emplois salariés de l'ESS (estimation)")[2] == (
         f"{fr(central, 0)} (fourchette {fr(facts['ess_emplois_bas'], 0)} à {fr(facts['ess_emplois_haut'], 0)})"
     )
-    # a NAF section with fewer than 11 ESS establishments in the QPV is a secret cell: shown as "secret", never 0
-    small = [s for s, n in facts["ess_par_section"].items() if n < 11]
+    # a NAF section with fewer than 11 ESS establishments in the QPV is published with its count: SIRENE is a
+    # public register, no threshold (issue 25, sql/seeds/regles_secret.csv)
+    small = {s: n for s, n in facts["ess_par_section"].items() if n < 11}
+    assert small
     rows = re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
-    for section in small:
+    for section, n in small.items():
         cells = next(
             [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td>(.*?)</td>", r)]
             for r in rows
             if f"<td>{section} – " in r
         )
-        assert cells[2:] == ["secret", "secret", "secret"]
+        assert "secret" not in cells and cells[2] == fr(n, 0), (section, cells)
     assert "Correspondance entre géographies (approximation)" in page
     assert "Toutes les fiches quartier" in page
 

@@ -4,11 +4,16 @@ Built for the QPV of `ctx.territoire` (all of them when None). One query per mar
 pandas: no per-QPV SQL (the real data has ~2,900 fiches). A QPV of the 2015 geography and one of 2024 are different
 QPV: a fiche is per code_qp; the 2015 QPV overlapping a 2024 QPV are listed through the establishment-weighted
 correspondence (marts.passage_qpv2015_qpv2024), labelled as an approximation.
+
+Three groups of indicators are drawn as one compact chart each (démographie; insertion under the unemployment
+theme; distribution des revenus under the poverty theme), for the latest edition where the quartier has a published
+value of the group, with the source and the year of the data in the caption; a one-line note when it has none.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -259,6 +264,281 @@ def _passage_block(
     )
 
 
+# --- the compact charts of the indicator groups (insertion, démographie, distribution des revenus) ----------------
+
+NO_GROUP_VALUE = {
+    "qpv2024": "Pas de valeur publiée pour ce quartier : ces indicateurs ne sont publiés qu'en géographie 2015 (voir "
+    "les quartiers 2015 correspondants en bas de page).",
+    "qpv2015": "Pas de valeur publiée pour ce quartier.",
+}
+ALL_SECRET = "Toutes les valeurs de ce quartier sont couvertes par le secret statistique (non diffusées)."
+CSV_COLUMNS = ["serie", "indicateur", "millesime", "annee_reference", "valeur", "secret"]
+# a value of a chart: (valeur, secret, annee_reference); valeur is None when secret
+Value = tuple[object, bool, object]
+
+
+@dataclass
+class GroupData:
+    """Everything the group charts of the fiches need, computed once for all the QPV (one query per group, then
+    plain dicts; the per-fiche work is pure Python): for each group and QPV, the latest edition where the QPV has a
+    published value of the chart's indicators and its values (`editions[group][code_qp] = (millesime, values)`),
+    the QPV whose values are all secret, the whole-territory references of the income distribution
+    (`revenus_references[(code_qp, millesime, type_reference)]`), the all-QPV aggregates
+    (`france[(geographie, millesime, indicateur)]`) and the sources of each indicator."""
+
+    editions: dict[str, dict[str, tuple[int, dict[str, Value]]]]
+    all_secret: dict[str, set[str]]
+    revenus_references: dict[tuple[str, int, str], dict[str, Value]]
+    france: dict[tuple[str, int, str], float]
+    sources: dict[str, list[str]]
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
+    """Rows as plain Python tuples (NaN → None), column by column: far faster than itertuples on arrow strings."""
+    values = [[None if ff._missing(v) else v for v in frame[c].tolist()] for c in columns]
+    return list(zip(*values, strict=True))
+
+
+def group_data(con, dico: pd.DataFrame, selected: set[str] | None) -> GroupData:
+    editions: dict[str, dict[str, tuple[int, dict[str, Value]]]] = {}
+    all_secret: dict[str, set[str]] = {}
+    for key, groupe in q.GROUPES.items():
+        codes = [c for c in q.groupe_codes(groupe) if c in dico.index]
+        main = [c for c, _ in groupe.principaux if c in dico.index]
+        editions[key], all_secret[key] = {}, set()
+        if not main:
+            continue
+        frame = q.indicateurs_qpv(con, codes)
+        if selected is not None:
+            frame = frame[frame["code_qp"].isin(selected)]
+        is_main = frame["indicateur"].isin(main)
+        published = frame[is_main & ~frame["secret"].astype(bool) & frame["valeur"].notna()]
+        latest = published.groupby("code_qp")["millesime"].max()
+        all_secret[key] = set(frame.loc[is_main, "code_qp"]) - set(latest.index)
+        chosen = frame[frame["millesime"] == frame["code_qp"].map(latest)]
+        records = _records(
+            chosen, ["code_qp", "millesime", "indicateur", "valeur", "secret", "annee_reference"]
+        )
+        for code_qp, millesime, indicateur, valeur, secret, annee in records:
+            entry = editions[key].setdefault(code_qp, (int(millesime), {}))
+            entry[1][indicateur] = (
+                None if secret else valeur,
+                bool(secret),
+                None if annee is None else int(annee),
+            )
+    revenus = [c for c, _ in q.GROUPES["revenus"].principaux if c in dico.index]
+    references: dict[tuple[str, int, str], dict[str, Value]] = {}
+    if revenus:
+        frame = q.references_ensemble(con, revenus, q.ENSEMBLE_REVENUS)
+        if selected is not None:
+            frame = frame[frame["code_qp"].isin(selected)]
+        columns = ["code_qp", "millesime", "type_reference", "indicateur", "valeur_reference", "secret_reference",
+                   "annee_reference"]  # fmt: skip
+        for code_qp, millesime, kind, indicateur, valeur, secret, annee in _records(frame, columns):
+            references.setdefault((code_qp, int(millesime), kind), {})[indicateur] = (
+                None if secret else valeur,
+                bool(secret),
+                None if annee is None else int(annee),
+            )
+    ratios = [
+        c
+        for key in ("insertion", "demographie")
+        for c, _ in q.GROUPES[key].principaux
+        if c in dico.index and dico.loc[c, "agregation"] == "ratio"
+    ]
+    france = {}
+    if ratios:
+        frame = q.france(con, ratios)
+        for geographie, millesime, indicateur, valeur, secret in _records(
+            frame, ["geographie", "millesime", "indicateur", "valeur", "secret"]
+        ):
+            if not secret and valeur is not None:
+                france[(geographie, int(millesime), indicateur)] = float(valeur)
+    sources = {
+        code: [part.strip() for part in str(source).split(" ; ")]
+        for code, source in zip(dico.index, dico["source"], strict=True)
+    }
+    return GroupData(editions, all_secret, references, france, sources)
+
+
+def _group_caption(sources: dict[str, list[str]], values: dict[str, Value], millesime: int) -> str:
+    """Source of each producer with the year(s) of its data in the chart (annee_reference): « données 2017 »."""
+    years: dict[str, set[int]] = {}
+    for code, (_, _, annee) in values.items():
+        for part in sources.get(code, []):
+            found = years.setdefault(part, set())
+            if annee is not None:
+                found.add(int(annee))  # type: ignore[call-overload]
+    text = " ; ".join(
+        f"{source} (données {ff.fr_years(list(found))})" if found else source
+        for source, found in years.items()
+    )
+    return f"Source : {text}. Millésime {millesime} (publication ANCT/ONPV)"
+
+
+def _annee(values: dict[str, Value], codes: list[str]) -> str:
+    return ff.fr_years([int(values[c][2]) for c in codes if c in values and values[c][2] is not None])  # type: ignore[call-overload]
+
+
+def _france_references(
+    data: GroupData, geographie: str, millesime: int, codes: list[str], labels: dict[str, str]
+) -> list[tuple[str, object, str]]:
+    name = f"Ensemble des quartiers prioritaires (millésime {millesime})"
+    return [
+        (labels[c], data.france[(geographie, millesime, c)], name)
+        for c in codes
+        if (geographie, millesime, c) in data.france
+    ]
+
+
+def _insertion(values: dict[str, Value], data: GroupData, geographie: str, millesime: int):
+    groupe = q.GROUPES["insertion"]
+    labels = dict(groupe.principaux)
+    codes = [c for c in labels if c in values]
+    serie = f"Quartier (données {_annee(values, codes)})"
+    barres = [(labels[c], values[c][0], values[c][1], serie) for c in codes]
+    references = _france_references(data, geographie, millesime, codes, labels)
+    lines = []
+    if "part_emplois_precaires" in values:
+        valeur, secret, _ = values["part_emplois_precaires"]
+        details = [
+            f"{who} {ff.fr_value(values[c][0], '%', values[c][1])}"
+            for c, who in (
+                ("part_emplois_precaires_femmes", "femmes"),
+                ("part_emplois_precaires_etrangers", "étrangers"),
+            )
+            if c in values
+        ]
+        lines.append(
+            f"Emplois précaires : {ff.fr_value(valeur, '%', secret)} des emplois"
+            + (f" ({', '.join(details)})" if details else "")
+            + f", données {_annee(values, ['part_emplois_precaires'])}"
+        )
+    evolution = ("evolution_demandeurs_emploi_abc_t4", "evolution_demandeurs_emploi_a_t4")
+    changes = [
+        f"{who} {ff.fr_signed(values[c][0], '%', values[c][1])}"
+        for c, who in zip(evolution, ("A, B, C", "A"), strict=True)
+        if c in values
+    ]
+    if changes:
+        lines.append(
+            f"Demandeurs d'emploi, évolution sur un an au 4e trimestre : {', '.join(changes)} "
+            f"(données {_annee(values, list(evolution))})"
+        )
+    return barres, references, "<br>".join(lines)
+
+
+def _demographie(values: dict[str, Value], data: GroupData, geographie: str, millesime: int):
+    labels = dict(q.GROUPES["demographie"].principaux)
+    recensement = [c for c, _ in q.PARTS_RECENSEMENT if c in values]
+    caf = [c for c, _ in q.PARTS_CAF if c in values]
+    series = {
+        **{c: f"Recensement (données {_annee(values, recensement)})" for c in recensement},
+        **{c: f"Allocataires CAF (données {_annee(values, caf)})" for c in caf},
+    }
+    barres = [(labels[c], values[c][0], values[c][1], series[c]) for c in labels if c in values]
+    references = _france_references(data, geographie, millesime, caf, labels)
+    jeunesse = ""
+    if "indice_jeunesse" in values:
+        valeur, secret, _ = values["indice_jeunesse"]
+        jeunesse = (
+            "Indice de jeunesse (habitants de moins de 20 ans pour un habitant de 60 ans ou plus) : "
+            f"{ff.fr_value(valeur, 'indice', secret)} (données {_annee(values, ['indice_jeunesse'])})"
+        )
+    return barres, references, jeunesse
+
+
+REVENUS_NAMES = {
+    "commune": ("Commune entière", "ensemble de la commune"),
+    "epci": ("EPCI entier", "ensemble de l'EPCI"),
+    "departement": ("Département entier", "ensemble du département"),
+    "france_metropolitaine": ("France métropolitaine", "France métropolitaine"),
+}
+
+
+def _revenus(values: dict[str, Value], data: GroupData, code: str, millesime: int):
+    """The series of the income chart: the quartier, its whole commune of the same year of data (its whole EPCI,
+    else its département, when the commune has none), France métropolitaine; and the line saying which reference is
+    missing."""
+    labels = dict(q.GROUPES["revenus"].principaux)
+    codes = [c for c in labels if c in values]
+    annee = _annee(values, codes)
+    series = [("Quartier", f"quartier (données {annee})", {labels[c]: values[c][:2] for c in codes})]
+    references = []
+    local = next(
+        (k for k in q.ENSEMBLE_REVENUS_LOCAL if data.revenus_references.get((code, millesime, k))), None
+    )
+    missing = [] if local == "commune" else [REVENUS_NAMES["commune"][1]]
+    for kind in (*([local] if local else []), "france_metropolitaine"):
+        ref = data.revenus_references.get((code, millesime, kind))
+        if not ref:
+            missing.append(REVENUS_NAMES[kind][1])
+            continue
+        name = f"{REVENUS_NAMES[kind][1]} (données {_annee(ref, list(ref))})"
+        series.append(
+            (REVENUS_NAMES[kind][0], name, {labels[c]: v[:2] for c, v in ref.items() if c in labels})
+        )
+        references.append((REVENUS_NAMES[kind][1], ref))
+    lines = []
+    if "rapport_interdecile" in values:
+        valeur, secret, _ = values["rapport_interdecile"]
+        lines.append(f"Rapport interdécile D9/D1 du quartier : {ff.fr_value(valeur, 'ratio', secret)}")
+    if missing:
+        lines.append(f"pas de référence publiée pour les données {annee} : {' ni '.join(missing)}")
+    return series, references, " ; ".join(lines)
+
+
+def _group_block(
+    ctx: SiteContext,
+    page: Page,
+    key: str,
+    code: str,
+    geographie: str,
+    data: GroupData,
+    level: str,
+) -> str:
+    """The chart of one group for the latest edition where the quartier has a published value of it, with its
+    source and years of data in the caption; a one-line note (nothing drawn) when the quartier has none."""
+    groupe = q.GROUPES[key]
+    head = f"<{level}>{esc(groupe.titre)}</{level}>"
+    found = data.editions[key].get(code)
+    if found is None:
+        note = (
+            ALL_SECRET
+            if code in data.all_secret[key]
+            else NO_GROUP_VALUE.get(geographie, NO_GROUP_VALUE["qpv2015"])
+        )
+        return f'{head}<p class="sans-valeur">{esc(note)}</p>'
+    millesime, values = found
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", code)
+    csv = [("quartier", c, millesime, a, v, s) for c, (v, s, a) in values.items()]
+    caption = _group_caption(data.sources, values, millesime)
+    titre = f"{groupe.titre} (millésime {millesime})"
+    if key == "revenus":
+        series, references, sous_titre = _revenus(values, data, code, millesime)
+        labels = dict(groupe.principaux)
+        fig = ff.distribution_revenus(
+            series,
+            [labels[c] for c, _ in q.QUANTILES_REVENU],
+            [labels[c] for c, _ in q.COMPOSITION_REVENU],
+            titre,
+            sous_titre,
+            validate=False,
+        )
+        csv.extend((name, c, millesime, a, v, s) for name, ref in references for c, (v, s, a) in ref.items())
+    else:
+        build = _insertion if key == "insertion" else _demographie
+        barres, bar_references, sous_titre = build(values, data, geographie, millesime)
+        if key == "demographie" and sous_titre:
+            caption = f"{caption}. {sous_titre}"
+        fig = ff.parts_barres(barres, bar_references, titre, sous_titre, validate=False)
+        codes = {label: c for c, label in groupe.principaux}
+        csv.extend((name, codes[label], millesime, None, v, False) for label, v, name in bar_references)
+    return head + figure_block(
+        ctx, page, fig, f"groupe-{key}", (CSV_COLUMNS, csv), f"fiche_{stem}_{key}", caption
+    )
+
+
 def _fiche(
     ctx: SiteContext,
     info: pd.Series,
@@ -272,6 +552,7 @@ def _fiche(
     detail: pd.DataFrame,
     passage_html: str,
     methode_href: str | None,
+    groupes: GroupData | None = None,
 ) -> Page:
     code = str(info["code_qp"])
     page = Page(fiche_file(code), f"{info['lib_qp']} ({code})", f"Fiche du quartier {code}", in_index=False)
@@ -303,6 +584,8 @@ def _fiche(
         "disponible ; « secret » : valeur non diffusée (secret statistique).</p>"
     )
     stem = re.sub(r"[^A-Za-z0-9_-]", "_", code)
+    if groupes is not None:
+        body.append(_group_block(ctx, page, "demographie", code, geographie, groupes, "h2"))
     for theme, (label, theme_codes) in q.THEMES.items():
         codes = [c for c in theme_codes if c in dico.index]
         body.append(f"<h2>{esc(label)}</h2>")
@@ -325,6 +608,9 @@ def _fiche(
                         _source_line(dico, list(series_codes), frame),
                     )
                 )
+            if groupes is not None:
+                key = "insertion" if theme == "chomage" else "revenus"
+                body.append(_group_block(ctx, page, key, code, geographie, groupes, "h3"))
         elif theme == "non_recours":
             codes_nr = [c for c in q.NON_RECOURS_ESTIMES if c in dico.index]
             mine = rows[rows["indicateur"].isin(codes_nr)]
@@ -413,8 +699,9 @@ def _index(ctx: SiteContext, infos: pd.DataFrame) -> Page:
     page = Page(
         "fiches/index.html",
         "Fiches quartier",
-        f"Une fiche par quartier prioritaire ({len(infos)} quartiers) : chômage, pauvreté, non-recours et ESS face "
-        "à sa commune, son EPCI et la France métropolitaine entiers, puis aux autres quartiers prioritaires.",
+        f"Une fiche par quartier prioritaire ({len(infos)} quartiers) : démographie, chômage et insertion, pauvreté "
+        "et distribution des revenus, non-recours et ESS face à sa commune, son EPCI et la France métropolitaine "
+        "entiers, puis aux autres quartiers prioritaires.",
     )
     body = [f"<p>{esc(page.summary)}</p>"]
     for geographie, label in GEOGRAPHIES.items():
@@ -543,6 +830,7 @@ def render(ctx: SiteContext) -> list[Page]:
         attached = infos.drop_duplicates(["code_qp", "geographie"]).dropna(subset=[f"code_{kind}"])
         sizes = attached.groupby(["geographie", f"code_{kind}"])["code_qp"].transform("size")
         seuls[kind] = set(attached.loc[sizes == 1, "code_qp"])
+    groupes = group_data(con, dico, None if ctx.territoire is None else set(ctx.territoire))
     if ctx.territoire is not None:
         selected = set(ctx.territoire)
         infos = infos[infos["code_qp"].isin(selected)]
@@ -605,6 +893,7 @@ def render(ctx: SiteContext) -> list[Page]:
                 key_detail.get(code, empty_detail),
                 passage_html,
                 f"../{METHODE_PAGE}" if methode else None,
+                groupes,
             )
         )
     index = _index(ctx, infos)
