@@ -16,6 +16,7 @@ from dagster import (
     asset_check,
 )
 
+from pipelines import settings
 from pipelines.checks import rule_counts
 from pipelines.checks.data_docs import validation_record
 from pipelines.checks.holdback import HeldBack, failing_editions, keep_published_rows, load_holding_back
@@ -38,6 +39,19 @@ from pipelines.sources.parsing import drift_error
 from pipelines.warehouse.connection import transaction
 from pipelines.warehouse.models import SqlModel
 from pipelines.warehouse.publication import discover_imported, merge_imported, record_files
+
+
+def _published_rows(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Rows of raw.<name> in the build (a copy of the published warehouse): 0 when the table is not there."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?", [name]
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    try:
+        return con.execute(f'select count(*) from raw."{name}"').fetchone()[0]  # noqa: S608 - a source name
+    except duckdb.Error:
+        return 0
 
 
 class NoInputFilesError(FileNotFoundError):
@@ -90,6 +104,13 @@ def raw_asset(source: Source) -> AssetsDefinition:
                 report, files, held = load_holding_back(load, source, files, con, incoming)
             if report is None:
                 if not held:
+                    published = _published_rows(con, source.name)
+                    if published and not settings.removal_allowed():
+                        # a folder emptied or renamed by mistake must not wipe a published source
+                        raise NoInputFilesError(
+                            f"{source_client.root}/{source.folder} : aucun fichier pour {source.name} alors que "
+                            f"l'entrepôt en publie {published} lignes ; rien n'est retiré sans --allow-removal"
+                        )
                     context.log.warning(
                         f"{source.name}: no file in {source.folder}/ of the data folder; empty table"
                     )

@@ -169,6 +169,8 @@ def write_workbook(
     reference territories, the evolutions and the dictionary (marts.ref_indicateurs)."""
     from openpyxl.utils import get_column_letter
 
+    from pipelines.warehouse.cells import keep_text
+
     dico = summary.dictionnaire(con, config.indicateurs)
     terr = summary.territoires(con, config)
     terr = _secret_safe(terr, ["valeur"]).assign(
@@ -221,6 +223,7 @@ def write_workbook(
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
+            keep_text(sheet)  # a QPV name `=HYPERLINK(...)` stays text, never a live formula
             sheet.freeze_panes = "A2"
             for i, column in enumerate(frame.columns, start=1):
                 width = max([len(str(column)), *(len(str(v)) for v in frame[column].head(200))] or [10])

@@ -4,11 +4,17 @@ Every page family is a module of `dashboards/pages/` (discovered); this module r
 folder with one shared `plotly.min.js` (a CDN link would leave the pages blank offline), writes the home page, the
 PNG exports queued by the pages (one kaleido session on the system Chromium), and only then replaces the published
 folder, so a failure never leaves a half-written set of pages.
+
+The output folder is replaced whole, so it must be the project's: every rendered folder carries a marker file
+(MARKER, which lists what the render wrote at its top level). An absent or empty folder is fine; a non-empty folder
+without the marker (`--out .`, a folder of the user's) is refused with OutputFolderError and left untouched, as is
+a marked folder holding top-level files the project did not write (the user's files put there later).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import tempfile
@@ -25,6 +31,11 @@ from pipelines import settings
 
 DATA_DOCS_LINK = "../data_docs/index.html"  # written by the contract checks beside the dashboards
 FICHES_INDEX = "fiches/index.html"
+MARKER = ".qpv-tableaux-de-bord"
+MARKER_NOTE = (
+    "Dossier écrit par `qpv dashboards` (observatoire des quartiers prioritaires) : il est remplacé en entier à "
+    "chaque génération. N'y rangez pas vos propres fichiers."
+)
 PNG_NOTE = "PNG non générés : installez Chromium (apt-get install chromium) pour les exports PNG"
 THEMES = {
     "chomage": (
@@ -46,6 +57,62 @@ THEME_LABELS = {
     "base": "Population et bases de calcul",
     "entrepreneuriat": "Entrepreneuriat",
 }
+
+
+class OutputFolderError(OSError):
+    """A dashboards output folder the project may not replace (one line in French: the CLI prints `Erreur : ...`)."""
+
+
+def _listed(marker: Path) -> set[str] | None:
+    """The top-level names a marker says the project wrote; None when it does not say (the folder is then the
+    project's as a whole)."""
+    try:
+        content = json.loads(marker.read_text(encoding="utf-8")).get("contenu")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return {str(name) for name in content} if isinstance(content, list) else None
+
+
+def check_out_dir(out_dir: str | Path, written: set[str] | None = None) -> Path:
+    """`out_dir` made absolute, if render_all may replace it: absent, empty, or marked as the project's (MARKER) with
+    no top-level entry the project did not write; else OutputFolderError (nothing is touched). A folder rendered
+    before the marker existed (index.html and plotly.min.js, no marker) is accepted when `written` (the top-level
+    names of the new render) covers all its entries. Callers may check early (e.g. before a pipeline run)."""
+    out_dir = Path(os.path.abspath(Path(out_dir).expanduser()))
+    if not out_dir.name:
+        raise OutputFolderError(f"{out_dir} : la racine du disque ne peut pas recevoir les tableaux de bord")
+    if not out_dir.exists():
+        return out_dir
+    if not out_dir.is_dir():
+        raise OutputFolderError(f"{out_dir} : existe et n'est pas un dossier")
+    entries = {path.name for path in out_dir.iterdir()}
+    if not entries:
+        return out_dir
+    marker = out_dir / MARKER
+    if marker.is_file():
+        listed = _listed(marker)
+        foreign = entries - {MARKER} - listed if listed is not None else set()
+    elif {"index.html", PLOTLY_JS} <= entries:  # rendered before the marker: project files only, or refused
+        foreign = entries - written if written is not None else set()
+    else:
+        raise OutputFolderError(
+            f"{out_dir} : dossier non vide qui n'a pas été écrit par `qpv dashboards` (pas de fichier {MARKER}) ; "
+            "il serait remplacé en entier, donc rien n'est écrit : choisissez un dossier vide ou nouveau"
+        )
+    if foreign:
+        names = sorted(foreign)
+        shown = ", ".join(names[:5]) + (f" et {len(names) - 5} autres" if len(names) > 5 else "")
+        raise OutputFolderError(
+            f"{out_dir} : contient des fichiers qui ne viennent pas de `qpv dashboards` ({shown}) ; le dossier "
+            "serait remplacé en entier, donc rien n'est écrit : déplacez-les ou choisissez un autre dossier"
+        )
+    return out_dir
+
+
+def _write_marker(folder: Path) -> None:
+    content = sorted(path.name for path in folder.iterdir() if path.name != MARKER)
+    marker = {"ecrit_par": "qpv dashboards", "note": MARKER_NOTE, "contenu": content}
+    (folder / MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def chromium_path() -> str | None:
@@ -174,7 +241,8 @@ def render_all(
     """Write every page, the shared plotly.min.js and the PNG exports into `out_dir`; returns the files written
     (index first). `png=None`: PNG exports when a Chromium is found (and the environment variable QPV_PNG is not
     "0", which the test suite sets to spare a Chromium start per pipeline run); without one the pages carry no PNG
-    link and PNG_NOTE is appended to `notes`."""
+    link and PNG_NOTE is appended to `notes`. `out_dir` is replaced whole: absent, empty or a folder the project
+    rendered (see check_out_dir; OutputFolderError otherwise, before any work and again before the swap)."""
     from pipelines.warehouse.connection import connection
 
     notes = notes if notes is not None else []
@@ -188,7 +256,7 @@ def render_all(
         if not available:
             notes.append(PNG_NOTE)
         png = available
-    out_dir = Path(out_dir)
+    out_dir = check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}-"))
     staging.chmod(0o755)
@@ -208,9 +276,11 @@ def render_all(
         if ctx.png:
             write_pngs(ctx)
         notes.extend(n for n in ctx.notes if n not in notes)
-        # swap the whole folder: readers see the old set of pages or the new one
-        previous = out_dir.with_name(f".{out_dir.name}-previous")
-        shutil.rmtree(previous, ignore_errors=True)
+        _write_marker(staging)
+        check_out_dir(out_dir, written={path.name for path in staging.iterdir()})  # files added meanwhile
+        # swap the whole folder: readers see the old set of pages or the new one. The old folder goes under a
+        # fresh name (never an existing folder of the user's), and is removed once the new one is in place.
+        previous = out_dir.with_name(f".{out_dir.name}-previous-{os.getpid()}-{time.time_ns()}")
         if out_dir.exists():
             os.replace(out_dir, previous)
         os.replace(staging, out_dir)

@@ -16,6 +16,8 @@ import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 
+from pipelines.warehouse.cells import neutralise_formula, neutralise_value
+
 PLOTLY_JS = "plotly.min.js"
 
 _PAGE = """<!DOCTYPE html>
@@ -110,22 +112,42 @@ Rows = tuple[list[str], list[tuple]]
 
 
 def _csv_cell(value: object) -> object:
-    """A cell as pandas writes it with decimal=",": a float with a decimal comma, an absent value empty."""
+    """A cell as pandas writes it with decimal=",": a float with a decimal comma, an absent value empty, a text
+    that a spreadsheet would run as a formula (`=…`, `+…`, `-…`, `@…`) behind a `'` (pipelines/warehouse/cells.py)."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, float):
         return repr(value).replace(".", ",")
-    return value
+    return neutralise_value(value)
+
+
+def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its text values (and column names: a pivot may name columns after data) neutralised against
+    formula injection, numbers untouched; the frame itself when nothing needs it (the fiches write many files)."""
+    out = None
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            fixed = column.map(lambda v: neutralise_formula(v) if isinstance(v, str) else v)
+            if not fixed.equals(column):
+                out = frame.copy() if out is None else out
+                out.isetitem(i, fixed)
+    names = [neutralise_value(name) for name in frame.columns]
+    if names != list(frame.columns):
+        out = frame.copy() if out is None else out
+        out.columns = names
+    return frame if out is None else out
 
 
 def write_csv(ctx: SiteContext, frame: pd.DataFrame | Rows, name: str) -> str:
-    """The data behind a chart, as CSV (`;` separator, decimal comma, UTF-8 with BOM for spreadsheet users);
-    returns the path relative to the dashboards folder."""
+    """The data behind a chart, as CSV (`;` separator, decimal comma, UTF-8 with BOM for spreadsheet users; a text
+    value starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a spreadsheet never
+    runs it as a formula); returns the path relative to the dashboards folder."""
     relative = f"donnees/{name}.csv"
     target = ctx.out_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(frame, pd.DataFrame):
-        frame.to_csv(target, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+        _neutralised(frame).to_csv(target, sep=";", decimal=",", index=False, encoding="utf-8-sig")
         return relative
     columns, rows = frame
     with target.open("w", encoding="utf-8-sig", newline="") as handle:

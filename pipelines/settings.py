@@ -21,6 +21,9 @@ SIRENE_STORAGE = "QPV_SIRENE_STOCKAGE"  # 'table': copy the Parquet stocks into 
 SOURCE_MODE = "QPV_SOURCE_MODE"  # code location: local (default) or live
 PNG = "QPV_PNG"  # 0: no PNG export of the charts
 FICHES = "QPV_FICHES"  # 0: no fiche pages
+ALLOW_REMOVAL = (
+    "QPV_ALLOW_REMOVAL"  # 1: a source with no file left may empty its published table (--allow-removal)
+)
 
 
 def _get(name: str, default: str = "") -> str:
@@ -71,3 +74,7 @@ def fiches_enabled() -> bool:
 def environment() -> Mapping[str, str]:
     """The whole process environment (the live client's URL overrides QPV_LIVE_URL_<SOURCE> are looked up in it)."""
     return os.environ
+
+
+def removal_allowed() -> bool:
+    return _get(ALLOW_REMOVAL) == "1"

@@ -137,6 +137,30 @@ def test_missing_source_files_is_a_clear_error(tmp_path):
         run_pipeline(tmp_path / "empty", tmp_path / "w.duckdb", tmp_path / "dash")
 
 
+def test_a_source_whose_files_vanished_is_not_emptied_without_allow_removal(
+    revn_copy, shared_data, tmp_path, monkeypatch
+):
+    """Issue 26: the IPRO files renamed by mistake (a whole theme used to vanish from the marts); the run stops with
+    one line naming the folder and the rows kept; --allow-removal (QPV_ALLOW_REMOVAL=1) lets it empty the table."""
+    data = revn_copy()
+    ipro = data / "anct_onpv_qpv2015" / "IPRO_2019.csv"
+    ipro.write_bytes((shared_data / "anct_onpv_qpv2015" / "IPRO_2019.csv").read_bytes())
+    warehouse = tmp_path / "w.duckdb"
+    run_pipeline(data, warehouse, tmp_path / "dash")
+    [(before,)] = _query(warehouse, "select count(*) from raw.anct_ipro")
+    assert before > 1300
+    ipro.rename(ipro.with_name("IPRO 2019.csv"))
+    monkeypatch.delenv("QPV_ALLOW_REMOVAL", raising=False)
+    with pytest.raises(
+        PipelineError, match=r"aucun fichier pour anct_ipro alors que l'entrepôt en publie \d+ lignes"
+    ):
+        run_pipeline(data, warehouse, tmp_path / "dash")
+    assert _query(warehouse, "select count(*) from raw.anct_ipro") == [(before,)]
+    monkeypatch.setenv("QPV_ALLOW_REMOVAL", "1")
+    run_pipeline(data, warehouse, tmp_path / "dash")
+    assert _query(warehouse, "select count(*) from raw.anct_ipro") == [(0,)]
+
+
 def test_national_reference_value_of_domain_md(real_warehouse):
     # DOMAIN.md §4: across the 1,350 QPV of REVN_2019 with a published TP60, the median is 43.1, range 20.3-81.5.
     [(n, median, low, high)] = _query(

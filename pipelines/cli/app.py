@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -36,6 +37,7 @@ from pipelines.paths import (
     DEFAULT_WAREHOUSE,
     PROJECT_ROOT,
 )
+from pipelines.settings import ALLOW_REMOVAL
 
 app = typer.Typer(
     help="Observatoire économique des quartiers prioritaires (QPV).",
@@ -209,11 +211,21 @@ def run(
         help="Any problem stops everything (nothing published); by default a file that breaks its contract is "
         "held back alone, the rest is published and the exit status is 3.",
     ),
+    allow_removal: bool = typer.Option(
+        False,
+        "--allow-removal",
+        help="Let a source whose folder has no file left empty its published table (refused by default).",
+    ),
 ) -> None:
     """Materialize every asset (ingestion, contracts, SQL, dashboards) from a local data folder.
 
     Exit status: 0 everything published, 3 published with files held back, 1 nothing published."""
+    if allow_removal:
+        os.environ[ALLOW_REMOVAL] = "1"  # read by the raw assets of this in-process run
     data_docs = data_docs or dashboards.parent / DEFAULT_DATA_DOCS_DIR.name
+    from dashboards.render import check_out_dir
+
+    _guard(check_out_dir, dashboards)  # a foreign folder is refused before the run, not after it
     _print_unmatched(data_dir)
     try:
         summary = _guard(_run_with_progress, data_dir, warehouse, dashboards, None, data_docs, strict)

@@ -12,6 +12,9 @@ pipelines/warehouse/dictionary.py:
   separator (Excel in French reads `41.1` as text or a date, and `,` cannot separate fields once it is the decimal
   mark). Programs read it with `read_csv(sep=';', decimal=',', encoding='utf-8-sig')`; prefer Parquet for them;
 - xlsx: one workbook, a `dictionnaire` sheet then one sheet per mart (openpyxl write-only mode, rows streamed).
+Formula injection (pipelines/warehouse/cells.py): in CSV a text value starting with `=`, `+`, `-`, `@`, a tab or a
+carriage return is written with a leading `'` (numbers untouched); in XLSX every text cell is a string cell, never
+a formula.
 Each export also writes `LISEZMOI.txt` (warehouse, version from `meta.publication` when present, date, rows per
 mart, conventions) and the same as `manifeste.json`.
 
@@ -35,6 +38,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contracts.sql import ident
+from pipelines.warehouse.cells import neutralise_sql, neutralise_value, xlsx_text
+from pipelines.warehouse.connection import connection
 from pipelines.warehouse.dictionary import (
     DICTIONARY_FIELDS,
     ColumnEntry,
@@ -42,7 +47,6 @@ from pipelines.warehouse.dictionary import (
     mart_tables,
     table_description,
 )
-from pipelines.warehouse.connection import connection
 
 FORMATS = ("parquet", "csv", "xlsx")
 BATCH_ROWS = 50_000
@@ -173,7 +177,8 @@ def _write_parquet(
 
 
 def _csv_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """`select` of the mart with decimal commas: floating columns as text, '.' → ','."""
+    """`select` of the mart with decimal commas (floating columns as text, '.' → ','); text columns with the
+    formula neutralisation of pipelines/warehouse/cells.py (`=x` → `'=x`)."""
     columns = con.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = 'marts' and table_name = ? order by ordinal_position",
@@ -184,6 +189,8 @@ def _csv_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
         q = ident(name)
         if data_type in ("DOUBLE", "FLOAT", "REAL") or data_type.startswith("DECIMAL"):
             parts.append(f"replace(cast({q} as varchar), '.', ',') as {q}")
+        elif data_type == "VARCHAR":
+            parts.append(f"{neutralise_sql(q)} as {q}")
         else:
             parts.append(q)
     return _select(table, ", ".join(parts))
@@ -213,7 +220,7 @@ def _write_dictionary_csv(entries: list[ColumnEntry], path: Path) -> None:
     with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=DICTIONARY_FIELDS, delimiter=";")
         writer.writeheader()
-        writer.writerows(e.as_row() for e in entries)
+        writer.writerows({k: neutralise_value(v) for k, v in e.as_row().items()} for e in entries)
     _finalize(tmp, path)
 
 
@@ -230,7 +237,8 @@ def _sheet_name(table: str, used: set[str]) -> str:
     return name
 
 
-def _cell(value):
+def _cell(value, sheet=None):
+    """A value as openpyxl writes it; with `sheet`, a text value is a string cell (never a formula)."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     if value is None or isinstance(value, bool | int | float | dt.date | dt.datetime):
@@ -240,14 +248,15 @@ def _cell(value):
     if not isinstance(value, str):
         value = str(value) if not isinstance(value, list | dict) else json.dumps(value, ensure_ascii=False)
     value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return XLSX_TOO_LONG if len(value) > XLSX_MAX_CELL else value
+    value = XLSX_TOO_LONG if len(value) > XLSX_MAX_CELL else value
+    # openpyxl stores a string starting with '=' as a formula: that one only needs an explicit text cell
+    return xlsx_text(sheet, value) if sheet is not None and value.startswith("=") else value
 
 
 def _write_xlsx(
     con: duckdb.DuckDBPyConnection, tables: list[str], entries: list[ColumnEntry], path: Path
 ) -> dict[str, int]:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     for table in tables:
@@ -263,7 +272,7 @@ def _write_xlsx(
     def header(sheet, names):
         cells = []
         for name in names:
-            cell = WriteOnlyCell(sheet, value=name)
+            cell = xlsx_text(sheet, str(name))  # a column name is text, never a formula
             cell.font = bold
             cells.append(cell)
         sheet.append(cells)
@@ -272,7 +281,7 @@ def _write_xlsx(
     sheet = workbook.create_sheet("dictionnaire")
     header(sheet, DICTIONARY_FIELDS)
     for entry in entries:
-        sheet.append([_cell(v) for v in entry.as_row().values()])
+        sheet.append([_cell(v, sheet) for v in entry.as_row().values()])
     tables_sheet = workbook.create_sheet("tables")
     header(tables_sheet, ("table", "feuille", "lignes", "description"))
     rows: dict[str, int] = {}
@@ -283,10 +292,12 @@ def _write_xlsx(
         n = 0
         while batch := cursor.fetchmany(BATCH_ROWS):
             for row in batch:
-                sheet.append([_cell(v) for v in row])
+                sheet.append([_cell(v, sheet) for v in row])
             n += len(batch)
         rows[table] = n
-        tables_sheet.append([f"marts.{table}", sheet.title, n, table_description(table)])
+        tables_sheet.append(
+            [_cell(v, tables_sheet) for v in (f"marts.{table}", sheet.title, n, table_description(table))]
+        )
     tmp = _tmp(path)
     workbook.save(tmp)
     _finalize(tmp, path)
