@@ -24,6 +24,12 @@ from pipelines.contracts.registry import ReadOptions, Source
 LINEAGE_COLUMNS = ("millesime", "_fichier", "_sha256", "_ligne")
 # Thousands separators seen in the official files: U+202F (narrow no-break space), U+00A0, ordinary space.
 _THOUSANDS = "[\u202f\u00a0 \t]"
+# A cell with a blank in it is a number only when its digits are grouped by three after a first group of 1 to 3
+# (`1 234 567,5`); `1 2 3 4 5` or `12 34` is not a number. Blanks around the cell are allowed.
+_GROUPED = (
+    f"^{_THOUSANDS}*(?:[^{_THOUSANDS[1:-1]}]*|[+-]?[0-9]{{1,3}}(?:{_THOUSANDS}[0-9]{{3}})+(?:[.,][0-9]*)?)"
+    f"{_THOUSANDS}*$"
+)
 
 
 class InputError(ValueError):
@@ -301,10 +307,12 @@ def _not_utf8(
     )
 
 
-def check_layout(data: bytes, header: list[str], options: ReadOptions, label: str) -> None:
+def check_layout(data: bytes, header: list[str], options: ReadOptions, label: str) -> int:
     """Refuse what Polars would read wrongly or without saying where: bytes that are not UTF-8, the wrong
-    separator, a line over MAX_LINE_BYTES, a line with more or fewer fields than the header (a truncated file,
-    a broken line). Every official file has as many fields on every line as in its header."""
+    separator, a line over MAX_LINE_BYTES, a stray quote (`check_quotes`: lines merged into one record), a line
+    with more or fewer fields than the header (a truncated file, a broken line). Every official file has as many
+    fields on every line as in its header, and one record per line. Returns the number of data lines (physical
+    lines after the header, trailing empty lines excluded), which the records read must match."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -346,6 +354,7 @@ def check_layout(data: bytes, header: list[str], options: ReadOptions, label: st
     if options.quote_char.encode() not in data:
         counts = ((i + 1, line.count(sep.encode()) + 1) for i, line in enumerate(lines))
     else:
+        check_quotes(text.removeprefix("\ufeff").split("\n")[: len(lines)], header, options, label)
         reader = csv.reader(
             io.StringIO(text.removeprefix("\ufeff")), delimiter=sep, quotechar=options.quote_char
         )
@@ -362,6 +371,102 @@ def check_layout(data: bytes, header: list[str], options: ReadOptions, label: st
                 ),
                 line=line,
             )
+    return max(len(lines) - 1, 0)
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """A value quoted in a message, cut to `limit` characters."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+def _closing_quote(line: str, start: int, quote: str) -> int:
+    """Where the quoted value open before `start` closes on `line` (a quote not doubled), or -1."""
+    while True:
+        found = line.find(quote, start)
+        if found < 0 or not line.startswith(quote, found + len(quote)):
+            return found
+        start = found + 2 * len(quote)
+
+
+def check_quotes(lines: list[str], header: list[str], options: ReadOptions, label: str) -> None:
+    """Refuse a quote (`"`) that Polars would read wrongly. A value may be quoted only whole and on one line,
+    a quote inside it doubled: `"QP001001"` in data_DEMO_2021_V1_QP.csv (every value of the file quoted), the
+    EPCI name `CA de Blois "Agglopolys"` of the COG and Filosofi, between quotes with its own quotes doubled.
+    A quote that opens a value closed on a later line (or never) merges those lines into one record: QPV
+    vanish and another takes their values, silently when the field counts still match. A quote inside an
+    unquoted value, or text after a closing quote, is refused too (Polars either fails without saying where
+    or pairs it with the next quote of the file). `lines`: the file's lines, BOM removed, split on line feeds.
+    """
+    quote, sep = options.quote_char, options.separator
+    q, s = re.escape(quote), re.escape(sep)
+    value = rf"(?:{q}(?:[^{q}]|{q}{q})*{q}|[^{s}{q}]*)"
+    well_quoted = re.compile(rf"{value}(?:{s}{value})*")
+    for index, raw in enumerate(lines):
+        if quote in raw and not well_quoted.fullmatch(raw.removesuffix("\r")):
+            raise _quote_error(lines, index, header, options, label)
+
+
+def _quote_error(
+    lines: list[str], index: int, header: list[str], options: ReadOptions, label: str
+) -> InputError:
+    """The error for the first badly placed quote of line `index` (0-based), naming the lines it merges."""
+    quote, sep = options.quote_char, options.separator
+    line = lines[index].removesuffix("\r")
+    number, pos, field = index + 1, 0, 1
+
+    def where(message: str) -> InputError:
+        name = header[field - 1].strip() if field <= len(header) else ""
+        return InputError(label, message, line=number, column=column_label(name, field))
+
+    while True:
+        end = line.find(sep, pos)
+        end = len(line) if end < 0 else end
+        if line.startswith(quote, pos):
+            close = _closing_quote(line, pos + 1, quote)
+            if close < 0:  # the quoted value goes on over the following lines
+                for later in range(index + 1, len(lines)):
+                    if _closing_quote(lines[later].removesuffix("\r"), 0, quote) >= 0:
+                        return where(
+                            f"guillemet ({quote}) ouvrant une valeur refermé seulement ligne {later + 1} : "
+                            f"les lignes {number} à {later + 1} seraient lues comme un seul enregistrement "
+                            f"({later - index} ligne(s) perdue(s)) ; une valeur ne peut pas s'étendre sur "
+                            "plusieurs lignes : guillemet parasite ?"
+                        )
+                return where(
+                    f"guillemet ({quote}) ouvrant une valeur jamais refermé : les lignes {number} à {len(lines)} "
+                    "(fin du fichier) seraient lues comme un seul enregistrement : guillemet parasite ?"
+                )
+            after = close + len(quote)
+            if after < len(line) and not line.startswith(sep, after):
+                end = line.find(sep, after)
+                end = len(line) if end < 0 else end
+                return where(
+                    f"texte après le guillemet fermant de la valeur {_shown(line[pos:end])} : une valeur ne peut "
+                    f"être entre guillemets qu'en entier ({quote}…{quote}, un guillemet intérieur doublé) : "
+                    "guillemet parasite ?"
+                )
+            end = after
+        elif 0 <= line.find(quote, pos) < end:
+            inner = line.find(quote, pos)
+            following = line.find(quote, inner + len(quote))
+            later = index
+            while following < 0 and later + 1 < len(lines):
+                later += 1
+                following = lines[later].find(quote)
+            merged = (
+                f" ; avec le guillemet suivant, ligne {later + 1}, les lignes {number} à {later + 1} risquent "
+                "d'être lues comme un seul enregistrement"
+                if later > index and following >= 0
+                else ""
+            )
+            return where(
+                f"guillemet ({quote}) au milieu de la valeur {_shown(line[pos:end])}{merged} ; une valeur ne peut "
+                f"être entre guillemets qu'en entier ({quote}…{quote}, un guillemet intérieur doublé) : "
+                "guillemet parasite ?"
+            )
+        if end >= len(line):
+            return InputError(label, f"guillemet ({quote}) mal placé", line=number)  # not reached
+        pos, field = end + len(sep), field + 1
 
 
 @dataclass(frozen=True)
@@ -395,7 +500,7 @@ def text_table_from(
         raise InputError(label, f"noms de colonnes en double dans l'en-tête : {sorted(duplicates)}", line=1)
     columns = [n or f"__unnamed_{i}" for i, n in enumerate(names)]
     data = source.read_bytes() if isinstance(source, Path) else source.getvalue()
-    check_layout(data, header, options, label)
+    data_lines = check_layout(data, header, options, label)
     try:
         frame = pl.read_csv(
             io.BytesIO(data),
@@ -416,9 +521,28 @@ def text_table_from(
         raise InputError(
             label, f"illisible comme fichier séparé par '{options.separator}' : {first_line(exc)}"
         ) from exc
+    if frame.height != data_lines:
+        raise _records_error(frame, columns, data_lines, label)
     frame = frame.select([pl.col(names[i]).str.strip_chars().replace("", None) for i in positions])
     frame = frame.with_row_index("_ligne", offset=2).with_columns(pl.col("_ligne").cast(pl.Int64))
     return TextTable(frame=frame, positions={names[i]: i + 1 for i in positions})
+
+
+def _records_error(frame: pl.DataFrame, columns: list[str], data_lines: int, label: str) -> InputError:
+    """Polars read another number of records than the file has data lines (check_layout should have refused
+    the cause first): the error names the first record that holds a line break, i.e. the lines it merges."""
+    counts = f"{grouped(frame.height)} enregistrement(s) lu(s) pour {grouped(data_lines)} ligne(s) de données"
+    breaks = pl.sum_horizontal([pl.col(c).fill_null("").str.count_matches("\n") for c in columns])
+    spans = frame.select(breaks.alias("n")).with_row_index("i").filter(pl.col("n") > 0)
+    if spans.is_empty():
+        return InputError(label, f"{counts} : ligne vide, fin de ligne ou guillemet mal placé ?")
+    first = int(spans["i"][0]) + 2  # the records before it are one line each
+    last = first + int(spans["n"][0])
+    return InputError(
+        label,
+        f"{counts} : les lignes {first} à {last} sont lues comme un seul enregistrement (guillemet parasite ?)",
+        line=first,
+    )
 
 
 @dataclass(frozen=True)
@@ -521,12 +645,34 @@ def header_notes(header: list[str], contract: Contract, millesime: int | None) -
     return {k: v for k, v in notes.items() if v}
 
 
-def clean_number(expr: pl.Expr, decimal_comma: bool = True) -> pl.Expr:
-    """Text -> Float64: strips thousands separators, reads the decimal comma. Unparseable -> null."""
-    text = expr.str.replace_all(_THOUSANDS, "")
+def _number_text(expr: pl.Expr, decimal_comma: bool) -> pl.Expr:
+    """The text of a number without its thousands separators, with a decimal point; null when the separators
+    do not group the digits by three (`1 2 3 4 5`, `12 34`)."""
+    # (nested: the grouping is only looked at in the cells that have a blank, much faster than `|`)
+    ungrouped = pl.when(expr.str.contains(_GROUPED)).then(expr.str.replace_all(_THOUSANDS, ""))
+    text = pl.when(expr.str.contains(_THOUSANDS)).then(ungrouped).otherwise(expr)
     if decimal_comma:
         text = text.str.replace(",", ".", literal=True)
-    return text.cast(pl.Float64, strict=False)
+    return text
+
+
+def clean_number(expr: pl.Expr, decimal_comma: bool = True) -> pl.Expr:
+    """Text -> Float64: strips thousands separators (groups of three digits only), reads the decimal comma.
+    Unparseable -> null."""
+    return _number_text(expr, decimal_comma).cast(pl.Float64, strict=False)
+
+
+# Largest integer an integer column holds (Int64), as French writes it in a message.
+INT64_MAX = 2**63 - 1
+
+
+def clean_integer(expr: pl.Expr, decimal_comma: bool = True) -> pl.Expr:
+    """Text -> Int64. Plain digits are read exactly (`9007199254740993` is not rounded through a float); other
+    numbers (`1 234`, `12,0`) through `clean_number`. Unparseable or beyond Int64 -> null (`type_columns`
+    tells which, `clean_number` parses what is a number at all); a number with a fraction is truncated, so
+    check wholeness first."""
+    as_float = clean_number(expr, decimal_comma)
+    return pl.coalesce(expr.cast(pl.Int64, strict=False), as_float.cast(pl.Int64, strict=False))
 
 
 def type_columns(
@@ -580,8 +726,23 @@ def type_columns(
                     line=row["_ligne"],
                     column=column_label(header, table.positions[header]),
                 )
-        if col.logical_type == "integer" and bad.is_empty():
+        integer = (
+            clean_integer(pl.col(col.name), options.decimal_comma) if col.logical_type == "integer" else None
+        )
+        if integer is not None and bad.is_empty():
             bad = frame.filter(parsed.is_not_null() & (parsed != parsed.round(0)))
+        if integer is not None and bad.is_empty():
+            beyond = frame.filter(parsed.is_not_null() & integer.is_null())
+            if not beyond.is_empty():
+                row = beyond.row(0, named=True)
+                header = source_name[col.name]
+                raise InputError(
+                    label,
+                    f"{row[col.name]!r} est hors de l'étendue des entiers (de -{grouped(INT64_MAX + 1)} à "
+                    f"{grouped(INT64_MAX)}) ({grouped(beyond.height)} valeur(s) de ce type dans cette colonne)",
+                    line=row["_ligne"],
+                    column=column_label(header, table.positions[header]),
+                )
         if not bad.is_empty():
             row = bad.row(0, named=True)
             header = source_name[col.name]
@@ -592,7 +753,7 @@ def type_columns(
                 line=row["_ligne"],
                 column=column_label(header, table.positions[header]),
             )
-        casts.append(parsed.cast(pl.Int64).alias(col.name) if col.logical_type == "integer" else parsed)
+        casts.append(integer.alias(col.name) if integer is not None else parsed)
     frame = frame.with_columns(casts)
     return frame.select(contract.column_names + ["_ligne"]), unknown
 
