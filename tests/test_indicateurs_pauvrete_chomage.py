@@ -22,7 +22,8 @@ LONG_COLUMNS = [
 ]  # fmt: skip
 DICTIONARY_COLUMNS = [
     "code", "theme", "libelle", "definition", "formule", "unite", "facteur", "agregation", "numerateur_code",
-    "denominateur_code", "source", "geographie", "annee_reference", "precautions", "seuil_secret",
+    "denominateur_code", "source", "geographie", "annee_reference", "precautions", "producteur", "seuil_secret",
+    "regle_producteur",
 ]  # fmt: skip
 COUNT_THRESHOLD, RATIO_THRESHOLD = 11, 50  # DOMAIN.md §5 project rules
 # 15-64 estimate (dictionary row population_15_64_estimee): share of 15-24 in 0-24 and of 60-64 in 60+.

@@ -244,7 +244,7 @@ def test_real_shape_and_dictionary(real_warehouse: Path):
             r[7],
             r[8],
             r[9],
-            r[14],
+            r[15],  # after producteur (the producer's rule of sql/seeds/regles_secret.csv)
         )
         assert theme == "non_recours" and seuil in (11, 50)
         if agregation == "ratio":
