@@ -33,7 +33,7 @@ def test_run_and_sql_on_the_real_extracts(real_warehouse):
 
 def test_sql_is_read_only(real_warehouse, tmp_path):
     result = run_cli("sql", "drop table marts.indicateurs_qpv", "--warehouse", str(real_warehouse))
-    assert result.returncode == 1 and "read-only" in result.stderr
+    assert result.returncode == 1 and "instruction DROP refusée" in result.stderr
     result = run_cli("sql", f"copy (select 1) to '{tmp_path / 'x.csv'}'", "--warehouse", str(real_warehouse))
     assert result.returncode == 1 and not (tmp_path / "x.csv").exists()
 

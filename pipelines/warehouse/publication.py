@@ -351,16 +351,36 @@ def list_versions(published: str | Path) -> list[Path]:
 
 
 def current_version(published: str | Path) -> str | None:
-    """The version the published file is: the one its meta.publication names (a copy of that kept version)."""
+    """The version the published file is: the one its meta.publication names, else the kept version with the same
+    bytes (the published file is a copy of its version)."""
     published = Path(published)
     if not published.exists():
         return None
     try:
         with duckdb.connect(str(published), read_only=True) as con:
             row = con.execute("select version from meta.publication").fetchone()
-        return row[0] if row else None
+        if row:
+            return row[0]
     except duckdb.Error:
-        return None
+        pass
+    size = published.stat().st_size
+    same_size = [p for p in list_versions(published) if p.stat().st_size == size]
+    if same_size:
+        digest = sha256_of_file(published)
+        for path in reversed(same_size):
+            if sha256_of_file(path) == digest:
+                return path.stem
+    return None
+
+
+def sha256_of_file(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def prune_versions(published: Path, keep: int) -> list[Path]:
