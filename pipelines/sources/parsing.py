@@ -702,6 +702,17 @@ def type_columns(
         )
     source_name = {v: k for k, v in renames.items()}
 
+    def refuse(bad: pl.DataFrame, column: str, message) -> InputError:
+        """The error naming the first row of `bad`: message(its cell) at its line and column."""
+        row = bad.row(0, named=True)
+        header = source_name[column]
+        return InputError(
+            label,
+            message(row[column]),
+            line=row["_ligne"],
+            column=column_label(header, table.positions[header]),
+        )
+
     casts = []
     for col in contract.columns:
         if col.name not in present:
@@ -717,14 +728,13 @@ def type_columns(
         if bad.is_empty() and not col.non_finite:
             bad = frame.filter(parsed.is_not_null() & (parsed.is_nan() | parsed.is_infinite()))
             if not bad.is_empty():
-                row = bad.row(0, named=True)
-                header = source_name[col.name]
-                raise InputError(
-                    label,
-                    f"valeur non finie {row[col.name]!r} ({grouped(bad.height)} cellule(s)) : NaN et infini sont "
-                    "refusés, le contrat ne les déclare pas (logicalTypeOptions: {nonFinite: true})",
-                    line=row["_ligne"],
-                    column=column_label(header, table.positions[header]),
+                raise refuse(
+                    bad,
+                    col.name,
+                    lambda cell, n=bad.height: (
+                        f"valeur non finie {cell!r} ({grouped(n)} cellule(s)) : NaN et infini "
+                        "sont refusés, le contrat ne les déclare pas (logicalTypeOptions: {nonFinite: true})"
+                    ),
                 )
         integer = (
             clean_integer(pl.col(col.name), options.decimal_comma) if col.logical_type == "integer" else None
@@ -734,24 +744,22 @@ def type_columns(
         if integer is not None and bad.is_empty():
             beyond = frame.filter(parsed.is_not_null() & integer.is_null())
             if not beyond.is_empty():
-                row = beyond.row(0, named=True)
-                header = source_name[col.name]
-                raise InputError(
-                    label,
-                    f"{row[col.name]!r} est hors de l'étendue des entiers (de -{grouped(INT64_MAX + 1)} à "
-                    f"{grouped(INT64_MAX)}) ({grouped(beyond.height)} valeur(s) de ce type dans cette colonne)",
-                    line=row["_ligne"],
-                    column=column_label(header, table.positions[header]),
+                raise refuse(
+                    beyond,
+                    col.name,
+                    lambda cell, n=beyond.height: (
+                        f"{cell!r} est hors de l'étendue des entiers (de "
+                        f"-{grouped(INT64_MAX + 1)} à {grouped(INT64_MAX)}) ({grouped(n)} valeur(s) de ce type dans "
+                        "cette colonne)"
+                    ),
                 )
         if not bad.is_empty():
-            row = bad.row(0, named=True)
-            header = source_name[col.name]
-            marker = not any(ch.isdigit() for ch in str(row[col.name]))
-            raise InputError(
-                label,
-                not_of_type(row[col.name], col.logical_type, bad.height, marker_hint=marker),
-                line=row["_ligne"],
-                column=column_label(header, table.positions[header]),
+            raise refuse(
+                bad,
+                col.name,
+                lambda cell, n=bad.height, kind=col.logical_type: not_of_type(
+                    cell, kind, n, marker_hint=not any(ch.isdigit() for ch in str(cell))
+                ),
             )
         casts.append(integer.alias(col.name) if integer is not None else parsed)
     frame = frame.with_columns(casts)

@@ -48,6 +48,7 @@ from dagster import (
 )
 
 from pipelines.sources import stocks
+from pipelines.sources.parsing import sha256_of
 from pipelines.paths import SQL_DIR
 from pipelines.warehouse.layout import (  # noqa: F401 - the folder layout, also read as publication.<name>
     BUILDS,
@@ -366,21 +367,11 @@ def current_version(published: str | Path) -> str | None:
     size = published.stat().st_size
     same_size = [p for p in list_versions(published) if p.stat().st_size == size]
     if same_size:
-        digest = sha256_of_file(published)
+        digest = sha256_of(published)
         for path in reversed(same_size):
-            if sha256_of_file(path) == digest:
+            if sha256_of(path) == digest:
                 return path.stem
     return None
-
-
-def sha256_of_file(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def prune_versions(published: Path, keep: int) -> list[Path]:
@@ -568,5 +559,3 @@ def instance_is_running(instance: DagsterInstance | None) -> Callable[[str], boo
         return run is not None and not run.is_finished
 
     return is_running
-
-
