@@ -6,9 +6,10 @@ PNG exports queued by the pages (one kaleido session on the system Chromium), an
 folder, so a failure never leaves a half-written set of pages.
 
 The output folder is replaced whole, so it must be the project's: every rendered folder carries a marker file
-(MARKER, which lists what the render wrote at its top level). An absent or empty folder is fine; a non-empty folder
-without the marker (`--out .`, a folder of the user's) is refused with OutputFolderError and left untouched, as is
-a marked folder holding top-level files the project did not write (the user's files put there later).
+(MARKER, which lists every file and subfolder the render wrote, at any depth). An absent or empty folder is fine; a
+non-empty folder without the marker (`--out .`, a folder of the user's) is refused with OutputFolderError and left
+untouched, as is a marked folder holding anything the project did not write, at any depth (the user's files or
+subfolders put there later: `notes.txt`, `fiches/mon_fichier.txt`, `mes_notes/`), so a render never loses them.
 """
 
 from __future__ import annotations
@@ -63,21 +64,76 @@ class OutputFolderError(OSError):
     """A dashboards output folder the project may not replace (one line in French: the CLI prints `Erreur : ...`)."""
 
 
-def _listed(marker: Path) -> set[str] | None:
-    """The top-level names a marker says the project wrote; None when it does not say (the folder is then the
-    project's as a whole)."""
+# What the pages write below the top level (pages, CSV data, PNG exports): in a folder whose marker predates the
+# list of every file ("fichiers"), a file of these kinds inside a folder the marker lists is taken as the project's.
+PROJECT_SUFFIXES = frozenset({".html", ".csv", ".png", ".js"})
+
+
+def _listed(marker: Path, key: str = "contenu") -> set[str] | None:
+    """The names a marker says the project wrote (`contenu`: top level; `fichiers`: every file and subfolder, as
+    relative paths, folders ending with `/`); None when it does not say."""
     try:
-        content = json.loads(marker.read_text(encoding="utf-8")).get("contenu")
+        content = json.loads(marker.read_text(encoding="utf-8")).get(key)
     except (OSError, ValueError, AttributeError):
         return None
     return {str(name) for name in content} if isinstance(content, list) else None
 
 
+def tree(folder: Path) -> set[str]:
+    """Every file and subfolder under `folder` (the marker excepted) as relative POSIX paths, folders ending with
+    `/`; symbolic links are entries, never followed."""
+    entries: set[str] = set()
+
+    def walk(current: Path, prefix: str) -> None:
+        for path in current.iterdir():
+            if not prefix and path.name == MARKER:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                entries.add(f"{prefix}{path.name}/")
+                walk(path, f"{prefix}{path.name}/")
+            else:
+                entries.add(f"{prefix}{path.name}")
+
+    walk(folder, "")
+    return entries
+
+
+def _foreign(entries: set[str], known) -> list[str]:
+    """The entries `known(entry)` rejects, a rejected folder standing for everything under it."""
+    foreign: list[str] = []
+    for entry in sorted(entries):
+        if any(entry.startswith(folder) for folder in foreign if folder.endswith("/")):
+            continue
+        if not known(entry):
+            foreign.append(entry)
+    return foreign
+
+
+def _legacy_known(top: set[str] | None, written: set[str] | None):
+    """Whether an entry of a folder rendered before the marker listed every file is the project's: at the top
+    level, a name in `top` (None: any); below, an entry of the new render (`written`) or a file of a kind the pages
+    write (PROJECT_SUFFIXES) in a top-level folder of `top`."""
+
+    def known(entry: str) -> bool:
+        head, _, rest = entry.partition("/")
+        if top is not None and head not in top:
+            return False
+        if not rest:
+            return True
+        return entry in (written or set()) or (
+            not entry.endswith("/") and Path(rest).suffix in PROJECT_SUFFIXES
+        )
+
+    return known
+
+
 def check_out_dir(out_dir: str | Path, written: set[str] | None = None) -> Path:
     """`out_dir` made absolute, if render_all may replace it: absent, empty, or marked as the project's (MARKER) with
-    no top-level entry the project did not write; else OutputFolderError (nothing is touched). A folder rendered
-    before the marker existed (index.html and plotly.min.js, no marker) is accepted when `written` (the top-level
-    names of the new render) covers all its entries. Callers may check early (e.g. before a pipeline run)."""
+    no file or subfolder, at any depth, the project did not write; else OutputFolderError (nothing is touched).
+    `written`: what the new render wrote (`tree` of its folder). A folder rendered before the marker existed
+    (index.html and plotly.min.js, no marker) is accepted when `written` covers all its entries; one whose marker
+    lists only the top level is checked there against it, and below it against `written` (or, when not given,
+    PROJECT_SUFFIXES). Callers may check early (e.g. before a pipeline run)."""
     out_dir = Path(os.path.abspath(Path(out_dir).expanduser()))
     if not out_dir.name:
         raise OutputFolderError(f"{out_dir} : la racine du disque ne peut pas recevoir les tableaux de bord")
@@ -85,22 +141,24 @@ def check_out_dir(out_dir: str | Path, written: set[str] | None = None) -> Path:
         return out_dir
     if not out_dir.is_dir():
         raise OutputFolderError(f"{out_dir} : existe et n'est pas un dossier")
-    entries = {path.name for path in out_dir.iterdir()}
-    if not entries:
+    top = {path.name for path in out_dir.iterdir()}
+    if not top:
         return out_dir
     marker = out_dir / MARKER
-    if marker.is_file():
-        listed = _listed(marker)
-        foreign = entries - {MARKER} - listed if listed is not None else set()
-    elif {"index.html", PLOTLY_JS} <= entries:  # rendered before the marker: project files only, or refused
-        foreign = entries - written if written is not None else set()
+    if marker.is_file() and (files := _listed(marker, "fichiers")) is not None:
+        foreign = _foreign(tree(out_dir), lambda entry: entry in files)
+    elif marker.is_file():  # a marker listing the top level only (written before the list of every file)
+        foreign = _foreign(tree(out_dir), _legacy_known(_listed(marker), written))
+    elif {"index.html", PLOTLY_JS} <= top:  # rendered before the marker: project files only, or refused
+        top_written = {entry.split("/")[0] for entry in written} if written is not None else None
+        foreign = _foreign(tree(out_dir), _legacy_known(top_written, written)) if written is not None else []
     else:
         raise OutputFolderError(
             f"{out_dir} : dossier non vide qui n'a pas été écrit par `qpv dashboards` (pas de fichier {MARKER}) ; "
             "il serait remplacé en entier, donc rien n'est écrit : choisissez un dossier vide ou nouveau"
         )
     if foreign:
-        names = sorted(foreign)
+        names = foreign
         shown = ", ".join(names[:5]) + (f" et {len(names) - 5} autres" if len(names) > 5 else "")
         raise OutputFolderError(
             f"{out_dir} : contient des fichiers qui ne viennent pas de `qpv dashboards` ({shown}) ; le dossier "
@@ -111,7 +169,12 @@ def check_out_dir(out_dir: str | Path, written: set[str] | None = None) -> Path:
 
 def _write_marker(folder: Path) -> None:
     content = sorted(path.name for path in folder.iterdir() if path.name != MARKER)
-    marker = {"ecrit_par": "qpv dashboards", "note": MARKER_NOTE, "contenu": content}
+    marker = {
+        "ecrit_par": "qpv dashboards",
+        "note": MARKER_NOTE,
+        "contenu": content,
+        "fichiers": sorted(tree(folder)),
+    }
     (folder / MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
@@ -277,7 +340,7 @@ def render_all(
             write_pngs(ctx)
         notes.extend(n for n in ctx.notes if n not in notes)
         _write_marker(staging)
-        check_out_dir(out_dir, written={path.name for path in staging.iterdir()})  # files added meanwhile
+        check_out_dir(out_dir, written=tree(staging))  # files added meanwhile
         # swap the whole folder: readers see the old set of pages or the new one. The old folder goes under a
         # fresh name (never an existing folder of the user's), and is removed once the new one is in place.
         previous = out_dir.with_name(f".{out_dir.name}-previous-{os.getpid()}-{time.time_ns()}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -281,3 +282,72 @@ def test_cli_dashboards_refuses_a_foreign_folder(warehouse, tmp_path):
     assert "Erreur : " in result.stderr and "pas été écrit par `qpv dashboards`" in result.stderr
     assert "Traceback" not in result.stderr
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mes notes"
+
+
+@pytest.fixture
+def subfolder_render(monkeypatch):
+    """render_all with one stub page module writing below the top level, as the fiches and the chart data do."""
+
+    class Pages:
+        @staticmethod
+        def render(ctx):
+            for relative in ("fiches/index.html", "fiches/QN001.html", "donnees/essai.csv"):
+                target = ctx.out_dir / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text("page", encoding="utf-8")
+            return []
+
+    monkeypatch.setattr(render, "page_modules", lambda: [Pages])
+    monkeypatch.setattr(render.queries, "editions_chargees", lambda con: pd.DataFrame())
+
+
+@pytest.mark.parametrize(
+    ("user_entry", "named"),
+    [
+        ("fiches/mon_fichier.txt", "fiches/mon_fichier.txt"),
+        ("donnees/mes_calculs.xlsx", "donnees/mes_calculs.xlsx"),
+        ("mes_notes/a_garder.txt", "mes_notes/"),
+        ("fiches/perso/a_garder.html", "fiches/perso/"),
+    ],
+)
+def test_render_keeps_user_files_and_subfolders_below_the_top_level(
+    warehouse, tmp_path, subfolder_render, user_entry, named
+):
+    out = tmp_path / "site"
+    render_all(warehouse, out, png=False, fiches=False)
+    marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    assert {"fiches/", "fiches/QN001.html", "donnees/essai.csv", "index.html"} <= set(marker["fichiers"])
+    user = out / user_entry
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text("à garder", encoding="utf-8")
+    with pytest.raises(OutputFolderError) as info:
+        render_all(warehouse, out, png=False, fiches=False)
+    message = str(info.value)
+    assert f"({named})" in message and "\n" not in message and str(out) in message
+    assert user.read_text(encoding="utf-8") == "à garder"
+    assert (out / "fiches" / "QN001.html").is_file()  # nothing of the previous render was touched either
+    assert _leftovers(tmp_path, "site") == []
+    with pytest.raises(OutputFolderError, match=named):  # the early check (`qpv run`, before the pipeline)
+        render.check_out_dir(out)
+    # once the user's entry is moved away, the folder is the project's again and is re-rendered
+    shutil.rmtree(out / named) if named.endswith("/") else user.unlink()
+    render_all(warehouse, out, png=False, fiches=False)
+    assert (out / "fiches" / "QN001.html").is_file()
+
+
+def test_a_marker_listing_the_top_level_only_still_protects_user_files(warehouse, tmp_path, subfolder_render):
+    out = tmp_path / "site"
+    render_all(warehouse, out, png=False, fiches=False)
+    marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    del marker["fichiers"]  # as written by a version that listed the top level only
+    (out / MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    (out / "fiches" / "QN999.html").write_text("fiche d'un ancien périmètre", encoding="utf-8")
+    render_all(warehouse, out, png=False, fiches=False)  # a page of an earlier render is the project's
+    assert not (out / "fiches" / "QN999.html").exists()
+    marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    del marker["fichiers"]
+    (out / MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    (out / "fiches" / "mon_fichier.txt").write_text("à garder", encoding="utf-8")
+    with pytest.raises(OutputFolderError, match="fiches/mon_fichier.txt"):
+        render_all(warehouse, out, png=False, fiches=False)
+    assert (out / "fiches" / "mon_fichier.txt").read_text(encoding="utf-8") == "à garder"

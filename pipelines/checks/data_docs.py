@@ -13,6 +13,13 @@ the server side, so they stay readable (GX's interactive bits — the "failed on
 sortable tables — do not work offline). GX's index page draws its tables with jQuery from a CDN, so it would be
 empty offline: the site's `index.html` is written here instead (static HTML, in French), with the run's status
 per dataset, the evidence of each failed rule and links to GX's pages.
+
+No markup from data: GX escapes the values it puts in its sentences, but writes the cells of its tables (the
+unexpected values of a failed rule, e.g. a CODGEO `<img src=x onerror=alert(1)>`) as raw HTML. So every value of a
+result is HTML-escaped before GX sees it (`_escaped`), and every page GX wrote is then rebuilt through an HTML
+parser keeping only known tags and attributes (`sanitise_page`): scripts are dropped (GX's own need jQuery from a
+CDN, already removed), event handlers and `javascript:` URLs too, and any other tag is shown as text. The records
+(`_resultats/*.json`) hold the true values, with `<`, `>` and `&` written as JSON escapes.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import html
+import html.parser
 import json
 import logging
 import os
@@ -68,6 +76,138 @@ body > footer, .cloud-footer, .cta-footer, #ge-cta-footer, .fixed-bottom { displ
 nav.navbar { border-bottom: 1px solid #ddd; padding: .5rem 1.5rem; }
 ol.breadcrumb { list-style: none; display: flex; gap: .5rem; padding: 0; }
 """
+
+
+# Tags GX's templates, renderers and markdown write; any other tag in a GX page is shown as text.
+_ALLOWED_TAGS = frozenset(
+    "a b blockquote body br button caption code col colgroup dd div dl dt em footer h1 h2 h3 h4 h5 h6 head header hr "
+    "html i img input label li link main meta nav ol p pre s section small span strong style sub sup table tbody td "
+    "tfoot th thead title tr u ul".split()
+)
+_DROPPED_ATTRIBUTES = frozenset({"srcdoc", "formaction", "action", "http-equiv"})
+_URL_ATTRIBUTES = frozenset({"href", "src", "background", "poster", "cite", "data", "xlink:href", "manifest"})
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto", "file"})
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+SANITISED = '<meta name="qpv-assaini" content="1">'  # a GX page already rebuilt by sanitise_page
+
+
+def _safe_attribute(name: str, value: str | None) -> bool:
+    if name.startswith("on") or name in _DROPPED_ATTRIBUTES:
+        return False
+    plain = _CONTROL.sub("", html.unescape(value or "")).lower()
+    if name in _URL_ATTRIBUTES:
+        scheme = _SCHEME.match(plain)
+        return scheme is None or scheme.group(1) in _SAFE_SCHEMES
+    if name == "style":
+        return not any(bad in plain for bad in ("expression(", "url(", "javascript:", "@import"))
+    return True
+
+
+class _Sanitiser(html.parser.HTMLParser):
+    """Re-emits a page as it came, except: no <script> element, no event handler, no `javascript:` (or other
+    non-web) URL, no comment, and every tag outside _ALLOWED_TAGS written as text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.out: list[str] = []
+        self._in_script = False
+
+    def _tag(self, tag: str, attrs: list[tuple[str, str | None]], closing: bool) -> None:
+        text = self.get_starttag_text() or ""
+        if tag == "script":
+            self._in_script = not closing
+            return
+        if tag not in _ALLOWED_TAGS:
+            self.out.append(html.escape(text, quote=False))
+            return
+        kept = [(name, value) for name, value in attrs if _safe_attribute(name, value)]
+        if len(kept) == len(attrs):
+            self.out.append(text)
+            return
+        rebuilt = "".join(
+            f" {name}" if value is None else f' {name}="{html.escape(value, quote=True)}"'
+            for name, value in kept
+        )
+        self.out.append(f"<{tag}{rebuilt}{' /' if closing else ''}>")
+
+    def handle_starttag(self, tag, attrs):
+        self._tag(tag, attrs, closing=False)
+
+    def handle_startendtag(self, tag, attrs):
+        self._tag(tag, attrs, closing=True)
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+        elif tag in _ALLOWED_TAGS:
+            self.out.append(f"</{tag}>")
+        else:
+            self.out.append(html.escape(f"</{tag}>", quote=False))
+
+    def handle_data(self, data):
+        if not self._in_script:
+            self.out.append(data)
+
+    def handle_entityref(self, name):
+        if not self._in_script:
+            self.out.append(f"&{name};")
+
+    def handle_charref(self, name):
+        if not self._in_script:
+            self.out.append(f"&#{name};")
+
+    def handle_decl(self, decl):
+        self.out.append(f"<!{decl}>")
+
+    def handle_comment(self, data):
+        pass
+
+    def handle_pi(self, data):
+        pass
+
+    def unknown_decl(self, data):
+        pass
+
+
+def sanitise_page(text: str) -> str:
+    """A GX page with nothing that runs (see _Sanitiser) and marked as rebuilt (SANITISED)."""
+    parser = _Sanitiser()
+    parser.feed(text)
+    parser.close()
+    page = "".join(parser.out)
+    if "</head>" in page:
+        return page.replace("</head>", f"{SANITISED}\n</head>", 1)
+    return SANITISED + page
+
+
+def _escaped(value: Any) -> Any:
+    """Every text of a value (lists and mappings included, keys too) HTML-escaped; numbers unchanged."""
+    if isinstance(value, str):
+        return html.escape(value, quote=True)
+    if isinstance(value, list | tuple):
+        return [_escaped(v) for v in value]
+    if isinstance(value, dict):
+        return {_escaped(k) if isinstance(k, str) else k: _escaped(v) for k, v in value.items()}
+    return value
+
+
+def _for_gx(result: dict[str, Any]) -> dict[str, Any]:
+    """A suite validation result whose values from data (each rule's `result`: observed and unexpected values,
+    and `exception_info`) are HTML-escaped: GX writes some of them into its tables as raw HTML."""
+    out = dict(result)
+    out["results"] = [
+        {**r, **{key: _escaped(r[key]) for key in ("result", "exception_info") if r.get(key) is not None}}
+        for r in result.get("results") or []
+    ]
+    return out
+
+
+def _record_json(record: dict[str, Any]) -> str:
+    """A record as JSON where `<`, `>` and `&` are escapes (`\\u003c`…): the same values once read, and no markup
+    from data in any file of the site."""
+    text = json.dumps(record, ensure_ascii=False, indent=1, default=str)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def validation_record(
@@ -183,9 +323,7 @@ def build_site(
     rebuild = records if rebuild is None else rebuild
     (dest / RECORDS_DIR).mkdir(parents=True, exist_ok=True)
     for record in records:
-        (dest / RECORDS_DIR / f"{record['dataset']}.json").write_text(
-            json.dumps(record, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
-        )
+        (dest / RECORDS_DIR / f"{record['dataset']}.json").write_text(_record_json(record), encoding="utf-8")
     for record in rebuild:  # this dataset's previous pages make way for the new ones
         shutil.rmtree(dest / "validations" / record["dataset"], ignore_errors=True)
         (dest / "expectations" / f"{record['dataset']}.html").unlink(missing_ok=True)
@@ -229,7 +367,7 @@ def _build_gx_site(records: list[dict[str, Any]], dest: Path) -> None:
         )
         checked_at = datetime.strptime(record["checked_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         run_id = RunIdentifier(run_name=(record.get("run_id") or "qpv")[:8], run_time=checked_at)
-        result = dict(record["result"])
+        result = _for_gx(record["result"])
         result["meta"] = {
             "great_expectations_version": gx.__version__,
             "run_id": run_id.to_json_dict(),
@@ -253,16 +391,20 @@ def _build_gx_site(records: list[dict[str, Any]], dest: Path) -> None:
 
 
 def _make_offline(dest: Path) -> None:
-    """No CDN at view time: drop the external scripts, stylesheets and images; inline a local stylesheet."""
+    """No CDN at view time: drop the external scripts, stylesheets and images; inline a local stylesheet. And
+    nothing that runs: every GX page goes through sanitise_page."""
     style = f"<style>{OFFLINE_CSS}</style>"
     for page in dest.rglob("*.html"):
+        if page == dest / "index.html":  # GX's (removed below) or ours (rewritten by build_site)
+            continue
         text = page.read_text(encoding="utf-8")
-        if style in text:  # made offline by an earlier check of the run
+        if SANITISED in text:  # made offline and sanitised by an earlier check of the run
             continue
         for pattern in _EXTERNAL:
             text = pattern.sub("", text)
-        text = text.replace("</head>", f"{style}\n</head>", 1)
-        page.write_text(text, encoding="utf-8")
+        if style not in text:
+            text = text.replace("</head>", f"{style}\n</head>", 1)
+        page.write_text(sanitise_page(text), encoding="utf-8")
     gx_index = dest / "index.html"
     if gx_index.exists():
         gx_index.unlink()  # its tables are drawn by jQuery from a CDN: replaced by render_index

@@ -73,7 +73,13 @@ ALL_COLUMNS_ENV = settings.SIRENE_COLUMNS
 # `table`: copy a Parquet stock into the DuckDB file, as a CSV zip is, instead of a view over the stock store.
 STORAGE_ENV = settings.SIRENE_STORAGE
 SQL_TYPES = {"string": "varchar", "number": "double", "integer": "bigint"}
-_THOUSANDS_SQL = "'[\u202f\u00a0 \t]'"
+# Thousands separators, as the Python path reads them (pipelines/sources/parsing.py): U+202F, U+00A0, space, tab.
+_BLANKS = "[\u202f\u00a0 \t]"
+_THOUSANDS_SQL = f"'{_BLANKS}'"
+# A cell with a blank is a number only when the blanks group its digits by three after a first group of 1 to 3
+# (`1 234 567,5`), as `_GROUPED` in parsing.py says: `1 2 3 4 5` or `12 34` stays unreadable (a type error naming
+# the file, line and column), never 12345 or 1234.
+_GROUPED_SQL = f"'^{_BLANKS}*[+-]?[0-9]{{1,3}}({_BLANKS}[0-9]{{3}})+([.,][0-9]*)?{_BLANKS}*$'"
 _BLOCK_VIEW = "sirene_csv_block"
 
 
@@ -154,9 +160,15 @@ def _text_expr(ref: str, contract: Contract, plain: bool = False) -> str:
 
 
 def _number_text(ref: str, decimal_comma: bool) -> str:
+    """The text of a number with a decimal point and without its thousands separators; NULL (not a number) when
+    blanks do not group the digits by three. Without the decimal comma, no blank is stripped at all."""
     if not decimal_comma:
         return ref
-    return f"replace(regexp_replace({ref}, {_THOUSANDS_SQL}, '', 'g'), ',', '.')"
+    ungrouped = (
+        f"(case when not regexp_matches({ref}, {_THOUSANDS_SQL}) then {ref} "
+        f"when regexp_full_match({ref}, {_GROUPED_SQL}) then regexp_replace({ref}, {_THOUSANDS_SQL}, '', 'g') end)"
+    )
+    return f"replace({ungrouped}, ',', '.')"
 
 
 def _bad_expr(col: Column, decimal_comma: bool) -> str:

@@ -6,6 +6,12 @@ zip-safety checks before openpyxl opens it (read-only, values only). Every cell 
 read in a CSV export (integers without `.0`, codes keep their leading zeros when the producer stored them as
 text), blank cells are null, wholly empty rows are skipped, and `_ligne` is the sheet's row number, so that the
 contract types the columns exactly as it types a CSV and errors name the row and the column.
+
+No XML declaration of its own: a workbook part holding a document type declaration (`<!DOCTYPE`, `<!ENTITY`) is
+refused before any XML parser sees it (`refuse_dtd`). Spreadsheet producers never write one; it is how an entity
+expansion bomb (billion laughs) or an external entity (XXE, reading a local file or a URL) gets into a parser.
+defusedxml is not a dependency of the project, so the parts are scanned as bytes (UTF-8 and UTF-16), in bounded
+blocks, and the error names the file and the part.
 """
 
 from __future__ import annotations
@@ -17,11 +23,38 @@ import warnings
 import polars as pl
 
 from pipelines.contracts.registry import ReadOptions
-from pipelines.sources.loaders.zipsafe import open_archive
+from pipelines.sources.loaders.zipsafe import open_archive, open_member
 from pipelines.sources.parsing import InputError, TextTable, first_line
 
 # Largest decompressed size of a workbook's own parts (the EPCI composition is about 3 MB of XML).
 MAX_WORKBOOK_BYTES = 512 << 20
+
+
+# A document type declaration, as it starts in the encodings an XML parser reads without being told (lower case:
+# the scan is case-insensitive, as lenient parsers are).
+_DECLARATIONS = tuple(
+    marker.encode(encoding)
+    for marker in ("<!doctype", "<!entity")
+    for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
+_SCAN_BLOCK = 1 << 20
+
+
+def refuse_dtd(archive, infos, label: str) -> None:
+    """InputError when a part of the workbook holds a DTD or an entity declaration (read in blocks, bounded)."""
+    overlap = max(len(marker) for marker in _DECLARATIONS) - 1
+    for info in infos:
+        tail = b""
+        with open_member(archive, info, f"{label}, partie {info.filename}", MAX_WORKBOOK_BYTES) as handle:
+            while block := handle.read(_SCAN_BLOCK):
+                window = (tail + block).lower()
+                if any(marker in window for marker in _DECLARATIONS):
+                    raise InputError(
+                        label,
+                        f"la partie {info.filename!r} du classeur déclare un type de document ou des entités XML "
+                        "(<!DOCTYPE / <!ENTITY) : classeur refusé (expansion d'entités ou entité externe possible)",
+                    )
+                tail = window[-overlap:]
 
 
 def cell_text(value: object) -> str | None:
@@ -54,8 +87,9 @@ def read_sheet(data: bytes, options: ReadOptions, label: str) -> TextTable:
             label,
             "un classeur est fourni mais la source ne déclare aucune feuille à lire (ReadOptions.sheet)",
         )
-    archive, _ = open_archive(io.BytesIO(data), label, MAX_WORKBOOK_BYTES)  # the XLSX container itself
-    archive.close()
+    archive, infos = open_archive(io.BytesIO(data), label, MAX_WORKBOOK_BYTES)  # the XLSX container itself
+    with archive:
+        refuse_dtd(archive, infos, label)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about default styles of producer workbooks
