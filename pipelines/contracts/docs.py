@@ -96,6 +96,26 @@ def _rules(contract: Contract) -> list[str]:
             + (f" ({box.description})" if box.description else "")
             + " ; sinon la ligne est mise en quarantaine."
         )
+    for rule in getattr(contract, "geometry_types", ()):
+        rules.append(
+            f"Géométrie `{rule.column}` présente, non vide et de type {' ou '.join(f'`{t}`' for t in rule.types)}"
+            + (f" ({rule.description})" if rule.description else "")
+            + " — bloquant : le fichier est refusé au chargement."
+        )
+    for rule in getattr(contract, "geometry_boxes", ()):
+        zones = "; ".join(
+            f"{b.name} : longitude [{_number(b.longitude[0])} ; {_number(b.longitude[1])}], latitude "
+            f"[{_number(b.latitude[0])} ; {_number(b.latitude[1])}]"
+            + (f", `{rule.by}` ~ `{b.codes}`" if rule.by and b.codes else "")
+            for b in rule.boxes
+        )
+        rules.append(
+            f"Emprise de `{rule.geometry}` (ST_XMin, ST_XMax, ST_YMin, ST_YMax) dans l'une des zones"
+            + (f" de son `{rule.by}`" if rule.by else "")
+            + f" ({zones})"
+            + (f" ({rule.description})" if rule.description else "")
+            + " — bloquant : le fichier est refusé au chargement."
+        )
     for column, values in contract.exclude_from_rules.items():
         rules.append(
             f"Lignes exclues des règles de colonnes : `{column}` ∈ {', '.join(f'`{v}`' for v in values)}"

@@ -101,11 +101,13 @@ def parse_editions(where: str, value: Any) -> tuple[tuple[int | None, int | None
 
 @dataclass(frozen=True)
 class Box:
-    """A longitude/latitude rectangle (WGS84 degrees)."""
+    """A longitude/latitude rectangle (WGS84 degrees). `codes`: in a geometry rule with `by`, a regular
+    expression on the `by` column naming the rows this box is for (e.g. the départements of metropolitan France)."""
 
     name: str
     longitude: tuple[float, float]
     latitude: tuple[float, float]
+    codes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,39 @@ class BoundingBoxRule:
     boxes: tuple[Box, ...]
     description: str
     on_fail: Literal["quarantine"] = "quarantine"
+
+
+@dataclass(frozen=True)
+class GeometryBoxRule:
+    """Blocking: the envelope of the geometry (ST_XMin, ST_XMax, ST_YMin, ST_YMax) lies inside one of the boxes.
+
+    With `by` (a column, e.g. insee_dep), a row is checked against the boxes whose `codes` match its value (a box
+    without `codes` is for every row); a row whose value no box's `codes` matches (or a blank) against every box.
+    A blank or empty geometry is left to the GeometryTypeRule. Evaluated when the file is loaded
+    (pipelines/sources/loaders/spatial.py): a violation refuses the file, naming the feature and its key."""
+
+    geometry: str
+    boxes: tuple[Box, ...]
+    description: str
+    by: str | None = None
+
+    def boxes_for(self, value: object) -> tuple[Box, ...]:
+        """The boxes a row whose `by` column holds `value` must lie in (one of them)."""
+        if self.by is None or value is None:
+            return self.boxes
+        text = str(value)
+        mine = tuple(b for b in self.boxes if b.codes is None or re.search(b.codes, text))
+        return mine if any(b.codes is not None for b in mine) else self.boxes
+
+
+@dataclass(frozen=True)
+class GeometryTypeRule:
+    """Blocking: the geometry is present, not empty, and of one of `types` (ST_GeometryType: MULTIPOLYGON...).
+    Evaluated when the file is loaded (pipelines/sources/loaders/spatial.py), like GeometryBoxRule."""
+
+    column: str
+    types: tuple[str, ...]
+    description: str
 
 
 @dataclass(frozen=True)
@@ -187,6 +222,9 @@ class Contract:
     # Cell values that mean "no value" besides the blank cell (Filosofi's ns / nd / s markers): read as null.
     null_values: tuple[str, ...] = ()
     bounding_boxes: tuple[BoundingBoxRule, ...] = ()
+    # blocking rules on a geometry column, checked by the spatial loader: type (present, not empty) then boxes
+    geometry_types: tuple[GeometryTypeRule, ...] = ()
+    geometry_boxes: tuple[GeometryBoxRule, ...] = ()
     sum_rules: tuple[SumRule, ...] = ()
     references: tuple[Reference, ...] = ()
     path: Path | None = None
@@ -355,6 +393,8 @@ def load_contract(path: str | Path) -> Contract:
     compare: list[CompareRule] = []
     exclude: dict[str, tuple[str, ...]] = {}
     boxes: list[BoundingBoxRule] = []
+    geometry_boxes: list[GeometryBoxRule] = []
+    geometry_types: list[GeometryTypeRule] = []
     sums: list[SumRule] = []
     for i, rule in enumerate(obj.get("quality") or []):
         rwhere = f"{where}.schema[0].quality[{i}]"
@@ -381,13 +421,18 @@ def load_contract(path: str | Path) -> Contract:
                 rwhere, rule, {"rule", "description", "column", "values"}, {"rule", "column", "values"}
             )
             exclude[rule["column"]] = tuple(rule["values"])
+        elif kind == "boundingBox" and "geometry" in rule:
+            geometry_boxes.append(_parse_geometry_box(rwhere, rule, columns))
         elif kind == "boundingBox":
             boxes.append(_parse_bounding_box(rwhere, rule, names))
+        elif kind == "geometryType":
+            geometry_types.append(_parse_geometry_type(rwhere, rule, columns))
         elif kind == "sum":
             sums.append(_parse_sum(rwhere, rule, names))
         else:
             raise ContractError(
-                f"{rwhere}: unknown rule {kind!r} (rowCount, compare, excludeRows, boundingBox, sum)"
+                f"{rwhere}: unknown rule {kind!r} (rowCount, compare, excludeRows, boundingBox, "
+                "geometryType, sum)"
             )
     references = tuple(
         _parse_reference(f"{where}.schema[0].references[{i}]", ref, names)
@@ -420,6 +465,8 @@ def load_contract(path: str | Path) -> Contract:
         exclude_from_rules=exclude,
         compare_rules=tuple(compare),
         bounding_boxes=tuple(boxes),
+        geometry_types=tuple(geometry_types),
+        geometry_boxes=tuple(geometry_boxes),
         sum_rules=tuple(sums),
         references=references,
         path=path,
@@ -465,16 +512,61 @@ def _parse_bounding_box(where: str, rule: dict, names: list[str]) -> BoundingBox
     for col in (rule["longitude"], rule["latitude"]):
         if col not in names:
             raise ContractError(f"{where}: unknown column {col}")
+    boxes = _parse_boxes(where, rule["boxes"], with_codes=False)
+    return BoundingBoxRule(rule["longitude"], rule["latitude"], boxes, rule.get("description", ""))
+
+
+def _parse_boxes(where: str, items: list, with_codes: bool) -> tuple[Box, ...]:
     boxes = []
-    for j, box in enumerate(rule["boxes"]):
-        _expect_keys(
-            f"{where}.boxes[{j}]", box, {"name", "longitude", "latitude"}, {"name", "longitude", "latitude"}
-        )
+    keys = {"name", "longitude", "latitude"}
+    for j, box in enumerate(items or []):
+        _expect_keys(f"{where}.boxes[{j}]", box, keys | ({"codes"} if with_codes else set()), keys)
         lon, lat = (tuple(float(v) for v in box[k]) for k in ("longitude", "latitude"))
         if len(lon) != 2 or len(lat) != 2 or lon[0] > lon[1] or lat[0] > lat[1]:
             raise ContractError(f"{where}.boxes[{j}]: longitude and latitude are [min, max]")
-        boxes.append(Box(box["name"], lon, lat))
-    return BoundingBoxRule(rule["longitude"], rule["latitude"], tuple(boxes), rule.get("description", ""))
+        codes = box.get("codes")
+        if codes is not None:
+            try:
+                re.compile(codes)
+            except re.error as exc:
+                raise ContractError(f"{where}.boxes[{j}]: codes is not a regular expression: {exc}") from exc
+        boxes.append(Box(box["name"], lon, lat, codes))
+    if not boxes:
+        raise ContractError(f"{where}: give at least one box")
+    return tuple(boxes)
+
+
+def _geometry_column(where: str, name: str, columns: tuple[Column, ...]) -> str:
+    if not any(c.name == name and c.logical_type == "geometry" for c in columns):
+        raise ContractError(f"{where}: {name!r} is not a geometry column of the contract")
+    return name
+
+
+def _parse_geometry_box(where: str, rule: dict, columns: tuple[Column, ...]) -> GeometryBoxRule:
+    """`boundingBox` on a geometry column (`geometry:` instead of longitude/latitude): blocking, `onFail: stop`."""
+    _expect_keys(
+        where,
+        rule,
+        {"rule", "description", "geometry", "by", "boxes", "onFail"},
+        {"rule", "geometry", "boxes", "onFail"},
+    )
+    if rule["onFail"] != "stop":
+        raise ContractError(f"{where}: a boundingBox rule on a geometry must say onFail: stop (blocking)")
+    geometry = _geometry_column(where, rule["geometry"], columns)
+    by = rule.get("by")
+    if by is not None and by not in {c.name for c in columns}:
+        raise ContractError(f"{where}: unknown column {by}")
+    boxes = _parse_boxes(where, rule["boxes"], with_codes=by is not None)
+    return GeometryBoxRule(geometry, boxes, " ".join(str(rule.get("description", "")).split()), by)
+
+
+def _parse_geometry_type(where: str, rule: dict, columns: tuple[Column, ...]) -> GeometryTypeRule:
+    _expect_keys(where, rule, {"rule", "description", "column", "types"}, {"rule", "column", "types"})
+    column = _geometry_column(where, rule["column"], columns)
+    types = tuple(str(t).upper() for t in rule["types"] or ())
+    if not types:
+        raise ContractError(f"{where}: types lists at least one geometry type (MULTIPOLYGON, POLYGON...)")
+    return GeometryTypeRule(column, types, " ".join(str(rule.get("description", "")).split()))
 
 
 def _parse_sum(where: str, rule: dict, names: list[str]) -> SumRule:

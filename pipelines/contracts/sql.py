@@ -17,7 +17,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pipelines.contracts.model import BoundingBoxRule, Column, CompareRule, Contract, Reference, SumRule
+from pipelines.contracts.model import (
+    BoundingBoxRule,
+    Box,
+    Column,
+    CompareRule,
+    Contract,
+    GeometryBoxRule,
+    GeometryTypeRule,
+    Reference,
+    SumRule,
+)
 
 # --- Quoting ---------------------------------------------------------------------------------------------------
 
@@ -122,6 +132,65 @@ def bounding_box_rule(rule: BoundingBoxRule) -> RuleSQL:
         f"({lon} is not null and {lat} is not null and not ({inside}))",
         _pair(lon, lat),
     )
+
+
+# --- Geometry rules (blocking, checked by the spatial loader: pipelines/sources/loaders/spatial.py) --------------
+
+
+def geometry_type_rule(rule: GeometryTypeRule) -> RuleSQL:
+    """The geometry is present, not empty and of one of the types; the value: its type, `EMPTY` appended when
+    empty, 'null' when absent."""
+    g = ident(rule.column)
+    kind = f"cast(ST_GeometryType({g}) as varchar)"
+    return RuleSQL(
+        "geometry_type",
+        rule.column,
+        f"({g} is null or ST_IsEmpty({g}) or {kind} not in ({', '.join(literal(t) for t in rule.types)}))",
+        f"case when {g} is null then 'null' when ST_IsEmpty({g}) then {kind} || ' EMPTY' else {kind} end",
+    )
+
+
+def _envelope_inside(geometry: str, box: Box) -> str:
+    (west, east), (south, north) = box.longitude, box.latitude
+    return (
+        f"(ST_XMin({geometry}) >= {number(west)} and ST_XMax({geometry}) <= {number(east)} "
+        f"and ST_YMin({geometry}) >= {number(south)} and ST_YMax({geometry}) <= {number(north)})"
+    )
+
+
+def geometry_box_rule(rule: GeometryBoxRule) -> RuleSQL:
+    """The geometry's envelope lies inside one of the boxes meant for the row (`GeometryBoxRule.boxes_for`, the
+    same choice in SQL); not checked where the geometry is blank or empty (the type rule's business). The value:
+    the envelope, `lon [xmin, xmax], lat [ymin, ymax]`."""
+    g = ident(rule.geometry)
+    anywhere = " or ".join(_envelope_inside(g, b) for b in rule.boxes)
+    inside = anywhere
+    if rule.by is not None and any(b.codes is not None for b in rule.boxes):
+        by = as_text(ident(rule.by))
+        coded = [b for b in rule.boxes if b.codes is not None]
+        matched = " or ".join(f"coalesce(regexp_matches({by}, {literal(b.codes)}), false)" for b in coded)
+        mine = " or ".join(
+            _envelope_inside(g, b)
+            if b.codes is None
+            else f"(coalesce(regexp_matches({by}, {literal(b.codes)}), false) and {_envelope_inside(g, b)})"
+            for b in rule.boxes
+        )
+        inside = f"(({matched}) and ({mine})) or (not ({matched}) and ({anywhere}))"
+    envelope = f"printf('lon [%.5f, %.5f], lat [%.5f, %.5f]', ST_XMin({g}), ST_XMax({g}), ST_YMin({g}), ST_YMax({g}))"
+    columns = rule.geometry if rule.by is None else f"{rule.geometry},{rule.by}"
+    return RuleSQL(
+        "geometry_box",
+        columns,
+        f"({g} is not null and not ST_IsEmpty({g}) and not ({inside}))",
+        envelope,
+    )
+
+
+def geometry_rules(contract: Contract) -> list[RuleSQL]:
+    """The blocking geometry rules of the contract, in the order the loader checks them: types, then boxes."""
+    return [geometry_type_rule(r) for r in contract.geometry_types] + [
+        geometry_box_rule(r) for r in contract.geometry_boxes
+    ]
 
 
 def checked_rules(contract: Contract) -> list[RuleSQL]:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.contracts.model import GeometryBoxRule
 from pipelines.contracts.registry import Source
+from pipelines.contracts.sql import as_text, geometry_rules, ident
 from pipelines.sources.loaders import SQL_TYPES, LoadReport, register
 from pipelines.sources.loaders.zipcore import is_junk
 from pipelines.sources.loaders.zipsafe import GIB, open_archive
@@ -91,7 +93,10 @@ def load_spatial(
 
 def check_coordinates(con: duckdb.DuckDBPyConnection, contract, table: str, relative: str) -> None:
     """Refuse geometries outside the longitude/latitude ranges: projected coordinates (Lambert-93 metres, say)
-    in a file labelled WGS84 would otherwise be published as shapes nowhere on Earth."""
+    in a file labelled WGS84 would otherwise be published as shapes nowhere on Earth. Then the contract's blocking
+    geometry rules (`geometryType`, `boundingBox` on a geometry: pipelines/contracts/sql.py, `geometry_rules`):
+    a blank, empty or non-polygon geometry, or one outside France's boxes (latitude and longitude swapped, a
+    shape moved to another continent), refuses the file, naming the first feature, its key and the rule."""
     geoms = [c.name for c in contract.columns if c.logical_type == "geometry"]
     key = contract.key[0] if contract.key else None
     for geom in geoms:
@@ -101,15 +106,56 @@ def check_coordinates(con: duckdb.DuckDBPyConnection, contract, table: str, rela
             f"or ST_YMin({geom}) < -90 or ST_YMax({geom}) > 90)"
         )
         found = con.execute(
-            f"select count(*) over (), _ligne, {key or 'null'}, ST_XMin({geom}), ST_YMin({geom}) "  # noqa: S608
+            f"select count(*) over (), _ligne, {key or 'null'}, ST_XMin({geom}), ST_YMin({geom}), "  # noqa: S608
+            f"ST_XMax({geom}) between -90 and 90 and ST_XMin({geom}) >= -90 "
+            f"and ST_YMax({geom}) between -180 and 180 and ST_YMin({geom}) >= -180 "
             f"from {table} where _fichier = ? and {outside} order by _ligne limit 1",
             [relative],
         ).fetchall()
         if found:
-            count, feature, code, x, y = found[0]
+            count, feature, code, x, y, swapped = found[0]
             where = f"entité {feature}" + (f" ({key} {code})" if key else "")
+            hint = (
+                "latitude et longitude inversées ?"
+                if swapped
+                else "coordonnées projetées (Lambert-93, EPSG:2154 ?) étiquetées WGS84"
+            )
             raise InputError(
                 relative,
                 f"{where} : coordonnées ({x:.6g}, {y:.6g}) hors des plages de longitude/latitude dans la colonne "
-                f"{geom} ; {count} entité(s) : coordonnées projetées (Lambert-93, EPSG:2154 ?) étiquetées WGS84",
+                f"{geom} ; {count} entité(s) : {hint}",
             )
+    for rule, sql in zip(
+        [*contract.geometry_types, *contract.geometry_boxes], geometry_rules(contract), strict=True
+    ):
+        by = getattr(rule, "by", None)
+        # The rule's condition and value are generated from the contract (identifiers quoted); values are bound.
+        found = con.execute(
+            f"select count(*) over (), _ligne, {ident(key) if key else 'null'}, {sql.value}, "  # noqa: S608
+            f"{as_text(ident(by)) if by else 'null'} from {table} where _fichier = ? and {sql.violation} "
+            "order by _ligne limit 1",
+            [relative],
+        ).fetchall()
+        if found:
+            raise InputError(relative, _geometry_refusal(rule, key, *found[0]))
+
+
+def _geometry_refusal(rule, key: str | None, count: int, feature: int, code, value: str, by_value) -> str:
+    """One French line: the first offending feature (line, key), the rule, what was found and what is expected."""
+    named = [f"{key} {code}"] if key else []
+    if isinstance(rule, GeometryBoxRule) and rule.by is not None:
+        named.append(f"{rule.by} {by_value}")
+    where = f"entité {feature}" + (f" ({', '.join(named)})" if named else "")
+    if isinstance(rule, GeometryBoxRule):
+        names = ", ".join(b.name for b in rule.boxes_for(by_value))
+        return (
+            f"{where} : règle boundingBox de la colonne {rule.geometry} : emprise {value} hors de la zone attendue "
+            f"({names}) : latitude et longitude inversées, ou contour déplacé ? ; {count} entité(s) en infraction"
+        )
+    found = (
+        "géométrie absente (nulle)" if value == "null" else f"géométrie {value.replace(' EMPTY', ' vide')}"
+    )
+    return (
+        f"{where} : règle geometryType de la colonne {rule.column} : {found}, attendu un "
+        f"{' ou '.join(rule.types)} non vide ; {count} entité(s) en infraction"
+    )
