@@ -3,11 +3,14 @@ French sentences about a quartier that must pass (false positives must stay rare
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.domain.anonymisation import first_names, iban_valid, redact, scan
+from pipelines.domain.anonymisation import KINDS, first_names, iban_valid, redact, scan, scan_structure
+from pipelines.domain.terrain import _check_row
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -238,3 +241,214 @@ def test_redact_keeps_the_rest_and_spans_are_exact():
         "4 rue de la Paix",
     ]
     assert redact(text, findings) == "[nom] ([courriel], [telephone]) habite [adresse]."
+
+
+# ------------------------------------------------------------------------------- issue 26: the French corpus
+
+# (template, planted value, kind): each value put into its template is found exactly, once, with its kind.
+POSITIVES = [
+    # phones: international with spaces in any grouping, dots, dashes, other countries
+    ("Joindre la mère au {} après 18 h.", "+33 612 345 678", "telephone"),
+    ("Joindre la mère au {} après 18 h.", "+33 6 12 34 56 78", "telephone"),
+    ("Joindre la mère au {} après 18 h.", "0033 6 12 34 56 78", "telephone"),
+    ("Joindre la mère au {} après 18 h.", "06.12.34.56.78", "telephone"),
+    ("Joindre la mère au {} après 18 h.", "06-12-34-56-78", "telephone"),
+    ("Joindre la mère au {} après 18 h.", "+33 06 12 34 56 78", "telephone"),
+    ("Son frère au Maroc, {}, envoie de l'argent.", "+212 6 12 34 56 78", "telephone"),
+    ("Numéro belge {} laissé à l'accueil.", "0032 470 12 34 56", "telephone"),
+    # obfuscated e-mails
+    ("Elle a laissé {} pour les convocations.", "jean point dupont arobase gmail point com", "courriel"),
+    ("Elle a laissé {} pour les convocations.", "jean.dupont [at] gmail [dot] com", "courriel"),
+    ("Elle a laissé {} pour les convocations.", "jean (at) gmail.com", "courriel"),
+    ("Elle a laissé {} pour les convocations.", "jean @ gmail . com", "courriel"),
+    ("Elle a laissé {} pour les convocations.", "jean.dupont(at)gmail(point)com", "courriel"),
+    ("Elle a laissé {} pour les convocations.", "JEAN.DUPONT [AT] GMAIL [DOT] COM", "courriel"),
+    ("Elle a laissé {} pour les convocations.", "jean.dupont@gmail point com", "courriel"),
+    # names in lower case: after a civility, a common first name and a surname
+    ("Selon {}, les démarches sont trop longues.", "mme dupont", "nom"),
+    ("Selon {}, les démarches sont trop longues.", "monsieur martin", "nom"),
+    ("Selon {}, les démarches sont trop longues.", "madame traoré", "nom"),
+    ("Selon {}, les démarches sont trop longues.", "mlle benali", "nom"),
+    ("Selon {}, les démarches sont trop longues.", "monsieur el amrani", "nom"),
+    ("Selon {}, les démarches sont trop longues.", "MADAME TRAORE", "nom"),
+    ("Nous avons reçu {} à la permanence.", "karim benali", "nom"),
+    ("Nous avons reçu {} à la permanence.", "fatou diallo", "nom"),
+    ("Nous avons reçu {} à la permanence.", "jean-pierre durand", "nom"),
+    ("Nous avons reçu {} à la permanence.", "mehdi zerrouki", "nom"),
+    # NIR with spaces, dots or dashes (key checked), or its 13 characters without the key
+    ("Numéro de sécurité sociale {} noté par erreur.", "1.85.05.78.006.084.91", "nir"),
+    ("Numéro de sécurité sociale {} noté par erreur.", "1-85-05-78-006-084-91", "nir"),
+    ("Numéro de sécurité sociale {} noté par erreur.", "1 85 05 78 006 084 91", "nir"),
+    ("Numéro de sécurité sociale {} noté par erreur.", "2.62.11.2A.004.123", "nir"),
+    ("Numéro de sécurité sociale {} noté par erreur.", "2-99-12-2B-411-001-" + "{key}", "nir"),
+    # IBAN in lower case or with dashes (mod 97)
+    ("Virement sur {} demandé par le bailleur.", "fr76-3000-6000-0112-3456-7890-189", "iban"),
+    ("Virement sur {} demandé par le bailleur.", "fr76 3000 6000 0112 3456 7890 189", "iban"),
+    ("Virement sur {} demandé par le bailleur.", "fr7630006000011234567890189", "iban"),
+    ("Virement sur {} pour le loyer.", "BE68 5390 0754 7034", "iban"),
+    ("Virement sur {} pour le loyer.", "be68-5390-0754-7034", "iban"),
+    # dates of birth, only after a birth context (the span is the date)
+    ("Le fils est né le {} à Lille.", "12/03/1985", "naissance"),
+    ("Sa mère, née le {}, vit seule.", "3 mars 1985", "naissance"),
+    ("Fiche : date de naissance : {}.", "12-03-1985", "naissance"),
+    ("Fiche : DDN {} selon le dossier.", "12/03/85", "naissance"),
+    ("Elle est née à Roubaix le {} et vit seule.", "1er avril 1990", "naissance"),
+    ("Demandeur né(e) le {} sans ressources.", "01.02.1990", "naissance"),
+    ("Formulaire : date de naissance le {}.", "1985-03-12", "naissance"),
+    # car plates: SIV and FNI
+    ("Le véhicule {} stationne devant l'école.", "AB-123-CD", "immatriculation"),
+    ("Le véhicule {} stationne devant l'école.", "AB 123 CD", "immatriculation"),
+    ("Le véhicule {} stationne devant l'école.", "ab123cd", "immatriculation"),
+    ("Le véhicule {} stationne devant l'école.", "ab-123-cd", "immatriculation"),
+    ("Le véhicule {} stationne devant l'école.", "1234 AB 75", "immatriculation"),
+    ("Le véhicule {} stationne devant l'école.", "123-ABC-2A", "immatriculation"),
+]
+
+
+def with_nir_key(value: str) -> str:
+    """'2-99-12-2B-411-001-{key}' with its valid key."""
+    if "{key}" not in value:
+        return value
+    body = re.sub(r"[^0-9AB]", "", value.replace("{key}", ""))
+    return value.replace("{key}", nir_with_key(body)[-2:])
+
+
+@pytest.mark.parametrize(("template", "value", "kind"), POSITIVES, ids=[p[1] for p in POSITIVES])
+def test_french_corpus_personal_data_is_found(template, value, kind):
+    planted(template, with_nir_key(value), kind)
+
+
+# French sentences that hold no personal data: places, amounts, event dates, counts, codes of every kind.
+NEGATIVES = [
+    # places without a street, places and structures named after a person
+    "Rencontre aux Oliveaux avec les habitants du bâtiment C.",
+    "Permanence dans le quartier Jean Moulin le mardi matin.",
+    "Réunion place de la République avec le collectif.",
+    "Atelier au centre social jean moulin, en minuscules dans la fiche.",
+    "le centre social louise michel organise l'entraide.",
+    "Le centre social Louise Michel organise l'entraide.",
+    "L'association rencontre le collège Victor Hugo.",
+    "Le marché de la place Saint-Pierre a lieu le samedi.",
+    # amounts, counts, years, percentages
+    "Le programme représente 1 250 000 € d'investissement.",
+    "Budget de 12 345,67 euros pour l'atelier.",
+    "Le quartier compte 2 345 habitants en 2021.",
+    "Taux de pauvreté de 45,3 % contre 14,5 % dans la commune.",
+    "Entre 2019 et 2023, 1 234 ménages accompagnés.",
+    "Hausse de +12 % des demandes et +2 345 678 901 € de budget.",
+    "3 CDD de 12 mois et 2 ETP 35 heures financés.",
+    # dates of events, never of a birth
+    "Réunion le 12/03/2024 au centre social.",
+    "Atelier prévu le 3 mars 2024 à la médiathèque.",
+    "Réunion du 05/06/2024 à 18h00 dans la grande salle.",
+    "Les jeunes nés en 2005 sont éligibles à la garantie.",
+    "Les femmes nées le même jour ont été reçues ensemble.",
+    # codes: QPV, SIREN/SIRET, postal, INSEE, IRIS, laws, times
+    "Le QPV QP059077 et le QN05901M sont concernés.",
+    "La structure (SIREN 123 456 789, SIRET 123 456 789 00012) porte le projet.",
+    "SIRET 12345678900012 de l'association.",
+    "Code postal 59000, commune de Lille.",
+    "Commune INSEE 59350 et commune corse 2A004.",
+    "Rendez-vous à 14h30 puis à 9h au guichet.",
+    "L'IRIS 593500101 regroupe le secteur nord.",
+    "Application du décret 2023-1314 du 29 décembre 2023.",
+    "Selon la loi n° 2014-173 du 21 février 2014 de programmation pour la ville.",
+    "Référence de l'arrêté 2022-45-AB du préfet.",
+    "Numéro de dossier 2024-00123 transmis à la CAF.",
+    "La CAF du 59 et la CPAM 62 sont partenaires.",
+    # civilities and first names that are ordinary words here
+    "Madame explique qu'elle ne demande plus la prime d'activité.",
+    "Monsieur le maire a reçu le collectif des habitants.",
+    "MONSIEUR LE MAIRE A REÇU LE COLLECTIF DES HABITANTS.",
+    "Une madame du quartier tient la buvette du marché.",
+    "Il a acheté un jean neuf au marché du dimanche.",
+    # obfuscation look-alikes, IBAN and NIR that fail their check
+    "Rendez-vous @ la mairie. Puis visite du jardin partagé.",
+    "Le point de vente arobase n'existe plus depuis janvier.",
+    "Compte fr76-3000-6000-0112-3456-7890-188 refusé par la banque.",
+    "Numéro 1.85.05.78.006.084.36 sans clé valide.",
+    "Atelier n° 12 AB, salle 3, le jeudi.",
+    "La ligne 12 du bus dessert le quartier depuis 2022.",
+    "Téléphone de la mairie non communiqué, 15 dossiers traités.",
+]
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_french_corpus_without_personal_data_passes(text):
+    assert scan(text) == [], kinds_and_texts(text)
+
+
+def test_corpus_sizes_and_kinds():
+    assert len(POSITIVES) >= 40 and len(NEGATIVES) >= 40
+    assert {kind for *_, kind in POSITIVES} == set(KINDS) - {"adresse"}
+    assert {"naissance", "immatriculation"} <= set(KINDS)
+
+
+def test_redacted_obfuscated_text_keeps_its_context():
+    text = "Née le 3 mars 1985, joignable au +33 612 345 678 ou jean (at) gmail.com, véhicule AB-123-CD."
+    assert redact(text, scan(text)) == (
+        "Née le [naissance], joignable au [telephone] ou [courriel], véhicule [immatriculation]."
+    )
+
+
+# ---------------------------------------------------------------- the structure and identifiant of an observation
+
+
+@pytest.mark.parametrize(
+    "structure",
+    [
+        "Association Les Amis du Quartier",
+        "Centre social Jean Moulin",
+        "Association Louise Michel",
+        "Collectif Rosa Parks",
+        "Fondation Abbé Pierre",
+        "Maison de quartier Victor Hugo",
+        "Épicerie solidaire Chez Fatima",
+        "Centre social des Tisserands, 12 rue des Lilas",  # the premises of a structure
+    ],
+)
+def test_structure_names_pass(structure):
+    assert scan_structure(structure) == []
+    reasons, stored = _check_row({"structure": structure, "identifiant": "OBS-2024-0012"})
+    assert reasons == [] and stored["structure"] == structure
+
+
+@pytest.mark.parametrize(
+    ("structure", "kind"),
+    [
+        ("Karim Benali", "nom"),  # a person, not a structure
+        ("karim benali", "nom"),
+        ("Cabinet de Mme Durand", "nom"),
+        ("Association du quartier (contact@asso-quartier.fr)", "courriel"),
+        ("Permanence 06 12 34 56 78", "telephone"),
+    ],
+)
+def test_structure_with_personal_data_is_refused(structure, kind):
+    reasons, stored = _check_row({"structure": structure})
+    assert [r.split(" : ")[0] for r in reasons] == ["structure"]
+    assert f"données personnelles : {kind} " in reasons[0]
+    assert stored["structure"] != structure and f"[{kind}]" in stored["structure"]
+
+
+@pytest.mark.parametrize(
+    "identifiant", ["OBS-2024-0012", "T-001", "QN05901M-03", "2025-03-12-01", "PERM-0042"]
+)
+def test_identifiants_pass(identifiant):
+    reasons, stored = _check_row({"identifiant": identifiant})
+    assert reasons == [] and stored["identifiant"] == identifiant
+
+
+@pytest.mark.parametrize(
+    ("identifiant", "found", "kind"),
+    [
+        ("jean.dupont@example.fr", "jean.dupont@example.fr", "courriel"),
+        ("06 12 34 56 78", "06 12 34 56 78", "telephone"),
+        ("Karim Benali", "Karim Benali", "nom"),
+        ("mme dupont 3", "mme dupont", "nom"),
+        ("AB-123-CD", "AB-123-CD", "immatriculation"),
+    ],
+)
+def test_identifiant_with_personal_data_is_refused(identifiant, found, kind):
+    reasons, stored = _check_row({"identifiant": identifiant})
+    assert reasons == [f"identifiant : données personnelles : {kind} 0-{len(found)} ({KINDS[kind]})"]
+    assert stored["identifiant"] == f"[{kind}]" + identifiant[len(found) :]

@@ -16,7 +16,14 @@ import pytest
 from assets import all_sources
 from pipelines.domain.anonymisation import scan
 from pipelines.domain.demo.terrain import PLANTED, STRUCTURES
-from pipelines.domain.terrain import CATEGORIES, HEADERS, import_files, read_text, write_template
+from pipelines.domain.terrain import (
+    CATEGORIES,
+    HEADERS,
+    import_files,
+    kept_bytes,
+    read_text,
+    write_template,
+)
 from pipelines.resources import LocalSourceClient
 from pipelines.sources.parsing import InputError
 from pipelines.warehouse.connection import connection
@@ -276,9 +283,145 @@ def test_import_is_published_as_a_new_version_and_kept(imported):
     names = {"terrain/saisie_2025.csv": imported["csv"], "terrain/saisie_ateliers.xlsx": imported["xlsx"]}
     for label, path in names.items():
         kept = warehouse.parent / "imports" / "qpv" / label
-        assert kept.read_bytes() == path.read_bytes()
+        # the accepted rows only, on their lines: the rows refused by the gate (personal data) are not kept
+        with connection(warehouse, read_only=True) as con:
+            refused = con.execute(
+                "select list(distinct ligne) from quarantine.terrain_observations where fichier = ? "
+                "and colonne = 'controle'",
+                [label],
+            ).fetchone()[0]
+        assert refused and kept.read_bytes() == kept_bytes(path.read_bytes(), set(refused))
         assert (label, hashlib.sha256(kept.read_bytes()).hexdigest()) in files
+    # the kept files hold none of the planted personal data
+    for secret in SECRETS.values():
+        for kept in (warehouse.parent / "imports").rglob("*"):
+            assert not kept.is_file() or secret not in kept_text(kept), (secret, kept)
     assert not list((warehouse.parent / ".builds").glob("*.duckdb*"))
+
+
+def kept_text(path: Path) -> str:
+    """A kept file's text (a workbook: the text of every part of the zip)."""
+    import io
+    import zipfile
+
+    data = path.read_bytes()
+    if data[:2] != b"PK":
+        return data.decode("utf-8")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return "".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
+
+
+def imported_copy(imported: dict, tmp_path: Path) -> Path:
+    """A copy of the imported warehouse's folder (published file, versions, imports); returns the warehouse."""
+    folder = tmp_path / "w"
+    shutil.copytree(imported["warehouse"].parent, folder, ignore=shutil.ignore_patterns(".builds"))
+    return folder / "qpv.duckdb"
+
+
+def test_a_run_after_an_import_re_reads_its_files(imported, demo_warehouse, tmp_path):
+    """An ordinary run after an import reloads raw.terrain_observations from the data folder AND the imports
+    folder: the imported rows are still in the version it publishes, the demo's own files too."""
+    from dagster import AssetKey
+
+    from pipelines.domain.terrain import terrain_models
+    from pipelines.warehouse.publication import PUBLICATION
+    from tests.test_publication import partial_refresh
+
+    warehouse = imported_copy(imported, tmp_path)
+    labels = ["terrain/saisie_2025.csv", "terrain/saisie_ateliers.xlsx"]
+    before = {label: imported_rows(warehouse, label) for label in labels}
+    assert before == {"terrain/saisie_2025.csv": 8, "terrain/saisie_ateliers.xlsx": 3}
+    demo_rows = imported_rows(demo_warehouse, "terrain/permanences_2025.csv")
+    selection = [AssetKey(["raw", "terrain_observations"])]
+    selection += [AssetKey([m.schema, m.name]) for m in terrain_models()] + [PUBLICATION]
+    run = partial_refresh(warehouse, demo_warehouse.parent / "data", selection)
+    assert run.success
+    with connection(warehouse, read_only=True) as con:
+        assert con.execute("select run_id from meta.publication").fetchone()[0] == run.run_id
+        stamped = con.execute(
+            "select distinct _fichier, _sha256 from raw.terrain_observations where _fichier like 'terrain/saisie%'"
+        ).fetchall()
+    kept = {f"terrain/{p.name}": hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in (warehouse.parent / "imports" / "qpv" / "terrain").iterdir()}  # fmt: skip
+    assert dict(stamped) == kept  # re-read from the kept files
+    assert {label: imported_rows(warehouse, label) for label in labels} == before
+    assert imported_rows(warehouse, "terrain/permanences_2025.csv") == demo_rows > 0
+
+
+def test_reimport_is_idempotent(imported, tmp_path):
+    """The same file again: nothing published (same bytes, same versions), no duplicate row. The same content
+    under another name: refused, one French line, nothing kept."""
+    warehouse = imported_copy(imported, tmp_path)
+    before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    versions = sorted(p.name for p in (warehouse.parent / "versions").iterdir())
+    result = run_cli("terrain", "import", str(imported["csv"]), "--warehouse", str(warehouse))
+    assert result.returncode == 0, result.stderr
+    assert "Déjà importé à l'identique (terrain/saisie_2025.csv : 8 observation(s)) : entrepôt inchangé" in (
+        result.stdout
+    )
+    renamed = tmp_path / "copie_2025.csv"
+    shutil.copyfile(imported["csv"], renamed)
+    with pytest.raises(InputError, match=r"copie_2025.csv : contenu identique à terrain/saisie_2025.csv"):
+        import_files([renamed], warehouse)
+    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in (warehouse.parent / "versions").iterdir()) == versions
+    assert sorted(p.name for p in (warehouse.parent / "imports" / "qpv" / "terrain").iterdir()) == [
+        "saisie_2025.csv",
+        "saisie_ateliers.xlsx",
+    ]
+    assert imported_rows(warehouse, "terrain/saisie_2025.csv") == 8
+
+
+def test_import_waits_for_the_publication_lock(imported, tmp_path):
+    """An import started while another writer holds the folder lock (as a run does around its publication) says
+    so, waits, and publishes once the lock is released: the rows are never dropped."""
+    import subprocess
+
+    from pipelines.warehouse.publication import dir_lock
+    from tests.conftest import QPV
+
+    warehouse = imported_copy(imported, tmp_path)
+    obs = observations_file(tmp_path / "verrou_2025.csv", 3)
+    stderr = tmp_path / "import.stderr"
+    with dir_lock(warehouse), stderr.open("w") as sink:
+        process = subprocess.Popen(
+            [QPV, "terrain", "import", str(obs), "--warehouse", str(warehouse)],
+            stdout=subprocess.PIPE, stderr=sink, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while "Publication en cours" not in stderr.read_text(encoding="utf-8"):
+            assert process.poll() is None, stderr.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, "the import did not say it waits"
+            time.sleep(0.1)
+        time.sleep(0.5)
+        assert process.poll() is None and imported_rows(warehouse, "terrain/verrou_2025.csv") == 0
+    stdout, _ = process.communicate(timeout=120)
+    message = stderr.read_text(encoding="utf-8")
+    assert process.returncode == 0, message
+    assert len(message.strip().splitlines()) == 1 and "l'import attend qu'elle se termine" in message
+    assert "3 observation(s) chargée(s)" in stdout and "version publiée" in stdout
+    assert imported_rows(warehouse, "terrain/verrou_2025.csv") == 3
+    assert (warehouse.parent / "imports" / "qpv" / "terrain" / "verrou_2025.csv").is_file()
+
+
+def test_import_refused_when_its_files_cannot_be_kept(imported, tmp_path):
+    """No imports folder to keep the files in (here a file in its place): refused before anything is built, in
+    French, the warehouse unchanged (the rows would be lost at the next run)."""
+    from pipelines.warehouse.connection import WarehouseError
+
+    folder = tmp_path / "w"
+    folder.mkdir()
+    warehouse = folder / "qpv.duckdb"
+    shutil.copyfile(imported["warehouse"], warehouse)
+    (folder / "imports").write_text("pas un dossier", encoding="utf-8")
+    before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    obs = observations_file(tmp_path / "sans_dossier_2025.csv", 3)
+    with pytest.raises(
+        WarehouseError, match=r"dossier des imports inaccessible .* import refusé, entrepôt inchangé"
+    ):
+        import_files([obs], warehouse)
+    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
+    assert not (folder / "versions").exists() and not list((folder / ".builds").glob("*.duckdb*"))
 
 
 def test_import_refusing_every_row_leaves_the_warehouse_unchanged(imported, tmp_path):

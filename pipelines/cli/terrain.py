@@ -4,11 +4,14 @@
     qpv terrain import FILE... [--warehouse FILE]
 
 Exit codes of `import`: 0 when the rows were loaded (refused rows, if any, are listed as a warning: they are in
-quarantine.terrain_observations with their reasons, their text redacted); 1 when a file cannot be read or when no
-row at all could be loaded (nothing is written: the published warehouse stays as it was).
+quarantine.terrain_observations with their reasons, their text redacted), or when the files were already imported
+with the same content (nothing published); 1 when a file cannot be read, when its content is already loaded under
+another name, when the imports folder cannot be written, or when no row at all could be loaded (nothing is
+written: the published warehouse stays as it was).
 
-An import is published like a run (pipelines/warehouse/publication.py): under the warehouse folder's lock, as a new version
-(`qpv versions`); its files are kept in `<warehouse dir>/imports/<stem>/terrain/` and re-read by every run.
+An import is published like a run (pipelines/warehouse/publication.py): under the warehouse folder's lock (when a
+run, a rollback or another import holds it, the import says so and waits), as a new version (`qpv versions`); its
+files, their accepted rows only, are kept in `<warehouse dir>/imports/<stem>/terrain/` and re-read by every run.
 """
 
 from __future__ import annotations
@@ -68,10 +71,25 @@ def import_(
     """Validate the files (contract + anonymisation), load them, quarantine the refused rows, rebuild the marts."""
     from pipelines.domain.terrain import import_files
 
+    def waiting() -> None:
+        err.print(
+            f"Publication en cours dans {warehouse.parent} (run, import ou retour arrière) : l'import attend "
+            "qu'elle se termine, rien n'est perdu.",
+            highlight=False,
+            markup=False,
+        )
+
     try:
-        report = import_files(files, warehouse)
+        report = import_files(files, warehouse, waiting=waiting)
     except _errors() as exc:
         _fail(str(exc))
+    if report.already_imported:
+        out.print(
+            f"Déjà importé à l'identique ({', '.join(report.files)} : {report.rows_loaded} observation(s)) : "
+            f"entrepôt inchangé, version publiée : {report.version or 'inconnue'}",
+            highlight=False,
+        )
+        return
     out.print(
         f"{report.rows_loaded} observation(s) chargée(s) depuis {len(report.files)} fichier(s) dans {warehouse}"
         + (f" ({report.examples_skipped} ligne(s) d'exemple ignorée(s))" if report.examples_skipped else "")

@@ -18,14 +18,14 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import hashlib
 import io
 import os
 import re
-import shutil
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -234,10 +234,15 @@ def xlsx_bytes(rows: list[dict[str, str | int]], with_validation: bool = True) -
     workbook.properties.creator = "qpv"
     raw = io.BytesIO()
     workbook.save(raw)
-    # openpyxl stamps the save time in docProps/core.xml and in the zip entries: rewrite both.
+    return _reproducible_xlsx(raw.getvalue())
+
+
+def _reproducible_xlsx(data: bytes) -> bytes:
+    """A workbook saved by openpyxl, with the save time it stamps in docProps/core.xml and in the zip entries
+    rewritten to a fixed date: the same content gives the same bytes."""
     out = io.BytesIO()
     with (
-        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src,
+        zipfile.ZipFile(io.BytesIO(data)) as src,
         zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
     ):
         for info in src.infolist():
@@ -365,11 +370,15 @@ def _check_row(row: dict) -> tuple[list[str], dict]:
     if findings:
         reasons.append("résumé : " + anonymisation.describe(findings))
         stored["resume"] = anonymisation.redact(row["resume"], findings)
-    for column in ("structure", "identifiant"):  # contact details only: a structure may bear a name
-        contact = [f for f in anonymisation.scan(row.get(column)) if f.kind not in ("nom", "adresse")]
-        if contact:
-            reasons.append(f"{column} : " + anonymisation.describe(contact))
-            stored[column] = anonymisation.redact(row[column], contact)
+    # a structure may be named after a person ("Centre social Jean Moulin") and have premises: its name is screened
+    # for every other kind, and for a person's name after a civility or making up the whole value; an identifiant
+    # is never personal data ("OBS-2024-0012"), every kind is screened
+    screens = {"structure": anonymisation.scan_structure, "identifiant": anonymisation.scan}
+    for column, screen in screens.items():
+        found = screen(row.get(column))
+        if found:
+            reasons.append(f"{column} : " + anonymisation.describe(found))
+            stored[column] = anonymisation.redact(row[column], found)
     if row.get("resume") and len(row["resume"]) > MAX_SUMMARY:
         reasons.append(f"résumé trop long ({len(row['resume'])} caractères, {MAX_SUMMARY} au plus)")
     raw_date = row.get("date_observation")
@@ -474,6 +483,9 @@ class ImportReport:
     quarantined: int
     marts: dict[str, int]
     version: str | None = None  # the version published (None: nothing loaded, nothing published)
+    # the files were already imported with the same content (same names, same kept bytes): nothing published,
+    # `version` is the published one
+    already_imported: bool = False
 
 
 def source_file_of(path: Path, src: Source) -> SourceFile:
@@ -530,17 +542,28 @@ def rebuild_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
-def import_files(paths: list[Path], warehouse_path: Path, run_id: str | None = None) -> ImportReport:
+def import_files(
+    paths: list[Path],
+    warehouse_path: Path,
+    run_id: str | None = None,
+    waiting: Callable[[], None] | None = None,
+) -> ImportReport:
     """`qpv terrain import`: publish the files as a new version of the warehouse, the way a run does
     (pipelines/warehouse/publication.py), holding the folder lock from the copy to the swap so that no run, rollback or
-    other import publishes in between.
+    other import publishes in between (`waiting` is called once when another writer holds the lock: the import
+    waits for it, it is never dropped).
 
     The files are read and checked first (nothing is written if one cannot be read). Then, in a build copied
     from the published file: the rows of files of the same name are replaced, the refused rows quarantined and
     the terrain marts rebuilt; the files are kept in the warehouse's imports folder (`publication.imports_dir`,
     re-read by every run, carried over by a run that publishes after this import) and listed in meta.fichiers;
     meta.publication is written and the build published as a new version (versions/, QPV_KEEP_VERSIONS).
-    When no row at all can be loaded, nothing is published (no new version) and no file is kept."""
+    A kept file holds the accepted rows only (`kept_bytes`: the rows refused by the gate, personal data included,
+    are blanked, the others keep their lines); the refused rows stay, redacted, in the quarantine of the version.
+    When no row at all can be loaded, nothing is published (no new version) and no file is kept. Files already
+    imported with the same content (kept in the imports folder and loaded in the published warehouse) publish
+    nothing (`already_imported`); a file whose content the warehouse holds under another name is refused (its
+    observations would count twice)."""
     from pipelines.resources import versions_to_keep
     from pipelines.warehouse import publication
     from pipelines.warehouse.connection import WarehouseError, connect
@@ -556,7 +579,25 @@ def import_files(paths: list[Path], warehouse_path: Path, run_id: str | None = N
     labels = [sf.relative for sf in files]
     if len(set(labels)) != len(labels):
         raise InputError(", ".join(str(p) for p in paths), "deux fichiers de même nom dans un même import")
+    twins = [sf.relative for i, sf in enumerate(files) if sf.sha256 in {f.sha256 for f in files[:i]}]
+    if twins:
+        raise InputError(
+            ", ".join(twins),
+            "même contenu qu'un autre fichier de l'import : les observations seraient en double",
+        )
     prepared = [prepare_file(sf, src) for sf in files]  # raises InputError on a bad file: nothing written
+    kept = [_kept_version(sf, p) for sf, p in zip(files, prepared, strict=True)]
+    prepared = [  # the rows stamped with the kept file's sha256, as the runs will read them from it
+        Prepared(
+            p.frame.with_columns(pl.lit(k.sha256).alias("_sha256")),
+            p.refused,
+            p.examples_skipped,
+            p.undeclared,
+        )
+        for p, (k, _) in zip(prepared, kept, strict=True)
+    ]
+    folder = publication.imports_dir(warehouse_path) / FOLDER
+    _check_writable(folder)
     keep = versions_to_keep()
     run_id = run_id or f"terrain-{uuid.uuid4().hex[:12]}"
     build = publication.build_path_for(warehouse_path, run_id)
@@ -568,15 +609,18 @@ def import_files(paths: list[Path], warehouse_path: Path, run_id: str | None = N
 
     started = time.monotonic()
     try:
-        with publication.dir_lock(warehouse_path):
+        with publication.dir_lock(warehouse_path, waiting):
+            already = _already_loaded(warehouse_path, files, kept)
+            if already is not None:
+                return already
             publication.ensure_build(warehouse_path, build, may_be_running)
             con = connect(build)
             try:
                 report = _import_into(con, contract, src, prepared, labels, run_id)
                 if report.rows_loaded == 0:  # every row refused: the published warehouse stays as it was
                     return report
-                with _kept_in_imports(files, warehouse_path) as kept:
-                    publication.record_files(con, src.name, kept, run_id, only_these=True)
+                with _kept_in_imports(kept, folder) as kept_files:
+                    publication.record_files(con, src.name, kept_files, run_id, only_these=True)
                     now = dt.datetime.now(dt.UTC)
                     report.version = publication.version_name(warehouse_path, "terrain", now)
                     publication.write_meta(
@@ -591,32 +635,149 @@ def import_files(paths: list[Path], warehouse_path: Path, run_id: str | None = N
     return report
 
 
-@contextlib.contextmanager
-def _kept_in_imports(files: list[SourceFile], published: Path) -> Iterator[list[SourceFile]]:
-    """Copy the imported files into the warehouse's imports folder (each put in place by a rename, replacing
-    the file of the same name) and yield them as kept there; an error in the block puts the folder back."""
-    from pipelines.warehouse.publication import imports_dir
+def kept_bytes(data: bytes, refused_lines: set[int]) -> bytes:
+    """An imported file as kept for the runs: the records on `refused_lines` (`_ligne`: the last line of a CSV
+    record, the row of the sheet) blanked, every other row on its line, so that the runs read the same rows with
+    the same lines and identifiants; the file itself when nothing is refused. A workbook is rewritten with
+    reproducible bytes (same input, same bytes)."""
+    if not refused_lines:
+        return data
+    if data[:4] == b"PK\x03\x04":
+        import openpyxl
 
-    folder = imports_dir(published) / FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
+        workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)  # the values read_sheet reads
+        sheet = workbook[SHEET]
+        for number in refused_lines:
+            for cell in sheet[number]:
+                cell.value = None
+        raw = io.BytesIO()
+        workbook.save(raw)
+        return _reproducible_xlsx(raw.getvalue())
+    bom = data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    lines = io.StringIO(text, newline="").readlines()  # the physical lines the csv reader counts
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    previous = 0
+    for _ in reader:
+        if reader.line_num in refused_lines:
+            for i in range(
+                previous, reader.line_num
+            ):  # the record's lines (0-based): their line endings only
+                lines[i] = lines[i][len(lines[i].rstrip("\r\n")) :]
+        previous = reader.line_num
+    return (("\ufeff" if bom else "") + "".join(lines)).encode("utf-8")
+
+
+def _kept_version(sf: SourceFile, prepared: Prepared) -> tuple[SourceFile, bytes]:
+    """The file as kept in the imports folder (`kept_bytes`) and its SourceFile (the kept sha256)."""
+    data = sf.path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sf.sha256:
+        raise InputError(sf.relative, "fichier modifié pendant l'import : relancer l'import")
+    data = kept_bytes(data, {r.ligne for r in prepared.refused})
+    sha = hashlib.sha256(data).hexdigest()
+    return SourceFile(path=sf.path, relative=sf.relative, millesime=sf.millesime, sha256=sha), data
+
+
+def _check_writable(folder: Path) -> None:
+    """Refuse the import, before anything is built, when its files cannot be kept in `folder`: the runs would
+    not re-read them and the next one would drop the rows."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        from pipelines.warehouse.connection import WarehouseError
+
+        why = "n'est pas un dossier" if not existing.is_dir() else "protégé en écriture"
+        raise WarehouseError(
+            f"{folder} : dossier des imports inaccessible ({existing} {why}), les observations n'y seraient pas "
+            "conservées pour les runs suivants : import refusé, entrepôt inchangé"
+        )
+
+
+def _already_loaded(
+    published: Path, files: list[SourceFile], kept: list[tuple[SourceFile, bytes]]
+) -> ImportReport | None:
+    """Under the folder lock, before any build: refuse a file whose content the published warehouse or the
+    imports folder already holds under another name; when every file is already imported with the same content
+    (kept in the imports folder and loaded in the published warehouse), the report of a no-op."""
+    from pipelines.checks.quarantine import relation_kind
+    from pipelines.warehouse.connection import connection
+    from pipelines.warehouse.publication import discover_imported
+
+    src = source()
+    kept_now = {(f.relative, f.sha256) for f in discover_imported(src, published)}
+    held, loaded, rows, version = set(kept_now), set(), 0, None
+    with connection(published, read_only=True) as con:
+        if relation_kind(con, "meta.fichiers") == "table":
+            held |= set(
+                con.execute(
+                    "select fichier, sha256 from meta.fichiers where source = ?", [src.name]
+                ).fetchall()
+            )
+        if relation_kind(con, f"raw.{SOURCE_NAME}") is not None:
+            loaded = set(
+                con.execute("select distinct _fichier, _sha256 from raw.terrain_observations").fetchall()
+            )
+            rows = con.execute(
+                "select count(*) from raw.terrain_observations where list_contains(?::varchar[], _fichier)",
+                [[sf.relative for sf in files]],
+            ).fetchone()[0]
+        if relation_kind(con, "meta.publication") == "table":
+            version = con.execute("select version from meta.publication").fetchone()[0]
+    for sf, (k, _) in zip(files, kept, strict=True):
+        for label, sha in sorted(held | loaded):
+            if label != sf.relative and sha in (sf.sha256, k.sha256):
+                raise InputError(
+                    sf.relative,
+                    f"contenu identique à {label}, déjà dans l'entrepôt : import refusé (les observations seraient "
+                    "en double ; pour remplacer ce fichier, l'importer sous son nom)",
+                )
+    if all((k.relative, k.sha256) in kept_now & loaded for k, _ in kept):
+        return ImportReport(
+            files=[sf.relative for sf in files],
+            rows_loaded=rows,
+            refused=[],
+            examples_skipped=0,
+            quarantined=0,
+            marts={},
+            version=version,
+            already_imported=True,
+        )
+    return None
+
+
+@contextlib.contextmanager
+def _kept_in_imports(kept: list[tuple[SourceFile, bytes]], folder: Path) -> Iterator[list[SourceFile]]:
+    """Write the imported files' kept bytes into the imports folder `folder` (each put in place by a rename,
+    replacing the file of the same name) and yield them as kept there; an error in the block puts the folder
+    back. A folder that cannot be written is a WarehouseError in French (nothing is published)."""
+    from pipelines.warehouse.connection import WarehouseError
+
     placed: list[tuple[Path, Path | None]] = []  # (kept file, the previous one set aside)
     tmp = folder / f".import-{os.getpid()}.tmp"
     try:
-        kept = []
-        for sf in files:
-            target = folder / sf.path.name
-            shutil.copyfile(sf.path, tmp)
-            if sha256_of(tmp) != sf.sha256:
-                raise InputError(sf.relative, "fichier modifié pendant l'import : relancer l'import")
-            previous = folder / f".{target.name}.{os.getpid()}.previous" if target.exists() else None
-            if previous is not None:
-                os.replace(target, previous)
-            placed.append((target, previous))
-            os.replace(tmp, target)
-            kept.append(
-                SourceFile(path=target, relative=sf.relative, millesime=sf.millesime, sha256=sf.sha256)
-            )
-        yield kept
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            files = []
+            for sf, data in kept:
+                target = folder / sf.path.name
+                with open(tmp, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                previous = folder / f".{target.name}.{os.getpid()}.previous" if target.exists() else None
+                if previous is not None:
+                    os.replace(target, previous)
+                placed.append((target, previous))
+                os.replace(tmp, target)
+                files.append(
+                    SourceFile(path=target, relative=sf.relative, millesime=sf.millesime, sha256=sf.sha256)
+                )
+        except OSError as exc:
+            raise WarehouseError(
+                f"{folder} : fichier importé non conservé ({exc.strerror or exc}) : import refusé, entrepôt inchangé"
+            ) from exc
+        yield files
     except BaseException:
         for target, previous in reversed(placed):
             target.unlink(missing_ok=True)

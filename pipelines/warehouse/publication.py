@@ -47,9 +47,10 @@ from dagster import (
     DagsterInstance,
 )
 
+from pipelines.paths import SQL_DIR
 from pipelines.sources import stocks
 from pipelines.sources.parsing import sha256_of
-from pipelines.paths import SQL_DIR
+from pipelines.warehouse.connection import transaction
 from pipelines.warehouse.layout import (  # noqa: F401 - the folder layout, also read as publication.<name>
     BUILDS,
     IMPORTS,
@@ -62,7 +63,6 @@ from pipelines.warehouse.layout import (  # noqa: F401 - the folder layout, also
     reports_dir,
     versions_dir,
 )
-from pipelines.warehouse.connection import transaction
 
 PUBLICATION = AssetKey(["entrepot", "publication"])
 MARTS = [AssetKey(["marts", path.stem]) for path in sorted((SQL_DIR / "marts").glob("*.sql"))]
@@ -97,10 +97,11 @@ class _DirLock:
 
 
 @contextlib.contextmanager
-def dir_lock(published: str | Path) -> Iterator[None]:
+def dir_lock(published: str | Path, waiting: Callable[[], None] | None = None) -> Iterator[None]:
     """Exclusive lock of the warehouse folder: build creation, publication, pruning, rollback and terrain imports
     take turns. Re-entrant within a process (`qpv terrain import` and `entrepot/publication` hold it around
-    `ensure_build` / `publish_build`, which take it too)."""
+    `ensure_build` / `publish_build`, which take it too). `waiting` is called once when another process holds
+    the lock, before waiting for it (`qpv terrain import` says so)."""
     folder = Path(published).parent / BUILDS
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ".lock"
@@ -110,7 +111,12 @@ def dir_lock(published: str | Path) -> Iterator[None]:
         if held.depth == 0:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    if waiting is not None:
+                        waiting()
+                    fcntl.flock(fd, fcntl.LOCK_EX)
             except BaseException:
                 os.close(fd)
                 raise
