@@ -56,7 +56,9 @@ def template(
     out.print(f"Modèle écrit : {written}")
     out.print(
         "Une ligne par observation ; la ligne d'identifiant EXEMPLE est ignorée. Aucune donnée personnelle dans le "
-        "résumé (nom, adresse, téléphone, courriel, NIR, IBAN) : la ligne serait refusée."
+        "résumé ni dans l'identifiant (nom, adresse, téléphone, courriel, NIR, IBAN, date de naissance, plaque "
+        "d'immatriculation), ni dans le nom de la structure (sauf l'adresse de ses locaux ; un nom de personne y "
+        "est refusé après une civilité ou seul) : la ligne serait refusée."
     )
     out.print(f"Import : .venv/bin/qpv terrain import {written} --warehouse warehouse/qpv.duckdb")
 

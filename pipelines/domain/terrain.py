@@ -5,9 +5,10 @@ informelle licite, entrepreneuriat). They come as CSV (`;`, UTF-8) or XLSX files
 `qpv terrain template`, in the data folder's `terrain/` sub-folder (a source like any other: the raw asset
 `raw/terrain_observations`, watched by the sensor) or through `qpv terrain import FILE...`.
 
-Nothing is stored before the anonymisation gate (`prepare`): a row whose free text holds personal data
-(pipelines/domain/anonymisation.py) keeps only its redacted text, and its `controle` column gives the reasons and the
-spans; the contract's quarantine rule then moves it to `quarantine.terrain_observations`. Other row defects
+Nothing is stored before the anonymisation gate (`prepare`): a row whose summary, identifiant or structure holds
+personal data (pipelines/domain/anonymisation.py; the structure with `scan_structure`) keeps only its redacted text,
+and its `controle` column gives the reasons and the spans; the contract's quarantine rule then moves it to
+`quarantine.terrain_observations`. Other row defects
 (a category of another terrain, a missing précision, an unreadable date, a duplicated identifiant) go the same way.
 A file that cannot be read (not CSV/XLSX, headers not the template's, a count that is not a number) is an
 InputError naming the file, line and column: nothing is written.
@@ -172,9 +173,13 @@ def notice_lines() -> list[str]:
         "La ligne d'identifiant EXEMPLE est ignorée à l'import : la remplacer ou la laisser.",
         "date : AAAA-MM-JJ (ou JJ/MM/AAAA). code QPV (2024) : QN + département + 2 chiffres + lettre (QN05901M).",
         "nombre de personnes ou ménages concernés : entier de 1 à 10 000 (estimation de la structure).",
-        "identifiant : facultatif, propre à la structure (jamais un nom de personne).",
+        "identifiant : facultatif, propre à la structure (jamais un nom de personne ni une autre donnée personnelle).",
         "ANONYMAT : le résumé (1 000 caractères au plus) ne doit contenir AUCUNE donnée personnelle : ni nom ou"
-        " prénom, ni adresse (numéro + rue), ni téléphone, ni courriel, ni numéro de sécurité sociale, ni IBAN.",
+        " prénom, ni adresse (numéro + rue), ni téléphone, ni courriel, ni numéro de sécurité sociale, ni IBAN,"
+        " ni date de naissance, ni plaque d'immatriculation.",
+        "L'identifiant est contrôlé comme le résumé, et le nom de la structure aussi, sauf deux points : l'adresse de"
+        " ses locaux y est admise, et un nom de personne n'y est refusé qu'après une civilité (Mme, M., Dr…) ou"
+        " s'il forme tout le nom ; « Centre social Jean Moulin » est accepté.",
         "Une ligne qui en contient est refusée (mise en quarantaine, texte caviardé) avec la position des passages.",
         "Le nom de la structure n'est jamais publié ; seuls des agrégats (quartier, terrain, catégorie, période) le"
         " sont, et aucun effectif inférieur au seuil du secret statistique.",
