@@ -84,6 +84,7 @@ CHECKS = [
     ("ref_tranches_effectifs", lambda row: [row[0], "", *row[2:]], "en double"),
     ("ref_non_recours_drees", lambda row: [*row[:2], "", *row[3:]], "en double"),
     ("ref_regles_secret", lambda row: [row[0], "", *row[2:]], "en double"),
+    ("ref_relations_additives", lambda row: [*row[:2], "", *row[3:]], "en double"),
 ]
 
 

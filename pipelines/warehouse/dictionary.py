@@ -39,6 +39,12 @@ TABLES: dict[str, str] = {
         "Dictionnaire des indicateurs : une ligne par code d'indicateur (libellé, définition, formule, unité, "
         "source, règles de secret, d'agrégation et de rupture de série)."
     ),
+    "ref_relations_additives": (
+        "Relations additives entre effectifs publiés (total = somme des composantes, dans chaque quartier et "
+        "millésime : demandeurs d'emploi par sexe, âge, ancienneté, formation ; allocataires par type de famille ; "
+        "foyers éligibles = allocataires + non recourants) : le secret statistique les protège, aucune cellule "
+        "secrète ne se déduit d'un total moins les parties visibles (table sql/seeds/relations_additives.csv)."
+    ),
     "indicateurs_territoire": (
         "Les indicateurs de l'ensemble des quartiers d'un territoire (commune, EPCI, département, région, "
         "France) : sommes des effectifs, ratios recalculés à partir des sommes (jamais une moyenne de taux) ; "
@@ -268,6 +274,13 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
         "annees_reference",
         "indicateurs",
     ): "Codes des indicateurs de l'observatoire qui portent l'année de cette famille.",
+    ("ref_relations_additives", "relation"): "Identifiant de la relation additive.",
+    ("ref_relations_additives", "libelle"): "La relation en clair (total = somme des composantes), avec sa précision "
+    "sur les fichiers réels quand elle n'est pas toujours exacte.",
+    ("ref_relations_additives", "role"): "total ou composante.",
+    ("ref_relations_additives", "priorite_masquage"): "Ordre dans lequel le secret secondaire masque une cellule de "
+    "plus quand une seule cellule de la relation serait secrète (la plus petite priorité d'abord, puis la plus "
+    "petite valeur) : les estimations du projet avant les effectifs des producteurs.",
     ("ref_indicateurs", "code"): "Code de l'indicateur (valeur de la colonne indicateur des autres tables).",
     ("ref_indicateurs", "theme"): "Thème : base, chomage, pauvrete, non_recours, ess, entrepreneuriat.",
     ("ref_indicateurs", "libelle"): "Libellé de l'indicateur.",

@@ -57,6 +57,13 @@ SEEDS: dict[str, dict[str, str]] = {
         "seuil_denominateur": "INTEGER",
         "regle": "VARCHAR",
     },
+    "relations_additives": {
+        "relation": "VARCHAR",
+        "role": "VARCHAR",
+        "indicateur": "VARCHAR",
+        "priorite_masquage": "INTEGER",
+        "libelle": "VARCHAR",
+    },
     "annees_reference": {
         "fichier": "VARCHAR",
         "famille": "VARCHAR",

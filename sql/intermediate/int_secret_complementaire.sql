@@ -24,8 +24,9 @@
 --   the territory itself is withheld. No cell is suppressed after pass 1: the deeper levels only withhold aggregates.
 -- Cells whose value the producer or the theme already withheld are not in any sum: nothing can recover them.
 -- Differences between editions are handled after this model: intermediate.int_secret_editions withholds the aggregates
--- that an attack combining several editions would use (pipelines/domain/secret_editions.py). Not covered (see README):
--- additive relations between different indicators (e.g. femmes + hommes = ensemble).
+-- that an attack combining several editions would use (pipelines/domain/secret_editions.py); the same audit covers the
+-- additive relations between different indicators (marts.ref_relations_additives, e.g. femmes + hommes = ensemble),
+-- suppressing more QPV cells where a relation alone would reveal one.
 with cellules as (
     select * from intermediate.int_secret_cellules
     where agregation in ('somme', 'ratio') and participe

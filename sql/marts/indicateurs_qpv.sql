@@ -5,7 +5,9 @@
 -- the value; a count is under the dictionary's seuil_secret; a denominator is under it; the numerator or denominator
 -- count of a ratio is secret; or the secondary suppression chose the cell so that no secret value can be recovered
 -- from a territory total of marts.indicateurs_territoire minus the published QPV (rule in the header of
--- intermediate.int_secret_complementaire and in ref_indicateurs.regle_secret).
+-- intermediate.int_secret_complementaire and in ref_indicateurs.regle_secret), or the audit suppressed it so that
+-- an additive relation (marts.ref_relations_additives: total = Σ composantes) reveals no other
+-- (intermediate.int_secret_editions, niveau 'qpv').
 -- annee_reference = the year of the data (DEFM 2024, SIRENE: from the theme; 2015 geography's ANCT/ONPV files: from
 -- the seeds, intermediate.int_annees_reference_indicateurs), never the edition label.
 -- rupture = true on the first value of a series (QPV × indicator) that is not comparable with the previous one: first
@@ -22,6 +24,11 @@ complementaire as (
     where niveau = 'qpv'
 ),
 
+relations as (
+    select code_territoire as code_qp, serie from intermediate.int_secret_editions
+    where niveau = 'qpv'
+),
+
 dictionnaire as (
     select code, millesimes_rupture from marts.ref_indicateurs
 ),
@@ -34,9 +41,10 @@ familles as (
 secrets as (
     select
         c.*,
-        c.secret_producteur or c.secret_seuil or coalesce(s.secret, false) as secret
+        c.secret_producteur or c.secret_seuil or coalesce(s.secret, false) or r.code_qp is not null as secret
     from cellules as c
     left join complementaire as s on s.serie = c.serie and s.code_qp = c.code_qp
+    left join relations as r on r.serie = c.serie and r.code_qp = c.code_qp
 ),
 
 premiers_2024 as (
