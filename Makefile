@@ -1,10 +1,12 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both set everything up first (a .venv from the
-# committed lockfile), so a fresh machine needs only Python 3.11 and make.
+# committed lockfile, node_modules/ from package-lock.json), so a fresh machine needs only Python 3.11, npm and make.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+# The npm packages of package-lock.json (map background layers, axe-core), installed again only when the lock changes.
+NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | sha256sum | cut -c1-12)
 UV_VERSION := 0.13.9
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 UI_PORT ?= 3000
@@ -13,7 +15,7 @@ TEST_WORKERS ?= 2
 
 .PHONY: setup demo test lint ui ui-stop lock clean bench FORCE
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
@@ -23,6 +25,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
+
+# Offline front-end files: npm ci (exact versions and hashes of package-lock.json, no install scripts) into node_modules/.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is required: the map's background layers and axe-core come from the npm registry (Debian: apt-get install npm)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.installed-* && touch $@
 
 # DAGSTER_HOME with telemetry off (dagster.yaml), for the UI and the dagster CLI. Runs on SQLite by default;
 # DAGSTER_CONFIG=dagster.postgres.yaml keeps them on PostgreSQL (URL from QPV_DAGSTER_PG_URL).
@@ -74,4 +82,4 @@ lock: setup
 	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf build warehouse .pytest_cache .ruff_cache $(DAGSTER_HOME)
+	rm -rf build warehouse .pytest_cache .ruff_cache $(DAGSTER_HOME) node_modules

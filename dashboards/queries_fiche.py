@@ -97,26 +97,43 @@ def indicateurs_qpv(con: duckdb.DuckDBPyConnection, codes: list[str] | tuple[str
 
 
 def qpv(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per QPV and geography with its name and, where known, its main commune and EPCI
-    (marts.qpv_territoires; marts.qpv_perimetres for a 2024 QPV the attachment table lacks)."""
+    """One row per QPV and geography that has anything to show — an indicator (marts.indicateurs_qpv), a perimeter
+    (marts.qpv_perimetres) or an attachment to a commune (marts.qpv_territoires) —, with its name and, where known,
+    its main commune, EPCI and département (marts.qpv_territoires, else marts.qpv_perimetres). Every QPV of both
+    geographies: the 2024 QPV of the real extracts have no indicator but a perimeter and a commune."""
     return con.execute(
         """
         with noms as (
             select code_qp, geographie, max(lib_qp) as lib_qp
-            from marts.indicateurs_qpv
+            from (
+                select code_qp, geographie, lib_qp from marts.indicateurs_qpv
+                union all
+                select code_qp, geographie, lib_qp from marts.qpv_territoires
+                union all
+                select code_qp, geographie, lib_qp from marts.qpv_perimetres
+            )
             group by all
         )
         select noms.*,
                coalesce(r.code_commune, p.code_commune) as code_commune,
                coalesce(r.lib_commune, p.lib_commune) as lib_commune,
                coalesce(r.code_epci, p.code_epci) as code_epci,
-               coalesce(r.lib_epci, p.lib_epci) as lib_epci
+               coalesce(r.lib_epci, p.lib_epci) as lib_epci,
+               coalesce(r.lib_departement, p.lib_departement) as lib_departement
         from noms
         left join marts.qpv_territoires as r on r.code_qp = noms.code_qp and r.geographie = noms.geographie
         left join marts.qpv_perimetres as p on p.code_qp = noms.code_qp and p.geographie = noms.geographie
         order by noms.geographie desc, noms.code_qp
         """
     ).df()
+
+
+def perimetres(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    """The simplified perimeter of each QPV that has one (GeoJSON text), by (code_qp, geographie)."""
+    rows = con.execute(
+        "select code_qp, geographie, geometry::varchar from marts.qpv_perimetres where geometry is not null"
+    ).fetchall()
+    return {(code, geographie): geometry for code, geographie, geometry in rows}
 
 
 def ecarts(con: duckdb.DuckDBPyConnection, codes: list[str] | tuple[str, ...]) -> pd.DataFrame:

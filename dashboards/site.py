@@ -19,6 +19,63 @@ import plotly.graph_objects as go
 from pipelines.warehouse.cells import neutralise_formula, neutralise_value
 
 PLOTLY_JS = "plotly.min.js"
+STYLESHEET = "style.css"  # the one stylesheet of every page (written once by render_all: write_assets)
+SEARCH_JS = "recherche.js"  # the search index of the quartiers and the search box's script (write_assets)
+
+# The navigation of every page: (file, label). A page of this list that a render does not write (no fiche pages with
+# QPV_FICHES=0, a family with nothing to show) is not linked (SiteContext.nav, filtered by render_all).
+NAV: tuple[tuple[str, str], ...] = (
+    ("index.html", "Accueil"),
+    ("carte.html", "Carte"),
+    ("comparaison.html", "Comparaison"),
+    ("pauvrete.html", "Pauvreté"),
+    ("insertion_demographie_revenus.html", "Insertion, démographie, revenus"),
+    ("non_recours.html", "Non-recours"),
+    ("ess.html", "ESS"),
+    ("fiches/index.html", "Fiches quartier"),
+)
+
+CSS = """
+body { font-family: Marianne, Arial, sans-serif; margin: 0 auto; max-width: 1200px; padding: 0 1.5rem 1.5rem;
+  color: #161616; line-height: 1.45; }
+a { color: #000091; }
+a:focus, input:focus, button:focus, [role=option]:focus { outline: 3px solid #0a76f6; outline-offset: 2px; }
+.evitement { position: absolute; left: -9999px; }
+.evitement:focus { position: static; }
+.site-entete { border-bottom: 3px solid #000091; padding: .75rem 0 .5rem; margin-bottom: 1rem; }
+.site-titre { font-weight: bold; font-size: 1.15rem; text-decoration: none; color: #000091; }
+.site-nav ul { list-style: none; padding: 0; margin: .5rem 0; display: flex; flex-wrap: wrap; gap: .25rem 1rem; }
+.site-nav a[aria-current=page] { font-weight: bold; text-decoration: none; }
+.recherche { position: relative; margin: .5rem 0; max-width: 40rem; }
+.recherche label { display: block; font-weight: bold; margin-bottom: .2rem; }
+.recherche input { width: 100%; box-sizing: border-box; font-size: 1rem; padding: .4rem .6rem; border: 1px solid #3a3a3a;
+  border-radius: 4px; }
+.recherche ul { list-style: none; margin: 0; padding: 0; border: 1px solid #ddd; background: #fff; max-height: 22rem;
+  overflow-y: auto; position: absolute; z-index: 10; width: 100%; box-shadow: 0 4px 10px rgba(0,0,0,.15); }
+.recherche li { padding: .35rem .6rem; cursor: pointer; border-bottom: 1px solid #f0f0f0; }
+.recherche li[aria-selected=true] { background: #e3e3fd; }
+.recherche li small { color: #3a3a3a; }
+.visuellement-cache { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap; }
+.note { background: #f6f6f6; border-left: 4px solid #000091; padding: .75rem 1rem; }
+.telechargements { font-size: .9rem; }
+.defile { overflow-x: auto; }
+table { border-collapse: collapse; }
+td, th { border: 1px solid #ddd; padding: .3rem .6rem; text-align: right; }
+th { background: #eee; }
+td:first-child, th:first-child { text-align: left; }
+.chiffres-cles td, .chiffres-cles th { vertical-align: top; }
+.chiffres-cles .source { font-size: .85rem; color: #3a3a3a; text-align: left; }
+.perimetre svg { border: 1px solid #ddd; background: #f6f6f6; max-width: 100%; height: auto; }
+.perimetre path { fill: #000091; fill-opacity: .25; stroke: #000091; stroke-width: 2; vector-effect: non-scaling-stroke; }
+.site-pied { border-top: 1px solid #ddd; margin-top: 2rem; font-size: .9rem; }
+@media print {
+  .site-nav, .recherche, .evitement, .telechargements { display: none; }
+  body { max-width: none; padding: 0; }
+  a { color: inherit; text-decoration: none; }
+  figure, table, .perimetre { break-inside: avoid; }
+}
+"""
 
 _PAGE = """<!DOCTYPE html>
 <html lang="fr">
@@ -26,23 +83,17 @@ _PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} — Observatoire économique des QPV</title>
+<link rel="stylesheet" href="{root}{stylesheet}">
 {head}<script src="{root}{plotly_js}"></script>
-<style>
-body {{ font-family: Marianne, Arial, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1.5rem; color: #161616; }}
-header a {{ color: #000091; }}
-.note {{ background: #f6f6f6; border-left: 4px solid #000091; padding: .75rem 1rem; }}
-.telechargements {{ font-size: .9rem; }}
-.defile {{ overflow-x: auto; }}
-table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ddd; padding: .3rem .6rem; text-align: right; }}
-th {{ background: #eee; }} td:first-child, th:first-child {{ text-align: left; }}
-</style>
 </head>
 <body>
-<header><a href="{root}index.html">← Observatoire économique des quartiers prioritaires</a></header>
+<a class="evitement" href="#contenu">Aller au contenu</a>
+{header}
+<main id="contenu">
 <h1>{title}</h1>
 {body}
-<footer><p class="note">Sources : {sources}. Une valeur absente est une valeur non diffusée (secret
-statistique) ou non disponible, jamais un zéro.</p></footer>
+</main>
+{footer}
 </body>
 </html>
 """
@@ -72,6 +123,12 @@ class SiteContext:
     png_queue: list[tuple[go.Figure, str]] = field(default_factory=list)
     warehouse: Path | None = None  # the warehouse file (its modification time dates the last refresh)
     fiches: bool = True  # one page per QPV (False: skipped, see render_all's QPV_FICHES)
+    refresh: str = "inconnue"  # date of the last refresh (meta.publication), in every page's footer
+    annees: str = ""  # the years of the data shown (annee_reference), in the footer of pages that give none
+    nav: tuple[str, ...] = tuple(file for file, _ in NAV)  # the files the navigation links to
+    # the quartiers the search box finds (one fiche each): (code_qp, lib_qp, geographie, commune, epci); empty: no box
+    recherche: list[tuple[str, str, str, str | None, str | None]] = field(default_factory=list)
+    _chrome: dict[tuple[str, str], str] = field(default_factory=dict)  # header HTML per (root, page file)
 
 
 def relative_root(page_file: str) -> str:
@@ -89,18 +146,74 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def write_page(ctx: SiteContext, page: Page, body: str, sources: str, head: str = "") -> Path:
-    """Write one page (body is trusted HTML built with esc(); title and sources are escaped here)."""
+SEARCH_BOX = """<div class="recherche" data-racine="{root}">
+<label for="recherche-qpv">Trouver un quartier prioritaire</label>
+<input id="recherche-qpv" type="text" role="combobox" aria-autocomplete="list" aria-expanded="false"
+ aria-controls="recherche-qpv-liste" aria-describedby="recherche-qpv-aide" autocomplete="off" spellcheck="false"
+ placeholder="nom, code, commune ou EPCI (ex. Les Oliveaux, QP059077, Loos)">
+<p id="recherche-qpv-aide" class="visuellement-cache">Tapez au moins deux caractères ; flèches haut et bas pour
+choisir, Entrée pour ouvrir la fiche.</p>
+<ul id="recherche-qpv-liste" role="listbox" aria-label="Quartiers trouvés" hidden></ul>
+<p id="recherche-qpv-statut" class="visuellement-cache" aria-live="polite"></p>
+<noscript><p><a href="{root}fiches/index.html">Liste de toutes les fiches quartier</a></p></noscript>
+</div>
+<script src="{root}{search_js}" defer></script>"""
+
+
+def header(ctx: SiteContext, page_file: str) -> str:
+    """The header of every page: the site's name, the navigation (the current page marked) and the search box of
+    the quartiers (when the render writes fiches). Built once per (folder depth, page) — the fiches share one."""
+    root = relative_root(page_file)
+    key = (root, page_file if page_file in ctx.nav else "")
+    cached = ctx._chrome.get(key)
+    if cached is not None:
+        return cached
+    links = []
+    for file, label in NAV:
+        if file not in ctx.nav:
+            continue
+        current = ' aria-current="page"' if file == page_file else ""
+        links.append(f'<li><a href="{esc(root + file)}"{current}>{esc(label)}</a></li>')
+    search = SEARCH_BOX.format(root=esc(root), search_js=SEARCH_JS) if ctx.recherche else ""
+    html_text = (
+        '<header class="site-entete">\n'
+        f'<a class="site-titre" href="{esc(root)}index.html">Observatoire économique des quartiers prioritaires</a>\n'
+        f'<nav class="site-nav" aria-label="Navigation principale"><ul>{"".join(links)}</ul></nav>\n'
+        f"{search}\n</header>"
+    )
+    ctx._chrome[key] = html_text
+    return html_text
+
+
+def footer(ctx: SiteContext, sources: str, annees: str | None = None) -> str:
+    """The footer of every page: its sources, the years of its data, the date of the last refresh."""
+    annees = annees if annees is not None else ctx.annees
+    years = f" Années des données : {esc(annees)}." if annees else ""
+    return (
+        f'<footer class="site-pied"><p class="note">Sources : {esc(sources)}.{years} Dernière actualisation de '
+        f"l'entrepôt : {esc(ctx.refresh)}. Une valeur absente est une valeur non diffusée (secret statistique) ou "
+        "non disponible, jamais un zéro.</p></footer>"
+    )
+
+
+def write_page(
+    ctx: SiteContext, page: Page, body: str, sources: str, head: str = "", annees: str | None = None
+) -> Path:
+    """Write one page in the site's template: one stylesheet, the shared header (navigation, search box) and footer
+    (sources, years of the data — `annees`, else the site's —, date of the last refresh). `body` is trusted HTML
+    built with esc(); title, sources and annees are escaped here."""
     path = ctx.out_dir / page.file
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         _PAGE.format(
             title=esc(page.title),
             body=body,
-            sources=esc(sources),
             plotly_js=PLOTLY_JS,
+            stylesheet=STYLESHEET,
             root=relative_root(page.file),
             head=head,
+            header=header(ctx, page.file),
+            footer=footer(ctx, sources, annees),
         ),
         encoding="utf-8",
     )

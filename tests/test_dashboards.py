@@ -74,7 +74,7 @@ def test_french_number_format():
 
 def test_map_draws_secret_in_grey_never_as_a_value():
     fig = figures_carte.carte(PERIMETRES, VALEURS, "Part de l'ESS", "%", 2025)
-    valeurs, secret, absent = fig.data
+    valeurs, secret, absent, reperes = fig.data
     assert list(valeurs.locations) == ["QN05901M", "QN05902M"] and list(valeurs.z) == [41.12, 13474.0]
     assert "QN05903M" not in valeurs.locations  # the secret QPV has no value on the colour scale
     assert list(secret.locations) == ["QN05903M"] and secret.name == "secret" and secret.showlegend
@@ -84,7 +84,8 @@ def test_map_draws_secret_in_grey_never_as_a_value():
     assert "41,1\u00a0%" in valeurs.text[0] and "Millésime 2025" in valeurs.text[0]
     assert fig.layout.title.text == "Part de l'ESS — millésime 2025" and fig.layout.separators == ", "
     assert valeurs.colorscale == figures.go.Choropleth(colorscale="Viridis").colorscale
-    assert fig.layout.geo.visible is False and fig.layout.geo.fitbounds == "locations"
+    assert reperes.type == "scattergeo" and len(reperes.lon) == len(PERIMETRES)  # a marker per QPV
+    assert fig.layout.geo.fitbounds is False and fig.layout.geo.lonaxis.range[0] < 3.0  # view on the QPV
     ids = [f["id"] for f in valeurs.geojson["features"]]
     assert ids == list(PERIMETRES["code_qp"])
 

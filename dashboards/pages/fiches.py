@@ -12,6 +12,8 @@ value of the group, with the source and the year of the data in the caption; a o
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,6 +263,78 @@ def _passage_block(
         f"<p>{esc(intro)} (correspondance pondérée par les établissements SIRENE du dernier stock, "
         "pas par les habitants : une approximation, pas une conversion des chiffres).</p>"
         f"<ul>{''.join(items)}</ul>"
+    )
+
+
+SVG_SIZE = 320  # the perimeter drawing's larger side, in CSS pixels
+
+
+def _rings(geometry: dict) -> list[list[list[float]]]:
+    if geometry.get("type") == "Polygon":
+        return list(geometry.get("coordinates") or [])
+    if geometry.get("type") == "MultiPolygon":
+        return [ring for polygon in geometry.get("coordinates") or [] for ring in polygon]
+    return []
+
+
+def perimetre_svg(geojson: str | None, name: str) -> str:
+    """The quartier's perimeter as an inline SVG path (the simplified geometry of marts.qpv_perimetres, projected
+    equirectangularly at its own latitude, north up): light — no chart library — so ~1,600 fiches render fast.
+    Empty when the quartier has no perimeter."""
+    if not geojson:
+        return ""
+    try:
+        rings = _rings(json.loads(geojson))
+    except (ValueError, AttributeError):
+        return ""
+    points = [pt for ring in rings for pt in ring if len(pt) >= 2]
+    if not points:
+        return ""
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    scale_x = math.cos(math.radians((min(lats) + max(lats)) / 2))
+    width, height = (max(lons) - min(lons)) * scale_x, max(lats) - min(lats)
+    span = max(width, height) or 1e-6
+    unit = (SVG_SIZE - 20) / span
+    w, h = round(width * unit) + 20, round(height * unit) + 20
+    x0, y1 = min(lons), max(lats)
+    parts = []
+    for ring in rings:
+        coords = [
+            f"{(p[0] - x0) * scale_x * unit + 10:.1f} {(y1 - p[1]) * unit + 10:.1f}"
+            for p in ring
+            if len(p) >= 2
+        ]
+        if coords:
+            parts.append("M" + "L".join(coords) + "Z")
+    title = f"Périmètre du quartier {name} (géographie 2024, contour simplifié)"
+    return (
+        f'<figure class="perimetre"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" '
+        f'height="{h}" role="img" aria-label="{esc(title)}"><path fill-rule="evenodd" d="{"".join(parts)}"/>'
+        f"</svg><figcaption>Périmètre du quartier (contour simplifié). Source : ANCT, périmètres des quartiers "
+        "prioritaires 2024 ; la carte de tous les quartiers est sur la page "
+        '<a href="../carte.html">Carte</a>.</figcaption></figure>'
+    )
+
+
+def _meme_commune(info: pd.Series, by_commune: dict[tuple[str, str], list[tuple[str, str]]]) -> str:
+    """When the establishment-weighted correspondence does not know this quartier: the quartiers of the other
+    geography attached to the same main commune (not necessarily overlapping: said so), each linked to its fiche."""
+    other = "qpv2015" if info["geographie"] == "qpv2024" else "qpv2024"
+    if pd.isna(info.get("code_commune")):
+        return ""
+    found = by_commune.get((other, str(info["code_commune"])), [])
+    if not found:
+        return ""
+    year = "2015" if other == "qpv2015" else "2024"
+    links = "".join(
+        f'<li><a href="{esc(Path(fiche_file(code)).name)}">{esc(lib)} ({esc(code)})</a></li>'
+        for code, lib in found
+    )
+    return (
+        f"<h2>Quartiers de la géographie {year} de la même commune</h2>"
+        f"<p>La correspondance entre géographies par les établissements n'est pas connue pour ce quartier : voici les "
+        f"quartiers de la géographie {year} rattachés à la même commune principale "
+        f"({esc(info['lib_commune'])}), qui ne se superposent pas forcément à celui-ci.</p><ul>{links}</ul>"
     )
 
 
@@ -539,6 +613,20 @@ def _group_block(
     )
 
 
+NOTHING_PUBLISHED = {
+    "qpv2024": "Aucun indicateur n'est publié pour ce quartier de la géographie 2024 dans les données chargées : les "
+    "indicateurs des fichiers ANCT/ONPV (population, chômage, pauvreté, non-recours) sont publiés dans la géographie "
+    "2015. Voir les quartiers 2015 liés ci-dessous.",
+    "qpv2015": "Aucun indicateur n'est publié pour ce quartier dans les données chargées.",
+}
+
+
+def _has_group_values(code: str, groupes: GroupData | None) -> bool:
+    if groupes is None:
+        return False
+    return any(code in groupes.editions[k] or code in groupes.all_secret[k] for k in groupes.editions)
+
+
 def _fiche(
     ctx: SiteContext,
     info: pd.Series,
@@ -553,6 +641,7 @@ def _fiche(
     passage_html: str,
     methode_href: str | None,
     groupes: GroupData | None = None,
+    perimetre_html: str = "",
 ) -> Page:
     code = str(info["code_qp"])
     page = Page(fiche_file(code), f"{info['lib_qp']} ({code})", f"Fiche du quartier {code}", in_index=False)
@@ -566,6 +655,8 @@ def _fiche(
         facts.append(f"commune principale : {commune}")
     if epci:
         facts.append(f"EPCI : {epci}")
+    if pd.notna(info.get("lib_departement")):
+        facts.append(f"département : {info['lib_departement']}")
     if not population.empty:
         last = population.loc[population["millesime"].idxmax()]
         facts.append(
@@ -573,6 +664,15 @@ def _fiche(
             f"(millésime {ff.edition_label(last['millesime'], [last.get('annee_reference')])})"
         )
     body.append(f"<p>{esc(' · '.join(facts))}.</p>")
+    body.append(perimetre_html)
+    if rows.empty and detail.empty and not _has_group_values(code, groupes):
+        # nothing published for this quartier (a 2024 QPV of the real extracts): one note, then the quartiers of the
+        # other geography, where its indicators are
+        body.append(f'<p class="note">{esc(NOTHING_PUBLISHED.get(geographie, NO_VALUE["qpv2015"]))}</p>')
+        body.append(passage_html)
+        write_page(ctx, page, "\n".join(body), "ANCT (quartiers prioritaires et leurs périmètres)",
+                   annees="aucune valeur publiée pour ce quartier")  # fmt: skip
+        return page
     head = _head(commune, epci)
     body.append(
         '<p class="note">Deux références, jamais mêlées. D\'abord le territoire entier : tous les ménages de la '
@@ -691,7 +791,9 @@ def _fiche(
         "; ".join(dict.fromkeys(str(s) for s in rows["source"].dropna().unique()))
         or "ANCT/ONPV, INSEE, France Travail"
     )
-    write_page(ctx, page, "\n".join(body), sources)
+    years = [int(a) for a in rows["annee_reference"].dropna().unique()]
+    annees = ff.fr_years(years) if years else "aucune valeur publiée pour ce quartier"
+    write_page(ctx, page, "\n".join(body), sources, annees=annees)
     return page
 
 
@@ -806,6 +908,20 @@ def _methode(ctx: SiteContext) -> Page | None:
     return page
 
 
+def quartiers(con, territoire: list[str] | None) -> list[tuple[str, str, str, str | None, str | None]]:
+    """The quartiers that get a fiche — every QPV of both geographies with anything to show (queries_fiche.qpv),
+    those of `territoire` when given —, as the search index lists them: (code, name, geography, commune, EPCI)."""
+    infos = q.qpv(con).drop_duplicates("code_qp")
+    if territoire is not None:
+        infos = infos[infos["code_qp"].isin(set(territoire))]
+    return [
+        (code, lib, geographie, commune, epci)
+        for code, lib, geographie, commune, epci in _records(
+            infos, ["code_qp", "lib_qp", "geographie", "lib_commune", "lib_epci"]
+        )
+    ]
+
+
 def render(ctx: SiteContext) -> list[Page]:
     if not ctx.fiches:
         return []
@@ -869,6 +985,13 @@ def render(ctx: SiteContext) -> list[Page]:
         .items()
     }
     built = set(infos["code_qp"])
+    perimetres = q.perimetres(con)
+    by_commune: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for code_qp, lib_qp, geographie, code_commune in _records(
+        infos.sort_values("lib_qp"), ["code_qp", "lib_qp", "geographie", "code_commune"]
+    ):
+        if code_commune is not None:
+            by_commune.setdefault((geographie, str(code_commune)), []).append((code_qp, lib_qp))
     methode = _methode(ctx)
     pages: list[Page] = []
     for _, info in infos.iterrows():
@@ -878,7 +1001,8 @@ def render(ctx: SiteContext) -> list[Page]:
             terrain_crois.get(code, pd.DataFrame()),
             geographie_2015=code.startswith("QP"),
         )
-        passage_html = terrain_html + _passage_block(info, passage, key_rows, built)
+        correspondance = _passage_block(info, passage, key_rows, built) or _meme_commune(info, by_commune)
+        passage_html = terrain_html + correspondance
         pages.append(
             _fiche(
                 ctx,
@@ -894,6 +1018,7 @@ def render(ctx: SiteContext) -> list[Page]:
                 passage_html,
                 f"../{METHODE_PAGE}" if methode else None,
                 groupes,
+                perimetre_svg(perimetres.get((code, info["geographie"])), str(info["lib_qp"])),
             )
         )
     index = _index(ctx, infos)
