@@ -15,8 +15,9 @@ one unknown in every edition where its true value is the same. A suppressed quan
 vector lies in the row space of the equations (exact Gaussian elimination over the rationals).
 
 The audit (`withhold_across_editions`, the asset `intermediate.int_secret_editions`) runs the attack across editions
-on the suppression's result and, while a quantity is recovered, withholds the lowest published aggregate whose
-equation contains it (the commune before the EPCI, the smallest sum first). Withholding removes equations: it never
+on the suppression's result and, while a quantity is recovered, withholds the aggregates of the equation nearest it
+(one holding it, else one sharing an unknown with those…), the sum of the fewest unknowns first, then the lowest
+territory (the commune before the EPCI). Withholding removes equations: it never
 makes another cell recoverable, so the per-edition guarantee still holds and the loop ends.
 
 Additive relations between indicators (`intermediate.int_relations_additives`, the seed
