@@ -61,6 +61,7 @@ def test_references_drive_dependencies():
         ("intermediate", "int_annees_reference_indicateurs"),
         ("intermediate", "int_secret_cellules"),
         ("intermediate", "int_secret_complementaire"),
+        ("intermediate", "int_secret_editions"),
         ("marts", "ref_indicateurs"),
     ]
     themes = [

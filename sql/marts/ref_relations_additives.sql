@@ -3,6 +3,14 @@
 -- (role 'total' = Σ role 'composante', in each QPV and edition): the secret statistique protects them (a suppressed
 -- cell is never « total − Σ parties visibles », DOMAIN.md §5; audit in intermediate.int_secret_editions), and analysts
 -- may use them to check the files. priorite_masquage: the order in which the audit suppresses one more cell.
-select relation, libelle, role, indicateur, libelle_indicateur, priorite_masquage
-from intermediate.int_relations_additives
-order by relation, role desc, indicateur
+with relations as (
+    select * from intermediate.int_relations_additives
+),
+
+final as (
+    select relation, libelle, role, indicateur, libelle_indicateur, priorite_masquage
+    from relations
+    order by relation, role desc, indicateur
+)
+
+select * from final
