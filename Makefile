@@ -13,7 +13,7 @@ UI_PORT ?= 3000
 # pytest-xdist workers for `make test` (the session fixtures are built once and shared, tests/conftest.py).
 TEST_WORKERS ?= 2
 
-.PHONY: setup demo test lint ui ui-stop lock clean bench FORCE
+.PHONY: setup demo test lint ui ui-stop lock clean bench bench-pages FORCE
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -76,6 +76,12 @@ ui-stop:
 SIZES ?= 1000000,5000000,10000000
 bench: setup
 	$(BIN)/python -m benchmarks.sirene --sizes $(SIZES)
+
+# Every stakeholder page of a warehouse (fiches written by forked workers) against one process, same run
+# (benchmarks/README.md). WAREHOUSE= a built warehouse, e.g. `qpv run --data-dir ../shared/data --warehouse W`.
+WAREHOUSE ?= warehouse/qpv.duckdb
+bench-pages: setup
+	$(BIN)/python -m benchmarks.pages --warehouse $(WAREHOUSE)
 
 # Recompute the lockfile after editing the dependencies in pyproject.toml (needs the package registry).
 lock: setup

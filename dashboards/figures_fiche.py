@@ -106,12 +106,17 @@ def editions_label(frame: pd.DataFrame) -> str:
     (données 2017)'; '—' when empty."""
     if frame.empty or "millesime" not in frame:
         return "—"
-    annees = frame["annee_reference"] if "annee_reference" in frame else pd.Series(pd.NA, index=frame.index)
-    parts = [
-        edition_label(m, annees[frame["millesime"] == m])
-        for m in sorted({int(m) for m in frame["millesime"].dropna()})
-    ]
-    return ", ".join(parts) or "—"
+    annees = frame["annee_reference"].tolist() if "annee_reference" in frame else [None] * len(frame)
+    return editions_text(zip(frame["millesime"].tolist(), annees, strict=True))
+
+
+def editions_text(pairs) -> str:
+    """editions_label over plain (millesime, annee_reference) pairs (an absent value None or NaN)."""
+    years: dict[int, list] = {}
+    for millesime, annee in pairs:
+        if not _missing(millesime):
+            years.setdefault(int(millesime), []).append(None if _missing(annee) else annee)
+    return ", ".join(edition_label(m, years[m]) for m in sorted(years)) or "—"
 
 
 def unit_label(unite: str | None) -> str:
@@ -194,17 +199,27 @@ def serie_temporelle(df: pd.DataFrame, titre: str, unite: str = "%", validate: b
     """
     if df.empty:
         return _empty(titre, "Aucune valeur pour ce quartier", validate)
-    # plain Python over the records: this runs for every fiche (thousands), pandas on tiny frames is the slow part
+    points = zip(
+        df["libelle"].astype(str),
+        df["serie"],
+        df["millesime"].astype(int),
+        df["valeur"],
+        df["secret"].astype(bool),
+        df["rupture"].fillna(False).astype(bool),
+        strict=True,
+    )
+    return serie_temporelle_points(list(points), titre, unite, validate)
+
+
+def serie_temporelle_points(
+    points: list[tuple], titre: str, unite: str = "%", validate: bool = True
+) -> go.Figure:
+    """serie_temporelle over plain tuples (libelle, serie, millesime, valeur, secret, rupture): the fiches draw
+    thousands of these charts, and pandas on tiny frames was most of their time."""
+    if not points:
+        return _empty(titre, "Aucune valeur pour ce quartier", validate)
     records = sorted(
-        zip(
-            df["libelle"].astype(str),
-            df["serie"],
-            df["millesime"].astype(int),
-            df["valeur"],
-            df["secret"].astype(bool),
-            df["rupture"].fillna(False).astype(bool),
-            strict=True,
-        ),
+        ((str(r[0]), r[1], int(r[2]), r[3], bool(r[4]), not _missing(r[5]) and bool(r[5])) for r in points),
         key=lambda r: (r[0], r[2]),
     )
     positions = {m: i for i, m in enumerate(sorted({r[2] for r in records}))}
@@ -284,18 +299,28 @@ def non_recours_fourchette(
     df: millesime, libelle, valeur, borne_basse, borne_haute, secret, serie ('quartier' or 'france')."""
     if df.empty:
         return _empty(titre, "Aucune estimation pour ce quartier", validate)
-    # plain Python over the records (runs for every fiche)
+    points = zip(
+        df["libelle"].astype(str),
+        df["serie"],
+        df["millesime"].astype(int),
+        _list(df["valeur"]),
+        _list(df["borne_basse"]),
+        _list(df["borne_haute"]),
+        df["secret"].astype(bool),
+        strict=True,
+    )
+    return non_recours_points(list(points), titre, validate)
+
+
+def non_recours_points(
+    points: list[tuple], titre: str = "Non-recours estimé (fourchette)", validate: bool = True
+) -> go.Figure:
+    """non_recours_fourchette over plain tuples (libelle, serie, millesime, valeur, borne_basse, borne_haute,
+    secret; an absent value is None), as the fiches give them."""
+    if not points:
+        return _empty(titre, "Aucune estimation pour ce quartier", validate)
     records = sorted(
-        zip(
-            df["libelle"].astype(str),
-            df["serie"],
-            df["millesime"].astype(int),
-            _list(df["valeur"]),
-            _list(df["borne_basse"]),
-            _list(df["borne_haute"]),
-            df["secret"].astype(bool),
-            strict=True,
-        ),
+        ((str(r[0]), r[1], int(r[2]), *_list(r[3:6]), bool(r[6])) for r in points),
         key=lambda r: (r[0], r[2]),
     )
     positions = {m: i for i, m in enumerate(sorted({r[2] for r in records}))}

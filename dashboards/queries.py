@@ -83,7 +83,7 @@ def editions_chargees(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                 list(distinct ind.millesime order by ind.millesime) as millesimes,
                 count(distinct ind.indicateur) as indicateurs,
                 count(distinct ind.code_qp) as quartiers,
-                string_agg(distinct coalesce(ref.source, ind.source), ' ; ') as sources
+                string_agg(distinct coalesce(ref.source, ind.source), ' ; ' order by coalesce(ref.source, ind.source)) as sources
             from marts.indicateurs_qpv as ind
             left join marts.ref_indicateurs as ref on ref.code = ind.indicateur
             group by all

@@ -354,7 +354,8 @@ def chiffres_cles(ctx: SiteContext) -> str:
         "métropolitaine entière (tous ses ménages) quand l'entrepôt la contient. L'année des données est celle de la "
         "source, pas l'étiquette du millésime. Les valeurs non diffusées (secret statistique) n'entrent pas dans ces "
         "chiffres.</p>"
-        '<div class="defile"><table class="chiffres-cles"><thead><tr><th scope="col">Indicateur</th>'
+        '<div class="defile" tabindex="0" role="group" aria-label="Chiffres clés (tableau défilant)">'
+        '<table class="chiffres-cles"><thead><tr><th scope="col">Indicateur</th>'
         '<th scope="col">Ensemble des quartiers prioritaires</th><th scope="col">France métropolitaine</th>'
         f'<th scope="col">Source et année des données</th></tr></thead><tbody>{body}</tbody></table></div></section>'
     )
@@ -385,7 +386,8 @@ def render_index(ctx: SiteContext, pages: list[Page]) -> Path:
             ", ".join(str(m) for m in r.millesimes),
             r.indicateurs,
             r.quartiers,
-            r.sources,
+            # each source once, in a stable order (an indicator's source may name several producers)
+            " ; ".join(sorted({part.strip() for part in str(r.sources or "").split(" ; ") if part.strip()})),
         ]
         for r in editions.itertuples(index=False)
     ]

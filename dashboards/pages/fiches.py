@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
+import os
 import re
+from collections import namedtuple
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,17 +62,32 @@ def _groups(frame: pd.DataFrame, key: str = "code_qp") -> dict[str, pd.DataFrame
     return {code: part for code, part in frame.groupby(key, sort=False)}
 
 
-def _source_line(dico: pd.DataFrame, codes: list[str], data: pd.DataFrame) -> str:
-    """Source and editions of a chart, each edition with the year of its data (marts.indicateurs_qpv.annee_reference;
-    the dictionary's text, marts.ref_indicateurs, when no row has one)."""
-    present = [c for c in codes if c in dico.index]
+# one row of marts.indicateurs_qpv as a plain tuple (an absent value is None): the fiches read thousands of them
+IndicatorRow = namedtuple(
+    "IndicatorRow",
+    "code_qp lib_qp geographie millesime annee_reference indicateur valeur unite borne_basse borne_haute secret "
+    "rupture source",
+)
+
+
+def _pairs(frame: pd.DataFrame) -> list[tuple[object, object]]:
+    """(millesime, annee_reference) of a frame's rows, for _source_line."""
+    annees = frame["annee_reference"].tolist() if "annee_reference" in frame else [None] * len(frame)
+    return list(zip(frame["millesime"].tolist(), annees, strict=True))
+
+
+def _source_line(meta: dict[str, dict], codes: list[str], editions: list[tuple[object, object]]) -> str:
+    """Source and editions of a chart, each edition with the year of its data (marts.indicateurs_qpv.annee_reference
+    in `editions`, (millesime, annee_reference) pairs; the dictionary's text, marts.ref_indicateurs, when no row has
+    one)."""
+    present = [c for c in codes if c in meta]
     sources = list(
-        dict.fromkeys(part.strip() for c in present for part in str(dico.loc[c, "source"]).split(" ; "))
+        dict.fromkeys(part.strip() for c in present for part in str(meta[c]["source"]).split(" ; "))
     )
-    line = f"Source : {' ; '.join(sources)}. Millésime(s) : {ff.editions_label(data)}"
-    if "annee_reference" in data and data["annee_reference"].notna().any():
+    line = f"Source : {' ; '.join(sources)}. Millésime(s) : {ff.editions_text(editions)}"
+    if any(not ff._missing(annee) for _, annee in editions):
         return line  # each edition carries the year(s) of its data: "2021 (données 2017)"
-    reference = str(dico.loc[present[0], "annee_reference"]) if present else "non renseignée"
+    reference = str(meta[present[0]]["annee_reference"]) if present else "non renseignée"
     return f"{line}. Année de référence : {reference}"
 
 
@@ -107,11 +126,11 @@ def _reference_cells(
 def _key_table(
     code_qp: str,
     codes: list[str],
-    dico: pd.DataFrame,
+    meta: dict[str, dict],
     latest: dict,
     references: dict,
     comparables: dict,
-    rows: pd.DataFrame,
+    rows: list[IndicatorRow],
     head: str,
     geographie: str,
     seul: dict[str, bool],
@@ -125,31 +144,36 @@ def _key_table(
         last = latest.get((code_qp, code))
         if last is None:
             continue
-        unite = dico.loc[code, "unite"]
-        ratio = dico.loc[code, "agregation"] == "ratio"  # the only indicators aggregated over the QPV
+        unite = meta[code]["unite"]
+        ratio = meta[code]["agregation"] == "ratio"  # the only indicators aggregated over the QPV
         editions = [last]
         comparable = comparables.get((code_qp, code))
         whole_commune = (code_qp, code, last.millesime, "ensemble", "commune") in references
         if comparable is not None and comparable != last.millesime and not whole_commune:
-            older = rows[(rows["indicateur"] == code) & (rows["millesime"] == comparable)]
-            if not older.empty:
-                editions.append(next(older.itertuples()))
+            older = next((r for r in rows if r.indicateur == code and r.millesime == comparable), None)
+            if older is not None:
+                editions.append(older)
         for i, row in enumerate(editions):
             secret = bool(row.secret)
-            if pd.notna(row.borne_basse) and pd.notna(row.borne_haute):  # an estimate: shown with its range
+            if (
+                row.borne_basse is not None and row.borne_haute is not None
+            ):  # an estimate: shown with its range
                 value = ff.fr_range(row.valeur, row.borne_basse, row.borne_haute, unite, secret)
             else:
                 value = ff.fr_value(row.valeur, unite, secret)
             cells = _reference_cells(code_qp, code, row.millesime, unite, references, seul if ratio else {})
-            remarks = ["rupture de série"] if bool(row.rupture) else []
+            remarks = ["rupture de série"] if row.rupture else []
             if i:
                 remarks.append("dernière année de données comparable au territoire entier")
-            edition = ff.edition_label(row.millesime, [getattr(row, "annee_reference", None)])
-            lines.append([dico.loc[code, "libelle"], edition, value, *cells, " ; ".join(remarks)])
+            edition = ff.edition_label(row.millesime, [row.annee_reference])
+            lines.append([meta[code]["libelle"], edition, value, *cells, " ; ".join(remarks)])
     if not lines:
         return f"<p>{esc(NO_VALUE.get(geographie, NO_VALUE['qpv2015']))}</p>"
     body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in line) + "</tr>" for line in lines)
-    return f'<div class="defile"><table class="references">{head}<tbody>{body}</tbody></table></div>'
+    return (  # wider than a phone, the table scrolls in its wrapper: focusable, to scroll with the keyboard
+        '<div class="defile" tabindex="0" role="group" aria-label="Valeurs et références (tableau défilant)">'
+        f'<table class="references">{head}<tbody>{body}</tbody></table></div>'
+    )
 
 
 def _head(commune: str | None, epci: str | None) -> str:
@@ -172,25 +196,39 @@ def _head(commune: str | None, epci: str | None) -> str:
     )
 
 
-def _serie_frame(
-    codes: tuple[str, ...], dico: pd.DataFrame, rows: pd.DataFrame, france: pd.DataFrame, geographie: str
-) -> pd.DataFrame:
-    mine = rows[rows["indicateur"].isin(codes)]
-    ref = france[france["indicateur"].isin(codes)]  # france: the rows of the QPV's geography
-    ref = ref[ref["millesime"].isin(mine["millesime"].unique())]
-    frame = pd.concat(
-        [
-            mine.assign(serie="quartier")[
-                ["indicateur", "millesime", "annee_reference", "valeur", "secret", "rupture", "serie"]
-            ],
-            ref.assign(serie="france", rupture=False, annee_reference=pd.NA)[
-                ["indicateur", "millesime", "annee_reference", "valeur", "secret", "rupture", "serie"]
-            ],
-        ],
-        ignore_index=True,
-    )
-    frame["libelle"] = frame["indicateur"].map(dico["libelle"])
-    return frame
+# the CSV of a fiche's time series (one row per QPV or all-QPV value)
+SERIE_COLUMNS = ["indicateur", "millesime", "valeur", "secret", "rupture", "serie", "libelle"]
+NON_RECOURS_COLUMNS = [
+    "indicateur",
+    "millesime",
+    "valeur",
+    "borne_basse",
+    "borne_haute",
+    "secret",
+    "serie",
+    "libelle",
+]
+FranceRow = namedtuple("FranceRow", "geographie millesime indicateur valeur secret nb_qpv")
+
+
+def _serie_rows(
+    codes: tuple[str, ...], meta: dict[str, dict], rows: list[IndicatorRow], france: list[FranceRow]
+) -> list[IndicatorRow]:
+    """The QPV's rows of `codes`, then the all-QPV rows (serie 'france', of the QPV's geography) of the same
+    editions, as IndicatorRow with `source` holding the serie and `lib_qp` the indicator's label."""
+    mine = [
+        r._replace(source="quartier", lib_qp=meta[r.indicateur]["libelle"])
+        for r in rows
+        if r.indicateur in codes
+    ]
+    editions = {r.millesime for r in mine}
+    ref = [
+        IndicatorRow(None, meta[f.indicateur]["libelle"], f.geographie, f.millesime, None, f.indicateur, f.valeur,
+                     None, None, None, f.secret, False, "france")
+        for f in france
+        if f.indicateur in codes and f.millesime in editions
+    ]  # fmt: skip
+    return mine + ref
 
 
 def _ess_table(detail: pd.DataFrame) -> str:
@@ -219,7 +257,7 @@ def _ess_table(detail: pd.DataFrame) -> str:
 
 
 def _passage_block(
-    info: pd.Series, passage: pd.DataFrame, key_rows: dict[str, pd.DataFrame], built: set[str]
+    info: pd.Series, passage: pd.DataFrame, key_rows: dict[str, list[IndicatorRow]], built: set[str]
 ) -> str:
     """The QPV of the other geography overlapping this one, by establishments (approximation)."""
     if passage.empty:
@@ -248,12 +286,12 @@ def _passage_block(
         if info["geographie"] == "qpv2024" and rows is not None:
             facts = []
             for indicateur, unite in (("taux_pauvrete_60", "%"), ("indicateur_chomage_abc", "%")):
-                part = rows[rows["indicateur"] == indicateur]
-                if not part.empty:
-                    last = part.loc[part["millesime"].idxmax()]
+                part = [r for r in rows if r.indicateur == indicateur]
+                if part:
+                    last = max(part, key=lambda r: r.millesime)
                     facts.append(
                         f"{'pauvreté' if indicateur == 'taux_pauvrete_60' else 'indicateur de chômage'} "
-                        f"{ff.fr_value(last['valeur'], unite, bool(last['secret']))} ({int(last['millesime'])})"
+                        f"{ff.fr_value(last.valeur, unite, bool(last.secret))} ({int(last.millesime)})"
                     )
             if facts:
                 line += esc(" ; " + ", ".join(facts))
@@ -369,7 +407,11 @@ class GroupData:
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
     """Rows as plain Python tuples (NaN → None), column by column: far faster than itertuples on arrow strings."""
-    values = [[None if ff._missing(v) else v for v in frame[c].tolist()] for c in columns]
+    values = []
+    for c in columns:
+        column = frame[c]
+        missing = column.isna().tolist()
+        values.append([None if m else v for v, m in zip(column.tolist(), missing, strict=True)])
     return list(zip(*values, strict=True))
 
 
@@ -630,13 +672,13 @@ def _has_group_values(code: str, groupes: GroupData | None) -> bool:
 def _fiche(
     ctx: SiteContext,
     info: pd.Series,
-    dico: pd.DataFrame,
-    rows: pd.DataFrame,
+    meta: dict[str, dict],
+    rows: list[IndicatorRow],
     latest: dict,
     references: dict,
     comparables: dict,
     seul: dict[str, bool],
-    france: pd.DataFrame,
+    france: list[FranceRow],
     detail: pd.DataFrame,
     passage_html: str,
     methode_href: str | None,
@@ -648,7 +690,7 @@ def _fiche(
     geographie = str(info["geographie"])
     commune = info["lib_commune"] if pd.notna(info["lib_commune"]) else None
     epci = info["lib_epci"] if pd.notna(info["lib_epci"]) else None
-    population = rows[(rows["indicateur"] == "population")]
+    population = [r for r in rows if r.indicateur == "population"]
     body = ['<p><a href="index.html">← Toutes les fiches quartier</a></p>']
     facts = [f"Code {code}, {GEOGRAPHIES.get(geographie, geographie)}"]
     if commune:
@@ -657,15 +699,15 @@ def _fiche(
         facts.append(f"EPCI : {epci}")
     if pd.notna(info.get("lib_departement")):
         facts.append(f"département : {info['lib_departement']}")
-    if not population.empty:
-        last = population.loc[population["millesime"].idxmax()]
+    if population:
+        last = max(population, key=lambda r: r.millesime)
         facts.append(
-            f"population municipale {ff.fr_value(last['valeur'], 'habitants', bool(last['secret']))} "
-            f"(millésime {ff.edition_label(last['millesime'], [last.get('annee_reference')])})"
+            f"population municipale {ff.fr_value(last.valeur, 'habitants', bool(last.secret))} "
+            f"(millésime {ff.edition_label(last.millesime, [last.annee_reference])})"
         )
     body.append(f"<p>{esc(' · '.join(facts))}.</p>")
     body.append(perimetre_html)
-    if rows.empty and detail.empty and not _has_group_values(code, groupes):
+    if not rows and detail.empty and not _has_group_values(code, groupes):
         # nothing published for this quartier (a 2024 QPV of the real extracts): one note, then the quartiers of the
         # other geography, where its indicators are
         body.append(f'<p class="note">{esc(NOTHING_PUBLISHED.get(geographie, NO_VALUE["qpv2015"]))}</p>')
@@ -687,66 +729,61 @@ def _fiche(
     if groupes is not None:
         body.append(_group_block(ctx, page, "demographie", code, geographie, groupes, "h2"))
     for theme, (label, theme_codes) in q.THEMES.items():
-        codes = [c for c in theme_codes if c in dico.index]
+        codes = [c for c in theme_codes if c in meta]
         body.append(f"<h2>{esc(label)}</h2>")
         body.append(
-            _key_table(code, codes, dico, latest, references, comparables, rows, head, geographie, seul)
+            _key_table(code, codes, meta, latest, references, comparables, rows, head, geographie, seul)
         )
         if theme in SERIES:
-            series_codes = tuple(c for c in SERIES[theme] if c in dico.index)
-            frame = _serie_frame(series_codes, dico, rows, france, geographie)
-            if not frame[frame["serie"] == "quartier"].empty:
-                fig = ff.serie_temporelle(frame, f"{label} : évolution par millésime", "%", validate=False)
+            series_codes = tuple(c for c in SERIES[theme] if c in meta)
+            serie = _serie_rows(series_codes, meta, rows, france)
+            if any(r.source == "quartier" for r in serie):
+                points = [(r.lib_qp, r.source, r.millesime, r.valeur, r.secret, r.rupture) for r in serie]
+                fig = ff.serie_temporelle_points(
+                    points, f"{label} : évolution par millésime", "%", validate=False
+                )
+                csv = [
+                    (r.indicateur, r.millesime, r.valeur, r.secret, r.rupture, r.source, r.lib_qp)
+                    for r in serie
+                ]
                 body.append(
                     figure_block(
                         ctx,
                         page,
                         fig,
                         f"serie-{theme}",
-                        frame.drop(columns=["annee_reference"]),
+                        (SERIE_COLUMNS, csv),
                         f"fiche_{stem}_{theme}",
-                        _source_line(dico, list(series_codes), frame),
+                        _source_line(
+                            meta, list(series_codes), [(r.millesime, r.annee_reference) for r in serie]
+                        ),
                     )
                 )
             if groupes is not None:
                 key = "insertion" if theme == "chomage" else "revenus"
                 body.append(_group_block(ctx, page, key, code, geographie, groupes, "h3"))
         elif theme == "non_recours":
-            codes_nr = [c for c in q.NON_RECOURS_ESTIMES if c in dico.index]
-            mine = rows[rows["indicateur"].isin(codes_nr)]
-            if not mine.empty:
-                ref = france[france["indicateur"].isin(codes_nr)]
-                ref = ref[ref["millesime"].isin(mine["millesime"].unique())]
-                frame = pd.concat(
-                    [
-                        mine.assign(serie="quartier")[
-                            [
-                                "indicateur",
-                                "millesime",
-                                "valeur",
-                                "borne_basse",
-                                "borne_haute",
-                                "secret",
-                                "serie",
-                            ]
-                        ],
-                        ref.assign(serie="france", borne_basse=float("nan"), borne_haute=float("nan"))[
-                            [
-                                "indicateur",
-                                "millesime",
-                                "valeur",
-                                "borne_basse",
-                                "borne_haute",
-                                "secret",
-                                "serie",
-                            ]
-                        ],
-                    ],
-                    ignore_index=True,
-                )
-                frame["libelle"] = frame["indicateur"].map(dico["libelle"])
-                fig = ff.non_recours_fourchette(
-                    frame, "Non-recours estimé, avec sa fourchette", validate=False
+            codes_nr = tuple(c for c in q.NON_RECOURS_ESTIMES if c in meta)
+            serie = _serie_rows(codes_nr, meta, rows, france)
+            mine = [r for r in serie if r.source == "quartier"]
+            if mine:
+                csv = [
+                    (
+                        r.indicateur,
+                        r.millesime,
+                        r.valeur,
+                        r.borne_basse,
+                        r.borne_haute,
+                        r.secret,
+                        r.source,
+                        r.lib_qp,
+                    )
+                    for r in serie
+                ]
+                fig = ff.non_recours_points(
+                    [(r[7], r[6], r[1], r[2], r[3], r[4], r[5]) for r in csv],
+                    "Non-recours estimé, avec sa fourchette",
+                    validate=False,
                 )
                 body.append(
                     figure_block(
@@ -754,12 +791,12 @@ def _fiche(
                         page,
                         fig,
                         "non-recours",
-                        frame,
+                        (NON_RECOURS_COLUMNS, csv),
                         f"fiche_{stem}_non_recours",
-                        _source_line(dico, codes_nr, mine),
+                        _source_line(meta, list(codes_nr), [(r.millesime, r.annee_reference) for r in mine]),
                     )
                 )
-                caveat = dico.loc[codes_nr[0], "precautions"]
+                caveat = meta[codes_nr[0]]["precautions"]
                 link = (
                     f'<a href="{esc(methode_href)}">méthode d\'estimation du non-recours</a>'
                     if methode_href
@@ -782,16 +819,16 @@ def _fiche(
                         "ess-detail",
                         latest.drop(columns=["code_qp"]),
                         f"fiche_{stem}_ess",
-                        _source_line(dico, ["emplois_ess", "etablissements_ess"], latest),
+                        _source_line(meta, ["emplois_ess", "etablissements_ess"], _pairs(latest)),
                     )
                 )
                 body.append(_ess_table(latest))
     body.append(passage_html)
     sources = (
-        "; ".join(dict.fromkeys(str(s) for s in rows["source"].dropna().unique()))
+        "; ".join(dict.fromkeys(str(r.source) for r in rows if r.source is not None))
         or "ANCT/ONPV, INSEE, France Travail"
     )
-    years = [int(a) for a in rows["annee_reference"].dropna().unique()]
+    years = [int(r.annee_reference) for r in rows if r.annee_reference is not None]
     annees = ff.fr_years(years) if years else "aucune valeur publiée pour ce quartier"
     write_page(ctx, page, "\n".join(body), sources, annees=annees)
     return page
@@ -811,16 +848,18 @@ def _index(ctx: SiteContext, infos: pd.DataFrame) -> Page:
         if part.empty:
             continue
         body.append(f"<h2>Quartiers de la {esc(label)} ({len(part)})</h2>")
-        part = part.assign(
-            epci=part["lib_epci"].fillna("Sans EPCI connu"),
-            commune=part["lib_commune"].fillna("Sans commune connue"),
-        )
-        for epci, by_epci in part.groupby("epci", sort=True):
+        tree: dict[str, dict[str, list[tuple[str, str]]]] = {}  # EPCI → commune → (name, code)
+        for code_qp, lib_qp, lib_epci, lib_commune in _records(
+            part, ["code_qp", "lib_qp", "lib_epci", "lib_commune"]
+        ):
+            communes = tree.setdefault(lib_epci or "Sans EPCI connu", {})
+            communes.setdefault(lib_commune or "Sans commune connue", []).append((str(lib_qp), str(code_qp)))
+        for epci in sorted(tree):
             body.append(f"<h3>{esc(epci)}</h3><ul>")
-            for commune, by_commune in by_epci.groupby("commune", sort=True):
+            for commune in sorted(tree[epci]):
                 links = ", ".join(
-                    f'<a href="{esc(Path(fiche_file(r.code_qp)).name)}">{esc(r.lib_qp)} ({esc(r.code_qp)})</a>'
-                    for r in by_commune.sort_values("lib_qp").itertuples(index=False)
+                    f'<a href="{esc(Path(fiche_file(code_qp)).name)}">{esc(lib_qp)} ({esc(code_qp)})</a>'
+                    for lib_qp, code_qp in sorted(tree[epci][commune])
                 )
                 body.append(f"<li>{esc(commune)} : {links}</li>")
             body.append("</ul>")
@@ -922,19 +961,70 @@ def quartiers(con, territoire: list[str] | None) -> list[tuple[str, str, str, st
     ]
 
 
+PROCESSES_ENV = (
+    "QPV_FICHES_PROCESSUS"  # forces the number of processes (benchmarks/pages.py: 1 for its baseline)
+)
+FORK_MIN_FICHES = 200  # below this, one process: forking costs more than it saves
+_BUILD: Callable[[int], Page] | None = (
+    None  # the fiche builder the forked workers inherit (set by _map_fiches)
+)
+
+
+def _build_chunk(chunk: list[int]) -> list[Page]:
+    assert _BUILD is not None
+    return [_BUILD(i) for i in chunk]
+
+
+def fiche_processes(count: int) -> int:
+    """How many processes write the fiches: the CPUs this process may use (at most 4), one when there are few
+    fiches or when `fork` is not available (the workers inherit the data read once, they never open the warehouse)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    forced = os.environ.get(PROCESSES_ENV, "").strip()
+    if forced.isdigit() and int(forced) > 0:
+        return int(forced)  # the pages benchmark's one-process baseline; the tests' forced workers
+    if count < FORK_MIN_FICHES:
+        return 1
+    return max(
+        1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    )
+
+
+def _map_fiches(build: Callable[[int], Page], count: int) -> list[Page]:
+    """build(0..count-1) in order, over fiche_processes(count) forked workers: the fiches are independent files,
+    pure Python once the marts are read (all pages of the real extracts: ~3,000 fiches)."""
+    workers = fiche_processes(count)
+    if workers == 1:
+        return [build(i) for i in range(count)]
+    global _BUILD
+    chunks = [list(range(start, count, workers)) for start in range(workers)]  # interleaved: balanced
+    _BUILD = build
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_build_chunk, chunks)
+    finally:
+        _BUILD = None
+    pages: list[Page | None] = [None] * count
+    for chunk, built in zip(chunks, results, strict=True):
+        for i, page in zip(chunk, built, strict=True):
+            pages[i] = page
+    return pages  # type: ignore[return-value]
+
+
 def render(ctx: SiteContext) -> list[Page]:
     if not ctx.fiches:
         return []
     con = ctx.con
     dico = q.dictionnaire(con).set_index("code")
-    codes = [c for c in q.fiche_indicateurs() if c in dico.index]
+    meta = dico.to_dict("index")
+    codes = [c for c in q.fiche_indicateurs() if c in meta]
     infos = q.qpv(con)
     rows = q.indicateurs_qpv(con, codes)
     ecarts = q.ecarts(con, codes)
     detail = q.ess_detail(con)
-    france = q.france(con, codes)
-    france_by_geography = _groups(france, "geographie")
-    empty_france = france.iloc[0:0]
+    france_by_geography: dict[str, list[FranceRow]] = {}
+    for record in _records(q.france(con, codes), list(FranceRow._fields)):
+        france_by_geography.setdefault(record[0], []).append(FranceRow(*record))
     passage = q.passage(con)
     terrain_obs, terrain_crois = (
         _groups(fiche_terrain.observations(con)),
@@ -954,25 +1044,21 @@ def render(ctx: SiteContext) -> list[Page]:
         ecarts = ecarts[ecarts["code_qp"].isin(selected)]
         detail = detail[detail["code_qp"].isin(selected)]
     infos = infos.drop_duplicates("code_qp")
-    key_rows = _groups(rows)
-    key_detail = _groups(detail)
-    empty_rows, empty_detail = rows.iloc[0:0], detail.iloc[0:0]
+    key_rows: dict[str, list[IndicatorRow]] = {}
     # the latest edition of each (QPV, indicator) and the references of each (QPV, indicator, edition): dict lookups
-    latest = {
-        (r.code_qp, r.indicateur): r
-        for r in rows.sort_values("millesime")
-        .drop_duplicates(["code_qp", "indicateur"], keep="last")
-        .itertuples()
-    }
+    latest: dict[tuple[str, str], IndicatorRow] = {}
+    for record in _records(rows, list(IndicatorRow._fields)):
+        row = IndicatorRow(*record)
+        key_rows.setdefault(row.code_qp, []).append(row)
+        known = latest.get((row.code_qp, row.indicateur))
+        if known is None or row.millesime >= known.millesime:
+            latest[(row.code_qp, row.indicateur)] = row
+    key_detail = _groups(detail)
+    empty_detail = detail.iloc[0:0]
     # one key per reference: (QPV, indicator, edition, perimeter, territory); a commune has two (whole, its QPV)
-    references = {
-        (r.code_qp, r.indicateur, r.millesime, r.perimetre_reference, r.type_reference): (
-            r.valeur_reference,
-            r.secret_reference,
-            r.annee_reference,
-        )
-        for r in ecarts.itertuples()
-    }
+    columns = ["code_qp", "indicateur", "millesime", "perimetre_reference", "type_reference", "valeur_reference",
+               "secret_reference", "annee_reference"]  # fmt: skip
+    references = {tuple(r[:5]): tuple(r[5:]) for r in _records(ecarts, columns)}
     # the latest edition of each (QPV, indicator) with a whole-territory reference: with the whole commune if any
     ensemble = ecarts[ecarts["perimetre_reference"] == "ensemble"]
     ensemble = ensemble.assign(commune=ensemble["type_reference"] == "commune").sort_values(
@@ -993,8 +1079,10 @@ def render(ctx: SiteContext) -> list[Page]:
         if code_commune is not None:
             by_commune.setdefault((geographie, str(code_commune)), []).append((code_qp, lib_qp))
     methode = _methode(ctx)
-    pages: list[Page] = []
-    for _, info in infos.iterrows():
+    fiches = [info for _, info in infos.iterrows()]
+
+    def build(i: int) -> Page:
+        info = fiches[i]
         code = info["code_qp"]
         terrain_html = fiche_terrain.section(  # the Terrain section, placed before the correspondence block
             terrain_obs.get(code, pd.DataFrame()),
@@ -1003,23 +1091,23 @@ def render(ctx: SiteContext) -> list[Page]:
         )
         correspondance = _passage_block(info, passage, key_rows, built) or _meme_commune(info, by_commune)
         passage_html = terrain_html + correspondance
-        pages.append(
-            _fiche(
-                ctx,
-                info,
-                dico,
-                key_rows.get(code, empty_rows),
-                latest,
-                references,
-                comparables,
-                {kind: code in seuls[kind] for kind in seuls},
-                france_by_geography.get(info["geographie"], empty_france),
-                key_detail.get(code, empty_detail),
-                passage_html,
-                f"../{METHODE_PAGE}" if methode else None,
-                groupes,
-                perimetre_svg(perimetres.get((code, info["geographie"])), str(info["lib_qp"])),
-            )
+        return _fiche(
+            ctx,
+            info,
+            meta,
+            key_rows.get(code, []),
+            latest,
+            references,
+            comparables,
+            {kind: code in seuls[kind] for kind in seuls},
+            france_by_geography.get(info["geographie"], []),
+            key_detail.get(code, empty_detail),
+            passage_html,
+            f"../{METHODE_PAGE}" if methode else None,
+            groupes,
+            perimetre_svg(perimetres.get((code, info["geographie"])), str(info["lib_qp"])),
         )
+
+    pages = _map_fiches(build, len(fiches))
     index = _index(ctx, infos)
     return [index, *pages, *([methode] if methode else [])]

@@ -121,22 +121,28 @@ def _table_territoire(data: pd.DataFrame) -> str:
     if data.empty:
         return "<p>Aucun quartier du territoire n'a d'estimation (géographie 2015).</p>"
     cles = data[["code_qp", "lib_qp", "millesime"]].drop_duplicates().sort_values(["code_qp", "millesime"])
-    index = data.set_index(["code_qp", "millesime", "indicateur"])
+    # a dict, not .loc on a MultiIndex: thousands of lookups (7 s on the real extracts)
+    index: dict[tuple, tuple] = {}
+    for key in zip(
+        data["code_qp"], data["millesime"], data["indicateur"], data["valeur"], data["borne_basse"],
+        data["borne_haute"], strict=True,
+    ):  # fmt: skip
+        index.setdefault(key[:3], key[3:])
     rows = []
     for r in cles.itertuples(index=False):
         row: list[object] = [r.lib_qp, r.code_qp, int(r.millesime)]
         for _, _, estime, indice in qt.PRESTATIONS:
-            key = (r.code_qp, r.millesime, estime)
-            if key in index.index:
-                v = index.loc[key]
-                texte = ft.valeur_fr(v["valeur"], "%")
-                if not pd.isna(v["valeur"]):
-                    texte += f" ({ft.fourchette_fr(v['borne_basse'], v['borne_haute'], '%')})"
+            found = index.get((r.code_qp, r.millesime, estime))
+            if found is not None:
+                valeur, basse, haute = found
+                texte = ft.valeur_fr(valeur, "%")
+                if not pd.isna(valeur):
+                    texte += f" ({ft.fourchette_fr(basse, haute, '%')})"
                 row.append(texte)
             else:
                 row.append("non publié pour ce millésime")
-            key = (r.code_qp, r.millesime, indice)
-            row.append(ft.valeur_fr(index.loc[key, "valeur"], "indice") if key in index.index else "—")
+            found = index.get((r.code_qp, r.millesime, indice))
+            row.append(ft.valeur_fr(found[0], "indice") if found is not None else "—")
         rows.append(row)
     return table(
         [
