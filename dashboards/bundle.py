@@ -3,7 +3,10 @@
     <out>/index.html               home of the bundle: its QPV (2024 and their 2015 predecessors), links, comparison
                                    of the followed indicators with its whole communes, EPCI, département and France
                                    métropolitaine first, then with the QPV of each of them and all QPV of France
-    <out>/synthese.html|.pdf       the one-page summary of what moved since the previous edition (dashboards/summary)
+    <out>/synthese.html|.pdf       the one-page summary of what moved since the previous edition (dashboards/summary);
+                                   the PDF is the page printed on A4 by Chromium with the print rules of style.css
+    <out>/style.css                the site's stylesheet (dashboards/site.py CSS), for the home page and the summary,
+                                   which share the site's template (header, navigation, footer)
     <out>/<slug>_indicateurs.xlsx  the indicators of its QPV and reference territories, the evolutions, the dictionary
     <out>/tableaux/                the dashboards restricted to its QPV (render_all: map zoomed on them, their fiches,
                                    comparison with their communes)
@@ -24,7 +27,7 @@ import pandas as pd
 
 from dashboards import summary
 from dashboards.figures_fiche import fr_value
-from dashboards.site import esc
+from dashboards.site import CSS, STYLESHEET, esc
 from pipelines.domain.territoire import TerritoireConfig, check_against_warehouse, load
 
 DASHBOARDS = "tableaux"
@@ -233,27 +236,6 @@ def write_workbook(
 
 # -------------------------------------------------------------------------------------------------- home page
 
-_HOME = """<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body {{ font-family: Marianne, Arial, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1.5rem; color: #161616; }}
-a {{ color: #000091; }}
-.defile {{ overflow-x: auto; }}
-.note {{ background: #f6f6f6; border-left: 4px solid #000091; padding: .75rem 1rem; }}
-table {{ border-collapse: collapse; margin: .5rem 0; }} td, th {{ border: 1px solid #ddd; padding: .3rem .6rem; text-align: right; }}
-th {{ background: #eee; font-weight: normal; font-size: .85rem; min-width: 7rem; }} td:first-child, th:first-child {{ text-align: left; }}
-</style>
-</head>
-<body>
-{body}
-</body>
-</html>
-"""
-
 
 def _table(headers: list[str], rows: list[list[str]], raw_first: bool = False) -> str:
     """Cells are escaped, except the first column when `raw_first` (trusted links built with esc())."""
@@ -358,7 +340,9 @@ def write_home(
     workbook: Path,
     pdf: Path | None,
     fiches: set[str],
+    page: summary.Chrome | None = None,
 ) -> Path:
+    """The bundle's home page, in the site's template (`page`: header and footer, as the summary's)."""
     dico = summary.dictionnaire(con, config.indicateurs).set_index("code")
     terr = summary.territoires(con, config)
     ens = summary.ensembles(con, config)
@@ -394,7 +378,6 @@ def write_home(
         f'<a href="{dash}fiches/index.html">fiches quartier</a></li>',
     ]
     body = [
-        f"<h1>Observatoire des quartiers prioritaires — {esc(config.nom)}</h1>",
         f"<p>EPCI {esc(config.siren)}"
         + (
             f", département {esc(config.departement.nom)} ({esc(config.departement.code)})"
@@ -440,11 +423,12 @@ def write_home(
                 raw_first=True,
             ),
         ]
-    path = out / "index.html"
-    path.write_text(
-        _HOME.format(title=esc(f"Observatoire — {config.nom}"), body="\n".join(body)), encoding="utf-8"
+    return summary.write_page(
+        out / "index.html",
+        page if page is not None else summary.chrome(con, config),
+        f"Observatoire des quartiers prioritaires — {config.nom}",
+        "\n".join(body),
     )
-    return path
 
 
 # ------------------------------------------------------------------------------------------------------ build
@@ -476,7 +460,23 @@ def build(
     pdf_path = out / SUMMARY_PDF
     if pdf_path.exists():
         pdf_path.unlink()  # never leave a PDF of a previous build beside a new summary
+    # the site's stylesheet beside the bundle's own pages (home, summary): the same file as the dashboards', so
+    # that they look like the site's pages and the summary's PDF is printed with its A4 print rules
+    stylesheet = out / STYLESHEET
+    stylesheet.write_text(CSS.lstrip(), encoding="utf-8")
+    nav = (
+        ("index.html", "Accueil du territoire"),
+        (SUMMARY_HTML, "Synthèse"),
+        (f"{DASHBOARDS}/index.html", "Tableaux de bord"),
+        (f"{DASHBOARDS}/carte.html", "Carte"),
+        *(
+            [(f"{DASHBOARDS}/fiches/index.html", "Fiches quartier")]
+            if (dashboards / "fiches" / "index.html").exists()
+            else []
+        ),
+    )
     with connection(warehouse, read_only=True) as con:
+        page = summary.chrome(con, config, nav)
         content = summary.contenu(con, config)
         write_workbook(con, config, workbook, content["frame"])
         summary_html = summary.render(
@@ -490,6 +490,7 @@ def build(
                 "carte": f"{DASHBOARDS}/carte.html",
             },
             content,
+            page,
         )
         produced_pdf: Path | None = None
         failure: str | None = None
@@ -499,12 +500,19 @@ def build(
             except (summary.PdfError, OSError) as exc:
                 failure = str(exc)
                 notes.append(failure)
-        index = write_home(con, config, out, workbook, produced_pdf, fiche_codes)
+        index = write_home(con, config, out, workbook, produced_pdf, fiche_codes, page)
     copy = out / f"{config.slug}.yaml"
     if copy.resolve() != config_path.resolve():
         shutil.copyfile(config_path, copy)
     bundle = Bundle(out, index, summary_html, workbook, dashboards, produced_pdf, notes)
-    bundle.files = [index, summary_html, *([produced_pdf] if produced_pdf else []), workbook, *written]
+    bundle.files = [
+        index,
+        summary_html,
+        *([produced_pdf] if produced_pdf else []),
+        stylesheet,
+        workbook,
+        *written,
+    ]
     if pdf is True and produced_pdf is None:
         raise PdfRequiredError(failure or "PDF non produit")
     return bundle

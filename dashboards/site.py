@@ -39,7 +39,10 @@ CSS = """
 body { font-family: Marianne, Arial, sans-serif; margin: 0 auto; max-width: 1200px; padding: 0 1.5rem 1.5rem;
   color: #161616; line-height: 1.45; }
 a { color: #000091; }
-a:focus, input:focus, button:focus, [role=option]:focus { outline: 3px solid #0a76f6; outline-offset: 2px; }
+a:focus, input:focus, button:focus, select:focus, summary:focus, .defile:focus, [role=option]:focus {
+  outline: 3px solid #0a76f6; outline-offset: 2px; }
+/* plotly's own toolbar buttons (keyboard focusable) would draw a thin black outline: the site's instead */
+body .js-plotly-plot .plotly .modebar-btn:focus-visible { outline: 3px solid #0a76f6; outline-offset: 1px; }
 .evitement { position: absolute; left: -9999px; }
 .evitement:focus { position: static; }
 .site-entete { border-bottom: 3px solid #000091; padding: .75rem 0 .5rem; margin-bottom: 1rem; }
@@ -70,12 +73,70 @@ td:first-child, th:first-child { text-align: left; }
 .perimetre path { fill: #000091; fill-opacity: .25; stroke: #000091; stroke-width: 2; vector-effect: non-scaling-stroke; }
 .site-pied { border-top: 1px solid #ddd; margin-top: 2rem; font-size: .9rem; }
 @media print {
-  .site-nav, .recherche, .evitement, .telechargements { display: none; }
-  body { max-width: none; padding: 0; }
+  /* A4 paper: a page printed from the browser, and the EPCI bundle's synthese.pdf (Chromium --print-to-pdf).
+     The width left for the content (210 - 2 x 12 mm) is PRINT_WIDTH_MM, to which PRINT_SCRIPT redraws the charts. */
+  @page { size: A4; margin: 12mm 12mm 14mm; }
+  html { font-size: 10pt; }
+  body { max-width: none; margin: 0; padding: 0; line-height: 1.3; -webkit-print-color-adjust: exact;
+    print-color-adjust: exact; }
+  .site-nav, .recherche, .evitement, .telechargements, .modebar-container, noscript { display: none !important; }
+  .site-entete { padding: 0 0 .2rem; margin-bottom: .4rem; border-bottom-width: 2px; }
   a { color: inherit; text-decoration: none; }
-  figure, table, .perimetre { break-inside: avoid; }
+  h1 { font-size: 16pt; margin: .2rem 0 .4rem; }
+  h2 { font-size: 13pt; margin: .8rem 0 .3rem; }
+  h3 { font-size: 11pt; margin: .6rem 0 .2rem; }
+  h1, h2, h3, h4 { break-after: avoid; break-inside: avoid; }
+  p, li { orphans: 3; widows: 3; }
+  figure { margin: .3rem 0 .6rem; }
+  figure, figcaption, tr, .note, .perimetre, svg, img { break-inside: avoid; }
+  figcaption { font-size: 8pt; }
+  /* nothing wider than the paper: the charts are redrawn to its width (PRINT_SCRIPT), clipped if a script could not
+     run; the scrolling wrapper of the wide tables lets them lay out on the page; their cells wrap */
+  .js-plotly-plot, .plot-container, .svg-container, figure > div { max-width: 100% !important; }
+  .svg-container { overflow: hidden; }
+  .defile { overflow: visible; }
+  table { max-width: 100%; font-size: 8pt; line-height: 1.2; }
+  thead { display: table-header-group; }
+  td, th { padding: .1rem .25rem; overflow-wrap: break-word; }
+  th { font-weight: bold; }
+  .note { padding: .3rem .5rem; }
+  .site-pied { margin-top: .8rem; font-size: 8pt; break-inside: avoid; }
+  .site-pied .note { background: none; border-left: 0; padding: .3rem 0 0; }
+  /* the EPCI bundle's summary (dashboards/summary.py), printed as its one-page synthese.pdf */
+  .synthese { font-size: 9pt; line-height: 1.25; }
+  .synthese h2 { font-size: 10.5pt; margin: .5rem 0 .15rem; }
+  .synthese p, .synthese li { margin: .15rem 0; }
+  .synthese ul { padding-left: 1.1rem; margin: .2rem 0; }
+  .synthese .chapeau, .synthese .legende { color: #3a3a3a; }
+  .synthese .legende { font-size: 8pt; }
+  .synthese .note { font-size: 8.5pt; }
+  .synthese table { width: 100%; font-size: 7.5pt; }
+  .synthese td, .synthese th { padding: 0 4px; white-space: nowrap; }
+  .synthese td:first-child { white-space: normal; }
 }
 """
+
+# Printing: plotly draws a chart's SVG at the width of the screen; before printing, every chart wider than the paper
+# is redrawn at the width the print stylesheet leaves on an A4 page (Plotly.relayout draws synchronously, in time
+# for the print layout), and given back its screen width after. In every page's head (write_page).
+PRINT_WIDTH_MM = 186  # 210 mm minus the @page side margins of CSS
+PRINT_SCRIPT = (
+    "<script>(function () {"
+    ' function charts() { return window.Plotly ? document.querySelectorAll(".js-plotly-plot") : []; }'
+    ' window.addEventListener("beforeprint", function () {'
+    '  var probe = document.createElement("div"); probe.style.cssText = "position:absolute;visibility:hidden;'
+    f'width:{PRINT_WIDTH_MM}mm";'
+    "  document.body.appendChild(probe); var width = Math.floor(probe.getBoundingClientRect().width);"
+    " probe.remove();"
+    "  Array.prototype.forEach.call(charts(), function (gd) {"
+    "   if (gd._fullLayout && gd._fullLayout.width > width) {"
+    '    gd.setAttribute("data-impression", ""); Plotly.relayout(gd, {width: width}); } }); });'
+    ' window.addEventListener("afterprint", function () {'
+    '  Array.prototype.forEach.call(charts(), function (gd) { if (gd.hasAttribute("data-impression")) {'
+    '   gd.removeAttribute("data-impression");'
+    "   Plotly.relayout(gd, {width: null}).then(function () { Plotly.Plots.resize(gd); }); } }); });"
+    "})();</script>\n"
+)
 
 _PAGE = """<!DOCTYPE html>
 <html lang="fr">
@@ -89,7 +150,7 @@ _PAGE = """<!DOCTYPE html>
 <body>
 <a class="evitement" href="#contenu">Aller au contenu</a>
 {header}
-<main id="contenu">
+<main id="contenu" tabindex="-1">
 <h1>{title}</h1>
 {body}
 </main>
@@ -211,7 +272,7 @@ def write_page(
             plotly_js=PLOTLY_JS,
             stylesheet=STYLESHEET,
             root=relative_root(page.file),
-            head=head,
+            head=PRINT_SCRIPT + head,
             header=header(ctx, page.file),
             footer=footer(ctx, sources, annees),
         ),

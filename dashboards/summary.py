@@ -16,13 +16,15 @@ import math
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from dashboards.figures_fiche import NBSP, fr_number, fr_value
-from dashboards.site import esc
+from dashboards import site
+from dashboards.figures_fiche import NBSP, fr_number, fr_value, fr_years
+from dashboards.site import PLOTLY_JS, PRINT_SCRIPT, STYLESHEET, SiteContext, esc
 from pipelines.domain.territoire import TerritoireConfig
 
 MAX_BREF = 3  # sentences per list on the one page; the workbook's sheet "Évolutions" has them all
@@ -469,41 +471,84 @@ def _tableau(rows: list[dict]) -> str:
         ]
         body.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
     return (
-        "<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>"
-        + "".join(body) + "</tbody></table>"
+        '<div class="defile"><table><thead><tr>' + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>"
+        + "".join(body) + "</tbody></table></div>"
     )  # fmt: skip
 
 
-_HTML = """<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-@page {{ size: A4; margin: 12mm; }}
-body {{ font-family: Marianne, Arial, sans-serif; font-size: 9pt; line-height: 1.25; color: #161616;
-       max-width: 190mm; margin: 0 auto; padding: .5rem; }}
-h1 {{ font-size: 14pt; margin: 0 0 .2rem; color: #000091; }}
-h2 {{ font-size: 10.5pt; margin: .5rem 0 .15rem; color: #000091; }}
-p, li {{ margin: .15rem 0; }}
-ul {{ padding-left: 1.1rem; margin: .2rem 0; }}
-.chapeau {{ color: #3a3a3a; }}
-.legende {{ font-size: 8pt; color: #3a3a3a; }}
-.note {{ font-size: 8.5pt; color: #3a3a3a; border-top: 1px solid #ddd; margin-top: .6rem; padding-top: .3rem; }}
-a {{ color: #000091; }}
-table {{ border-collapse: collapse; font-size: 7.5pt; width: 100%; }}
-td, th {{ border: 1px solid #ddd; padding: 0 4px; text-align: right; white-space: nowrap; }}
-td:first-child {{ white-space: normal; }}
-th {{ background: #eee; }} td:first-child, th:first-child {{ text-align: left; }}
-@media print {{ a {{ color: inherit; text-decoration: none; }} }}
-</style>
-</head>
-<body>
-{body}
-</body>
-</html>
+SOURCES = "ANCT/ONPV, INSEE, France Travail, CNAF, SIRENE"
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """The header and footer of the bundle's own pages (its home page and this summary), as every page of the site
+    has them: the same template and stylesheet (style.css, written into the bundle's folder by bundle.build: the
+    PDF of the summary is printed with its A4 print rules), the bundle's navigation, and a footer with the sources,
+    the years of the data and the date of the last refresh."""
+
+    nav: tuple[tuple[str, str], ...] = ()  # (link relative to the bundle's folder, label)
+    refresh: str = "inconnue"  # the date of the last refresh, as the site's footer gives it
+    annees: str = ""  # the years of the data
+    # the template loads plotly.min.js on every page: the one copy of the bundle, in its dashboards' folder
+    plotly_js: str = "tableaux/" + PLOTLY_JS
+
+
+_ANNEES_DONNEES = """
+    select distinct annee_reference from marts.indicateurs_qpv
+    where annee_reference is not null and code_qp in (select unnest(?::varchar[]))
+      and indicateur in (select unnest(?::varchar[]))
+    order by 1
 """
+
+
+def chrome(
+    con: duckdb.DuckDBPyConnection, config: TerritoireConfig, nav: tuple[tuple[str, str], ...] = ()
+) -> Chrome:
+    """The territory's chrome: the date of the warehouse's last refresh (meta.publication, as the site's footer) and
+    the years of the data of its QPV's followed indicators."""
+    from dashboards.render import _last_refresh
+
+    years = [int(r[0]) for r in con.execute(_ANNEES_DONNEES, [config.codes, config.indicateurs]).fetchall()]
+    annees = f"{fr_years(years)} selon l'indicateur (chaque valeur donne la sienne)" if years else ""
+    return Chrome(nav, _last_refresh(None, con), annees)
+
+
+def write_page(out: Path, chrome: Chrome, title: str, body: str, sources: str = SOURCES) -> Path:
+    """Write one page of the bundle's folder (`out`, a file at its top) in the site's template (site._PAGE): the
+    shared stylesheet with its print rules, the skip link, a header of the site's classes with the bundle's
+    navigation (the current page marked), the footer of site.footer. `body` is trusted HTML built with esc()."""
+    current = ' aria-current="page"'
+    links = "".join(
+        f'<li><a href="{esc(href)}"{current if href == out.name else ""}>{esc(label)}</a></li>'
+        for href, label in chrome.nav
+    )
+    header = (
+        '<header class="site-entete">\n'
+        '<a class="site-titre" href="index.html">Observatoire économique des quartiers prioritaires</a>\n'
+        + (
+            f'<nav class="site-nav" aria-label="Navigation principale"><ul>{links}</ul></nav>\n'
+            if links
+            else ""
+        )
+        + "</header>"
+    )
+    # site.footer reads the refresh date and the years of the data of its context, nothing else
+    context = SiteContext(con=None, out_dir=out.parent, refresh=chrome.refresh, annees=chrome.annees)  # type: ignore[arg-type]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        site._PAGE.format(
+            title=esc(title),
+            body=body,
+            plotly_js=chrome.plotly_js,
+            stylesheet=STYLESHEET,
+            root="",
+            head=PRINT_SCRIPT,
+            header=header,
+            footer=site.footer(context, sources),
+        ),
+        encoding="utf-8",
+    )
+    return out
 
 
 def _list(items: list[str], limit: int, empty: str, more: str) -> str:
@@ -521,14 +566,17 @@ def render(
     out: Path,
     links: dict[str, str] | None = None,
     content: dict | None = None,
+    page: Chrome | None = None,
 ) -> Path:
-    """Write the summary page (`out`, an .html file); `links` (label → relative URL) are listed at the bottom."""
+    """Write the summary page (`out`, an .html file at the top of the bundle's folder) in the site's template
+    (`page`: its header and footer; `chrome(con, config)` when None); `links` (label → relative URL) are listed at
+    the bottom. Its PDF (print_pdf) is printed with the shared stylesheet's A4 print rules."""
     content = content if content is not None else contenu(con, config)
+    page = page if page is not None else chrome(con, config)
     seuils = config.seuils
     nb15 = len(config.quartiers_2015)
     title = f"Synthèse — {config.nom}"
     body = [
-        f"<h1>{esc(title)}</h1>",
         f'<p class="chapeau">Ce qui a bougé depuis le millésime précédent dans les quartiers prioritaires de '
         f"{esc(config.nom)} (EPCI {esc(config.siren)}) : {len(config.quartiers)} quartiers de la géographie 2024"
         + (f" et {nb15} de la géographie 2015" if nb15 else "")
@@ -579,12 +627,10 @@ def render(
         "la commune, de l'EPCI ou de France (somme des numérateurs sur somme des dénominateurs) ; les seuils "
         "d'écart portent sur les quartiers prioritaires de la commune. Les valeurs soumises au secret statistique ne sont jamais affichées et n'entrent "
         f"dans aucune évolution ({content['secrets']} comparaison(s) non calculable(s) pour cette raison). "
-        "Les estimations du non-recours sont des ordres de grandeur (voir la méthode). Sources : ANCT/ONPV, INSEE, "
-        "France Travail, CNAF, SIRENE.</p>"
+        "Les estimations du non-recours sont des ordres de grandeur (voir la méthode).</p>"
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(_HTML.format(title=esc(title), body="\n".join(body)), encoding="utf-8")
-    return out
+    text = "\n".join(body)
+    return write_page(out, page, title, f'<div class="synthese">\n{text}\n</div>')
 
 
 class PdfError(RuntimeError):

@@ -226,7 +226,8 @@ def test_method_markdown_is_escaped_and_keeps_code_spans():
         "## 1. Titre\n\nTexte **gras** et `a_*_b` <script>x</script>.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
         "- un\n- deux\n\n    E = max(κ P, R)\n"
     )
-    assert "<h3>1. Titre</h3>" in html and "<strong>gras</strong>" in html
+    # `##` is an <h2> under the page's <h1> (axe's heading-order)
+    assert "<h2>1. Titre</h2>" in html and "<strong>gras</strong>" in html
     assert "<code>a_*_b</code>" in html and "<script>" not in html and "&lt;script&gt;" in html
     assert "<th>a</th>" in html and "<td>2</td>" in html and "<li>deux</li>" in html
     assert "<pre>E = max(κ P, R)</pre>" in html

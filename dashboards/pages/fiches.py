@@ -892,7 +892,7 @@ def _markdown_html(text: str) -> str:
         if not line.strip():
             i += 1
         elif line.startswith("#"):
-            level = min(len(line) - len(line.lstrip("#")) + 1, 6)
+            level = min(len(line) - len(line.lstrip("#")), 6)  # the page's title is its <h1>: `##` is an <h2>
             out.append(f"<h{level}>{inline(line.lstrip('#').strip())}</h{level}>")
             i += 1
         elif line.startswith("    "):
