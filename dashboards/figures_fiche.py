@@ -106,8 +106,13 @@ def editions_label(frame: pd.DataFrame) -> str:
     (données 2017)'; '—' when empty."""
     if frame.empty or "millesime" not in frame:
         return "—"
+    return editions_text(edition_pairs(frame))
+
+
+def edition_pairs(frame: pd.DataFrame) -> list[tuple[object, object]]:
+    """(millesime, annee_reference) of a frame's rows (annee_reference None when the frame has no such column)."""
     annees = frame["annee_reference"].tolist() if "annee_reference" in frame else [None] * len(frame)
-    return editions_text(zip(frame["millesime"].tolist(), annees, strict=True))
+    return list(zip(frame["millesime"].tolist(), annees, strict=True))
 
 
 def editions_text(pairs) -> str:

@@ -70,12 +70,6 @@ IndicatorRow = namedtuple(
 )
 
 
-def _pairs(frame: pd.DataFrame) -> list[tuple[object, object]]:
-    """(millesime, annee_reference) of a frame's rows, for _source_line."""
-    annees = frame["annee_reference"].tolist() if "annee_reference" in frame else [None] * len(frame)
-    return list(zip(frame["millesime"].tolist(), annees, strict=True))
-
-
 def _source_line(meta: dict[str, dict], codes: list[str], editions: list[tuple[object, object]]) -> str:
     """Source and editions of a chart, each edition with the year of its data (marts.indicateurs_qpv.annee_reference
     in `editions`, (millesime, annee_reference) pairs; the dictionary's text, marts.ref_indicateurs, when no row has
@@ -211,20 +205,27 @@ NON_RECOURS_COLUMNS = [
 FranceRow = namedtuple("FranceRow", "geographie millesime indicateur valeur secret nb_qpv")
 
 
+# one point of a fiche's time series: the QPV's value (serie 'quartier') or all the QPV's (serie 'france')
+SerieRow = namedtuple(
+    "SerieRow",
+    "indicateur libelle serie millesime annee_reference valeur borne_basse borne_haute secret rupture",
+)
+
+
 def _serie_rows(
     codes: tuple[str, ...], meta: dict[str, dict], rows: list[IndicatorRow], france: list[FranceRow]
-) -> list[IndicatorRow]:
-    """The QPV's rows of `codes`, then the all-QPV rows (serie 'france', of the QPV's geography) of the same
-    editions, as IndicatorRow with `source` holding the serie and `lib_qp` the indicator's label."""
+) -> list[SerieRow]:
+    """The QPV's rows of `codes`, then the all-QPV rows (of the QPV's geography) of the same editions."""
     mine = [
-        r._replace(source="quartier", lib_qp=meta[r.indicateur]["libelle"])
+        SerieRow(r.indicateur, meta[r.indicateur]["libelle"], "quartier", r.millesime, r.annee_reference, r.valeur,
+                 r.borne_basse, r.borne_haute, r.secret, r.rupture)
         for r in rows
         if r.indicateur in codes
-    ]
+    ]  # fmt: skip
     editions = {r.millesime for r in mine}
     ref = [
-        IndicatorRow(None, meta[f.indicateur]["libelle"], f.geographie, f.millesime, None, f.indicateur, f.valeur,
-                     None, None, None, f.secret, False, "france")
+        SerieRow(f.indicateur, meta[f.indicateur]["libelle"], "france", f.millesime, None, f.valeur, None, None,
+                 f.secret, False)
         for f in france
         if f.indicateur in codes and f.millesime in editions
     ]  # fmt: skip
@@ -737,13 +738,13 @@ def _fiche(
         if theme in SERIES:
             series_codes = tuple(c for c in SERIES[theme] if c in meta)
             serie = _serie_rows(series_codes, meta, rows, france)
-            if any(r.source == "quartier" for r in serie):
-                points = [(r.lib_qp, r.source, r.millesime, r.valeur, r.secret, r.rupture) for r in serie]
+            if any(r.serie == "quartier" for r in serie):
+                points = [(r.libelle, r.serie, r.millesime, r.valeur, r.secret, r.rupture) for r in serie]
                 fig = ff.serie_temporelle_points(
                     points, f"{label} : évolution par millésime", "%", validate=False
                 )
                 csv = [
-                    (r.indicateur, r.millesime, r.valeur, r.secret, r.rupture, r.source, r.lib_qp)
+                    (r.indicateur, r.millesime, r.valeur, r.secret, r.rupture, r.serie, r.libelle)
                     for r in serie
                 ]
                 body.append(
@@ -765,7 +766,7 @@ def _fiche(
         elif theme == "non_recours":
             codes_nr = tuple(c for c in q.NON_RECOURS_ESTIMES if c in meta)
             serie = _serie_rows(codes_nr, meta, rows, france)
-            mine = [r for r in serie if r.source == "quartier"]
+            mine = [r for r in serie if r.serie == "quartier"]
             if mine:
                 csv = [
                     (
@@ -775,13 +776,16 @@ def _fiche(
                         r.borne_basse,
                         r.borne_haute,
                         r.secret,
-                        r.source,
-                        r.lib_qp,
+                        r.serie,
+                        r.libelle,
                     )
                     for r in serie
                 ]
                 fig = ff.non_recours_points(
-                    [(r[7], r[6], r[1], r[2], r[3], r[4], r[5]) for r in csv],
+                    [
+                        (r.libelle, r.serie, r.millesime, r.valeur, r.borne_basse, r.borne_haute, r.secret)
+                        for r in serie
+                    ],
                     "Non-recours estimé, avec sa fourchette",
                     validate=False,
                 )
@@ -819,7 +823,7 @@ def _fiche(
                         "ess-detail",
                         latest.drop(columns=["code_qp"]),
                         f"fiche_{stem}_ess",
-                        _source_line(meta, ["emplois_ess", "etablissements_ess"], _pairs(latest)),
+                        _source_line(meta, ["emplois_ess", "etablissements_ess"], ff.edition_pairs(latest)),
                     )
                 )
                 body.append(_ess_table(latest))
@@ -961,13 +965,11 @@ def quartiers(con, territoire: list[str] | None) -> list[tuple[str, str, str, st
     ]
 
 
-PROCESSES_ENV = (
-    "QPV_FICHES_PROCESSUS"  # forces the number of processes (benchmarks/pages.py: 1 for its baseline)
-)
+# forces the number of processes (benchmarks/pages.py: 1 for its baseline)
+PROCESSES_ENV = "QPV_FICHES_PROCESSUS"
 FORK_MIN_FICHES = 200  # below this, one process: forking costs more than it saves
-_BUILD: Callable[[int], Page] | None = (
-    None  # the fiche builder the forked workers inherit (set by _map_fiches)
-)
+# the fiche builder the forked workers inherit (set by _map_fiches)
+_BUILD: Callable[[int], Page] | None = None
 
 
 def _build_chunk(chunk: list[int]) -> list[Page]:
